@@ -1,0 +1,604 @@
+"""Benchmark skseg.KMeansColorSegmenter against the tutorial's cv2.kmeans and sklearn.
+
+What it measures, in one run:
+
+1. Speed and quality on a 2048x2048 photo (``skimage.data.astronaut()`` upscaled
+   bilinearly: ~0.5 M distinct colours, like a real photo), for K = 3, 8, 16:
+
+   - skseg: ``KMeansColorSegmenter(n_clusters=K, random_state=0).fit(X[None])``
+     then ``predict`` (labels for every pixel), timed together. numba is warmed
+     up on an 8x8 image first; the cold first call is reported separately. The
+     median of ``--repeat`` runs is used.
+   - OpenCV, the tutorial's call exactly: ``cv2.kmeans(pixels_float32, K, None,
+     (EPS + MAX_ITER, 10, 1.0), 10, KMEANS_PP_CENTERS)``, one run (only the call
+     is timed, not the float32 conversion).
+   - ``sklearn.cluster.KMeans(n_clusters=K, n_init=10, random_state=0)`` on all
+     pixels as float64, one run (only ``fit`` is timed; it yields the labels).
+
+   Every method's WCSS is recomputed the same way, in float64, from the centres it
+   returns (each pixel on its nearest centre, over all pixels). The values the
+   methods report themselves (``inertia_``, cv2's compactness) are checked
+   against it. Acceptance at K=8: skseg >= 20x faster than cv2.kmeans, skseg
+   WCSS <= cv2 WCSS, skseg WCSS <= 1.005 x sklearn's.
+
+2. The tutorial's K = 3, 5, 7 on the 512x512 astronaut: ``output="quantized"``
+   must have exactly K distinct colours and WCSS within 1% of sklearn
+   ``KMeans(n_init=10)`` on all pixels.
+
+3. Peak resident memory of the whole process, labels for every pixel of a 12 Mpx
+   photo (4000x3000, same bilinear astronaut) at K=8, each method in a fresh
+   child process that imports only what it needs. Acceptance: skseg < 400 MB.
+   Peak RSS is ``VmHWM`` from ``/proc/self/status``: a child's ``ru_maxrss``
+   inherits the parent's peak on Linux, so it is only printed for reference.
+
+Test photos are cached as .npy files in ``benchmarks/_data/`` (gitignored).
+
+Run from the repository root (the working-tree skseg is benchmarked)::
+
+    python benchmarks/bench_kmeans.py                 # everything, ~5-10 min
+    python benchmarks/bench_kmeans.py --quick         # sklearn only at K=8, no
+                                                      # sklearn memory child
+    python benchmarks/bench_kmeans.py --json results/kmeans.json
+    python benchmarks/bench_kmeans.py --ks 8 --sklearn-ks none --mem-methods none
+
+MB means 10**6 bytes throughout.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import (
+    REPO_ROOT,
+    astronaut_path,
+    child_report,
+    current_rss_mb,
+    environment,
+    fmt_ratio,
+    fmt_sci,
+    fmt_seconds,
+    format_environment,
+    format_table,
+    format_verdict,
+    labels_sse,
+    load_astronaut,
+    n_distinct_colors,
+    nearest_center_wcss,
+    peak_rss_mb,
+    ru_maxrss_mb,
+    run_child,
+    section,
+    time_call,
+    verdict,
+    write_json,
+)
+
+# benchmark the working tree's skseg, whether or not a copy is installed
+sys.path.insert(0, str(REPO_ROOT))
+
+SPEED_SHAPE = (2048, 2048)
+SMALL_SHAPE = (512, 512)
+MEMORY_SHAPE = (3000, 4000)  # 12 Mpx, landscape 4000x3000
+MEMORY_K = 8
+ACCEPT_K = 8
+MIN_SPEEDUP_VS_CV2 = 20.0
+MAX_WCSS_RATIO_VS_SKLEARN = 1.005
+SMALL_MAX_WCSS_RATIO = 1.01
+MAX_PEAK_RSS_MB = 400.0
+MEMORY_METHODS = ("baseline", "skseg", "cv2", "sklearn")
+MEMORY_DESCRIPTIONS = {
+    "baseline": "import skseg + np.load the photo, nothing else",
+    "skseg": "KMeansColorSegmenter fit + predict (uint8 in)",
+    "cv2": "tutorial cv2.kmeans on float32 pixels",
+    "sklearn": "KMeans(n_init=10).fit on float64 pixels",
+}
+
+
+# ------------------------------------------------------------------------ methods
+def skseg_cold_start() -> dict:
+    """Import skseg and time its first calls on an 8x8 image (JIT warm-up)."""
+    t0 = time.perf_counter()
+    from skseg import KMeansColorSegmenter
+
+    t_import = time.perf_counter() - t0
+    tiny = np.random.default_rng(0).integers(0, 256, (1, 8, 8, 3), dtype=np.uint8)
+
+    def job():
+        seg = KMeansColorSegmenter(n_clusters=3, random_state=0).fit(tiny)
+        return seg.predict(tiny)
+
+    (t_first, t_second), _ = time_call(job, repeat=2)
+    return {"import_s": t_import, "first_call_s": t_first, "second_call_s": t_second}
+
+
+def run_skseg(img: np.ndarray, k: int, repeat: int) -> dict:
+    """fit + predict: a shared palette and a label for every pixel."""
+    from skseg import KMeansColorSegmenter
+
+    X = img[None]
+
+    def job():
+        seg = KMeansColorSegmenter(n_clusters=k, random_state=0).fit(X)
+        return seg, seg.predict(X)
+
+    times, (seg, labels) = time_call(job, repeat)
+    assert labels.shape == X.shape[:3], labels.shape
+    wcss, nearest = nearest_center_wcss(img, seg.cluster_centers_, return_labels=True)
+    return {
+        "seconds": statistics.median(times),
+        "times": times,
+        "wcss": wcss,
+        "inertia_": float(seg.inertia_),
+        "predict_is_nearest": float(np.mean(labels.reshape(-1) == nearest)),
+        "centers": np.asarray(seg.cluster_centers_).tolist(),
+    }
+
+
+def run_cv2(img: np.ndarray, k: int) -> dict:
+    """The tutorial's call, verbatim (cv2's RNG seeded for reproducibility)."""
+    import cv2
+
+    cv2.setRNGSeed(0)
+    pixels = img.reshape(-1, 3).astype(np.float32)
+    criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+    t0 = time.perf_counter()
+    compactness, labels, centers = cv2.kmeans(
+        pixels, k, None, criteria, 10, cv2.KMEANS_PP_CENTERS
+    )
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "wcss": nearest_center_wcss(img, centers),
+        "compactness": float(compactness),
+        "labels_sse": labels_sse(img, labels, centers),
+        "centers": centers.astype(np.float64).tolist(),
+    }
+
+
+def run_sklearn(img: np.ndarray, k: int) -> dict:
+    from sklearn.cluster import KMeans
+
+    pixels = img.reshape(-1, 3).astype(np.float64)
+    t0 = time.perf_counter()
+    km = KMeans(n_clusters=k, n_init=10, random_state=0).fit(pixels)
+    seconds = time.perf_counter() - t0
+    return {
+        "seconds": seconds,
+        "wcss": nearest_center_wcss(img, km.cluster_centers_),
+        "inertia_": float(km.inertia_),
+        "n_iter_": int(km.n_iter_),
+        "centers": km.cluster_centers_.tolist(),
+    }
+
+
+def run_skseg_quantized(img: np.ndarray, k: int) -> dict:
+    from skseg import KMeansColorSegmenter
+
+    X = img[None]
+    seg = KMeansColorSegmenter(n_clusters=k, output="quantized", random_state=0)
+    (seconds,), q = time_call(lambda: seg.fit_transform(X))
+    assert q.shape == X.shape and q.dtype == X.dtype, (q.shape, q.dtype)
+    return {
+        "seconds": seconds,
+        "n_colors": n_distinct_colors(q),
+        "wcss": nearest_center_wcss(img, seg.cluster_centers_),
+        "inertia_": float(seg.inertia_),
+    }
+
+
+# ----------------------------------------------------------------------- sections
+def speed_section(ks, sklearn_ks, repeat, cold) -> dict:
+    print(section("1. Speed and WCSS, astronaut upscaled to 2048x2048"))
+    img = load_astronaut(*SPEED_SHAPE)
+    n_px = img.shape[0] * img.shape[1]
+    print(f"  {n_px:,} pixels, {n_distinct_colors(img):,} distinct colours")
+    print(
+        f"  skseg cold start (not in the timings below): import "
+        f"{cold['import_s']:.2f} s;\n  first fit+predict on 8x8 (JIT compile or "
+        f"cache load) {cold['first_call_s']:.2f} s, second "
+        f"{cold['second_call_s'] * 1e3:.1f} ms"
+    )
+    results = {}
+    for k in ks:
+        row = {"skseg": run_skseg(img, k, repeat), "cv2": run_cv2(img, k)}
+        if k in sklearn_ks:
+            row["sklearn"] = run_sklearn(img, k)
+        results[k] = row
+        done = ", ".join(f"{m} {fmt_seconds(r['seconds'])} s" for m, r in row.items())
+        print(f"  K={k}: {done}", flush=True)
+
+    def get(row, method, key):
+        return row[method][key] if method in row else None
+
+    def ratio(a, b):
+        return None if a is None or b is None else a / b
+
+    print(f"\n  time (s); skseg = median of {repeat} fit+predict runs\n")
+    rows = []
+    for k, row in results.items():
+        t_sk, t_cv, t_skl = (
+            get(row, m, "seconds") for m in ("skseg", "cv2", "sklearn")
+        )
+        rows.append(
+            [
+                k,
+                fmt_seconds(t_sk),
+                fmt_seconds(min(row["skseg"]["times"])),
+                fmt_seconds(t_cv),
+                fmt_seconds(t_skl),
+                fmt_ratio(ratio(t_cv, t_sk), 1) + "x",
+                (fmt_ratio(ratio(t_skl, t_sk), 1) + "x") if t_skl else "-",
+            ]
+        )
+    headers = ["K", "skseg", "skseg min", "cv2", "sklearn", "cv2/skseg", "skl/skseg"]
+    print(format_table(headers, rows))
+
+    print("\n  WCSS (float64, nearest centre over all pixels, from each method's")
+    print("  centres); ratio < 1 means skseg is better\n")
+    rows = []
+    for k, row in results.items():
+        w_sk, w_cv, w_skl = (get(row, m, "wcss") for m in ("skseg", "cv2", "sklearn"))
+        rows.append(
+            [
+                k,
+                fmt_sci(w_sk),
+                fmt_sci(w_cv),
+                fmt_sci(w_skl),
+                fmt_ratio(ratio(w_sk, w_cv), 5),
+                fmt_ratio(ratio(w_sk, w_skl), 5),
+            ]
+        )
+    headers = ["K", "skseg", "cv2", "sklearn", "skseg/cv2", "skseg/skl"]
+    print(format_table(headers, rows))
+
+    print("\n  self-reported vs recomputed WCSS (ratios; 1.00000 = consistent)")
+    print("  W = WCSS as above; SSE = cv2's own labels against its own centres\n")
+    rows = []
+    for k, row in results.items():
+        sk, cv = row["skseg"], row["cv2"]
+        skl = row.get("sklearn")
+        rows.append(
+            [
+                k,
+                fmt_ratio(sk["inertia_"] / sk["wcss"], 5),
+                f"{100 * sk['predict_is_nearest']:.3f}%",
+                fmt_ratio(cv["compactness"] / cv["labels_sse"], 5),
+                fmt_ratio(cv["labels_sse"] / cv["wcss"], 5),
+                fmt_ratio(skl["inertia_"] / skl["wcss"], 5) if skl else "-",
+            ]
+        )
+    headers = [
+        "K",
+        "skseg inertia_/W",
+        "skseg predict=nearest",
+        "cv2 compactness/SSE",
+        "cv2 SSE/W",
+        "skl inertia_/W",
+    ]
+    print(format_table(headers, rows))
+    print(
+        "  (cv2 returns the labels of its last assignment step, made before its\n"
+        "   final centre update, so SSE >= W; the WCSS table uses W, the number\n"
+        "   most favourable to cv2.)"
+    )
+
+    checks = []
+    row = results.get(ACCEPT_K)
+    if row is None:
+        checks.append(verdict(f"K={ACCEPT_K} speed/WCSS", None, "K=8 not run"))
+    else:
+        sk, cv = row["skseg"], row["cv2"]
+        speedup = cv["seconds"] / sk["seconds"]
+        checks.append(
+            verdict(
+                f"K={ACCEPT_K} speed vs cv2.kmeans >= {MIN_SPEEDUP_VS_CV2:g}x",
+                speedup >= MIN_SPEEDUP_VS_CV2,
+                f"{speedup:.1f}x ({fmt_seconds(cv['seconds'])} s vs "
+                f"{sk['seconds']:.3f} s)",
+            )
+        )
+        checks.append(
+            verdict(
+                f"K={ACCEPT_K} skseg WCSS <= cv2 WCSS",
+                sk["wcss"] <= cv["wcss"],
+                f"ratio {sk['wcss'] / cv['wcss']:.5f}",
+            )
+        )
+        skl = row.get("sklearn")
+        checks.append(
+            verdict(
+                f"K={ACCEPT_K} skseg WCSS <= {MAX_WCSS_RATIO_VS_SKLEARN} x sklearn",
+                None
+                if skl is None
+                else sk["wcss"] / skl["wcss"] <= MAX_WCSS_RATIO_VS_SKLEARN,
+                "sklearn not run at K=8"
+                if skl is None
+                else f"ratio {sk['wcss'] / skl['wcss']:.5f}",
+            )
+        )
+    print()
+    for check in checks:
+        print(format_verdict(check))
+    return {"cold_start": cold, "results": results, "checks": checks}
+
+
+def small_section(ks) -> dict:
+    print(section("2. Tutorial K values on the 512x512 astronaut (quantized output)"))
+    img = load_astronaut(*SMALL_SHAPE)
+    results, rows, checks = {}, [], []
+    for k in ks:
+        sk = run_skseg_quantized(img, k)
+        skl = run_sklearn(img, k)
+        r = sk["wcss"] / skl["wcss"]
+        ok = sk["n_colors"] == k and r <= SMALL_MAX_WCSS_RATIO
+        results[k] = {"skseg": sk, "sklearn": skl}
+        rows.append(
+            [
+                k,
+                fmt_seconds(sk["seconds"]),
+                fmt_seconds(skl["seconds"]),
+                sk["n_colors"],
+                fmt_sci(sk["wcss"]),
+                fmt_sci(skl["wcss"]),
+                fmt_ratio(r, 5),
+            ]
+        )
+        checks.append(
+            verdict(
+                f"K={k} quantized has K colours, WCSS <= {SMALL_MAX_WCSS_RATIO} x "
+                "sklearn",
+                ok,
+                f"{sk['n_colors']} colours, ratio {r:.5f}",
+            )
+        )
+    headers = [
+        "K",
+        "skseg s",
+        "sklearn s",
+        "colours",
+        "WCSS skseg",
+        "WCSS sklearn",
+        "skseg/skl",
+    ]
+    print(format_table(headers, rows))
+    print("  (skseg s = fit_transform with output='quantized'; sklearn s = fit)\n")
+    for check in checks:
+        print(format_verdict(check))
+    return {"results": results, "checks": checks}
+
+
+def memory_section(methods) -> dict:
+    h, w = MEMORY_SHAPE
+    print(
+        section(
+            f"3. Peak memory, labels for every pixel of a {w}x{h} photo "
+            f"({h * w / 1e6:.0f} Mpx), K={MEMORY_K}"
+        )
+    )
+    path = astronaut_path(h, w)
+    print("  each method in a fresh process; peak RSS = VmHWM of that process\n")
+    results, rows = {}, []
+    for method in methods:
+        res = run_child(
+            Path(__file__).resolve(),
+            ["--_memchild", method, "--_image", str(path), "--_k", str(MEMORY_K)],
+        )
+        results[method] = res
+        rows.append(
+            [
+                method,
+                f"{res['rss_after_load_mb']:.0f}",
+                f"{res['peak_rss_mb']:.0f}",
+                f"{res['ru_maxrss_mb']:.0f}",
+                fmt_seconds(res["seconds"]),
+                res["labels_dtype"],
+                MEMORY_DESCRIPTIONS[method],
+            ]
+        )
+        print(f"  {method}: peak {res['peak_rss_mb']:.0f} MB", flush=True)
+    print()
+    headers = ["method", "RSS loaded", "peak RSS", "ru_maxrss", "job s", "labels"]
+    headers.append("job")
+    print(format_table(headers, rows, left=(0, 5, 6)))
+    print(
+        "  (MB; 'RSS loaded' = after imports + np.load, before the job;\n"
+        "   ru_maxrss may include the parent's peak, see module docstring)"
+    )
+    checks = []
+    if "skseg" in results:
+        peak = results["skseg"]["peak_rss_mb"]
+        checks.append(
+            verdict(
+                f"12 Mpx K={MEMORY_K} skseg peak RSS < {MAX_PEAK_RSS_MB:g} MB",
+                peak < MAX_PEAK_RSS_MB,
+                f"{peak:.0f} MB",
+            )
+        )
+    else:
+        checks.append(verdict("12 Mpx skseg peak RSS", None, "skseg not measured"))
+    print()
+    for check in checks:
+        print(format_verdict(check))
+    return {"shape": MEMORY_SHAPE, "k": MEMORY_K, "results": results, "checks": checks}
+
+
+# ------------------------------------------------------------------ memory child
+def memory_child(method: str, image_path: str, k: int) -> None:
+    """Run one method on the photo and report this process's peak memory."""
+    if method in ("baseline", "skseg"):
+        from skseg import KMeansColorSegmenter
+    elif method == "cv2":
+        import cv2
+    elif method == "sklearn":
+        from sklearn.cluster import KMeans
+    else:
+        raise SystemExit(f"unknown method {method!r}")
+
+    img = np.load(image_path)
+    rss_loaded = current_rss_mb()
+    t0 = time.perf_counter()
+    n_labels, labels_dtype = 0, "-"
+    if method == "skseg":
+        seg = KMeansColorSegmenter(n_clusters=k, random_state=0).fit(img[None])
+        labels = seg.predict(img[None])
+        n_labels, labels_dtype = labels.size, labels.dtype.name
+    elif method == "cv2":
+        cv2.setRNGSeed(0)
+        pixels = img.reshape(-1, 3).astype(np.float32)
+        criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+        _, labels, _ = cv2.kmeans(pixels, k, None, criteria, 10, cv2.KMEANS_PP_CENTERS)
+        n_labels, labels_dtype = labels.size, labels.dtype.name
+    elif method == "sklearn":
+        pixels = img.reshape(-1, 3).astype(np.float64)
+        labels = KMeans(n_clusters=k, n_init=10, random_state=0).fit(pixels).labels_
+        n_labels, labels_dtype = labels.size, labels.dtype.name
+    seconds = time.perf_counter() - t0
+    if method != "baseline" and n_labels != img.shape[0] * img.shape[1]:
+        raise SystemExit(f"{method}: {n_labels} labels for {img.shape[:2]} pixels")
+    child_report(
+        {
+            "method": method,
+            "rss_after_load_mb": rss_loaded,
+            "peak_rss_mb": peak_rss_mb(),
+            "ru_maxrss_mb": ru_maxrss_mb(),
+            "seconds": seconds,
+            "n_labels": n_labels,
+            "labels_dtype": labels_dtype,
+        }
+    )
+
+
+# --------------------------------------------------------------------------- main
+def parse_ks(text: str) -> list[int]:
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return []
+    return [int(v) for v in text.split(",")]
+
+
+def parse_methods(text: str) -> list[str]:
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return []
+    methods = [m.strip() for m in text.split(",")]
+    unknown = set(methods) - set(MEMORY_METHODS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown method(s): {sorted(unknown)}")
+    return methods
+
+
+def build_parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(
+        description=__doc__.split("\n\n")[0],
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--ks",
+        type=parse_ks,
+        default=[3, 8, 16],
+        help="K values for the 2048x2048 speed section (default 3,8,16)",
+    )
+    p.add_argument(
+        "--sklearn-ks",
+        type=parse_ks,
+        default=None,
+        help="K values at which to run sklearn KMeans on 2048x2048 "
+        "(default: all --ks; 'none' to skip; 10-30 s per K)",
+    )
+    p.add_argument(
+        "--small-ks",
+        type=parse_ks,
+        default=[3, 5, 7],
+        help="K values for the 512x512 quantized section (default 3,5,7; 'none')",
+    )
+    p.add_argument(
+        "--mem-methods",
+        type=parse_methods,
+        default=None,
+        help=f"comma list from {','.join(MEMORY_METHODS)} (default: all; 'none')",
+    )
+    p.add_argument(
+        "--repeat",
+        type=int,
+        default=None,
+        help="skseg timing runs, median reported (default 3, 1 with --quick)",
+    )
+    p.add_argument(
+        "--quick",
+        action="store_true",
+        help="sklearn only at K=8 in section 1, no sklearn memory child, --repeat 1",
+    )
+    p.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    # private: one memory measurement in a fresh process
+    p.add_argument("--_memchild", help=argparse.SUPPRESS)
+    p.add_argument("--_image", help=argparse.SUPPRESS)
+    p.add_argument("--_k", type=int, default=MEMORY_K, help=argparse.SUPPRESS)
+    return p
+
+
+def main(argv=None) -> int:
+    args = build_parser().parse_args(argv)
+    if args._memchild:
+        memory_child(args._memchild, args._image, args._k)
+        return 0
+
+    repeat = args.repeat or (1 if args.quick else 3)
+    sklearn_ks = args.sklearn_ks
+    if sklearn_ks is None:
+        sklearn_ks = [ACCEPT_K] if args.quick else list(args.ks)
+    mem_methods = args.mem_methods
+    if mem_methods is None:
+        mem_methods = [m for m in MEMORY_METHODS if not (args.quick and m == "sklearn")]
+
+    cold = skseg_cold_start()  # first, so the import is really cold
+    env = environment(["numpy", "sklearn", "cv2", "skseg", "numba", "skimage"])
+    import skseg
+
+    print("KMeansColorSegmenter benchmark")
+    print(format_environment(env))
+    print(f"skseg from {Path(skseg.__file__).parent}")
+    try:
+        import cv2
+
+        print(f"cv2 threads: {cv2.getNumThreads()}")
+    except ImportError:
+        pass
+
+    for shape in (SPEED_SHAPE, SMALL_SHAPE):
+        astronaut_path(*shape)  # build the caches once, outside any timing
+    if mem_methods:
+        astronaut_path(*MEMORY_SHAPE)
+
+    report = {"environment": env, "argv": sys.argv[1:]}
+    report["speed"] = speed_section(args.ks, sklearn_ks, repeat, cold)
+    if args.small_ks:
+        report["small"] = small_section(args.small_ks)
+    if mem_methods:
+        report["memory"] = memory_section(mem_methods)
+
+    checks = [
+        c
+        for part in ("speed", "small", "memory")
+        for c in report.get(part, {}).get("checks", [])
+    ]
+    report["checks"] = checks
+    print(section("Acceptance summary"))
+    if hasattr(os, "getloadavg"):
+        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        print(f"  load average at the end: {load} (1/5/15 min)")
+    for check in checks:
+        print(format_verdict(check))
+    if args.json:
+        write_json(args.json, report)
+        print(f"\nJSON written to {args.json}")
+    return 1 if any(c["status"] == "FAIL" for c in checks) else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,381 @@
+"""The image-batch contract: validation of a batch of images and rebuilding outputs.
+
+Every public estimator takes a batch ``X`` whose first axis is images:
+
+====================================  ==============================================
+``X``                                 meaning
+====================================  ==============================================
+4-D ``(n_images, h, w, n_channels)``  colour / multichannel images, channels last
+3-D ``(n_images, h, w)``              grayscale images
+2-D ``(n_images, n_features)``        flattened images; ``image_shape`` says how to
+                                      unflatten, ``None`` reads each row as one
+                                      single-channel image of ``1 x n_features``
+list of arrays                        images of different sizes (ragged)
+====================================  ==============================================
+
+This module is the only place that reshapes images. Estimators call
+:func:`check_batch` to get an :class:`ImageBatch` (a view of the caller's data,
+never a modified copy) and hand per-pixel results back to
+:meth:`ImageBatch.rebuild`, which returns them in the caller's layout.
+"""
+
+from __future__ import annotations
+
+import numbers
+import warnings
+from dataclasses import dataclass
+
+import numpy as np
+from scipy import sparse
+from sklearn.utils.validation import validate_data
+
+__all__ = ["ImageBatch", "check_batch", "check_image_shape"]
+
+_RESHAPE_HINT = (
+    "Reshape your data: a batch of images has the images on its first axis, "
+    "e.g. X[None] for a single (height, width, channels) image or "
+    "X.reshape(1, -1) for a single flattened image."
+)
+
+
+@dataclass(frozen=True)
+class ImageBatch:
+    """A validated batch of images.
+
+    Attributes
+    ----------
+    layout : {'4d', '3d', '2d', 'list'}
+        The caller's layout, used to rebuild outputs.
+    array : ndarray of shape (n_images, height, width, n_channels) or None
+        The images as one array (a view of the caller's data when possible);
+        ``None`` for ragged lists.
+    images : list of ndarray of shape (height, width, n_channels) or None
+        The images of a ragged list; ``None`` otherwise.
+    n_channels : int
+        Number of channels of every image.
+    gray : bool
+        True when the caller's images have no channel axis (3-D batches,
+        lists of 2-D images, and 2-D rows without a channel in
+        ``image_shape``). Single-channel image outputs then come back without
+        a channel axis.
+    """
+
+    layout: str
+    array: np.ndarray | None
+    images: list | None
+    n_channels: int
+    gray: bool
+
+    @property
+    def n_images(self):
+        return self.array.shape[0] if self.array is not None else len(self.images)
+
+    @property
+    def dtype(self):
+        return self.array.dtype if self.array is not None else self.images[0].dtype
+
+    @property
+    def n_pixels(self):
+        """Total number of pixels in the batch."""
+        if self.array is not None:
+            return int(np.prod(self.array.shape[:3]))
+        return int(sum(im.shape[0] * im.shape[1] for im in self.images))
+
+    def image(self, i):
+        """Image ``i`` as an array of shape (height, width, n_channels)."""
+        return self.array[i] if self.array is not None else self.images[i]
+
+    def image_pixels(self, i):
+        """Pixels of image ``i`` as an array of shape (n_pixels, n_channels)."""
+        return self.image(i).reshape(-1, self.n_channels)
+
+    def chunks(self, n_chunks):
+        """Split the batch into at most ``n_chunks`` contiguous runs of images.
+
+        Yields ``(start, stop, pixels)`` where ``pixels`` has shape
+        (n_pixels_in_chunk, n_channels). For array batches a run of images is
+        one reshape (a view when the caller's array is contiguous).
+        """
+        n = self.n_images
+        n_chunks = max(1, min(int(n_chunks), n))
+        bounds = np.linspace(0, n, n_chunks + 1).round().astype(int)
+        for start, stop in zip(bounds[:-1], bounds[1:]):
+            if stop <= start:
+                continue
+            if self.array is not None:
+                yield start, stop, self.array[start:stop].reshape(-1, self.n_channels)
+            else:
+                for i in range(start, stop):
+                    yield i, i + 1, self.image_pixels(i)
+
+    def pixel_counts(self):
+        """Number of pixels of every image, shape (n_images,)."""
+        if self.array is not None:
+            h, w = self.array.shape[1:3]
+            return np.full(self.array.shape[0], h * w, dtype=np.int64)
+        return np.array([im.shape[0] * im.shape[1] for im in self.images], np.int64)
+
+    def rebuild(self, flat, *, n_out_channels=None):
+        """Return per-pixel results in the caller's layout.
+
+        Parameters
+        ----------
+        flat : ndarray of shape (n_pixels_total,) or (n_pixels_total, k)
+            Results for every pixel of the batch, images one after the other
+            in batch order. 1-D results (label maps) come back without a
+            channel axis; 2-D results keep their ``k`` channels, except that a
+            single channel is dropped when the caller's images had none.
+        n_out_channels : int, optional
+            Ignored; the number of channels is read from ``flat``.
+
+        Returns
+        -------
+        out : ndarray or list of ndarray
+            4-D/3-D batches give one array ``(n_images, h, w[, k])``, 2-D input
+            gives ``(n_images, n_pixels * k)``, ragged lists give a list.
+        """
+        channels = flat.shape[1] if flat.ndim == 2 else None
+        if channels == 1 and self.gray:
+            flat = flat[:, 0]
+            channels = None
+        tail = () if channels is None else (channels,)
+        if self.layout == "list":
+            out, offset = [], 0
+            for im in self.images:
+                h, w = im.shape[:2]
+                out.append(flat[offset : offset + h * w].reshape((h, w) + tail))
+                offset += h * w
+            return out
+        n, h, w = self.array.shape[:3]
+        if self.layout == "2d":
+            return flat.reshape(n, -1)
+        return flat.reshape((n, h, w) + tail)
+
+
+def check_image_shape(image_shape):
+    """Validate the ``image_shape`` parameter; return it as a tuple or None."""
+    if image_shape is None:
+        return None
+    shape = tuple(image_shape) if isinstance(image_shape, (tuple, list)) else None
+    if (
+        shape is None
+        or len(shape) not in (2, 3)
+        or not all(
+            isinstance(s, numbers.Integral) and not isinstance(s, bool) and s > 0
+            for s in shape
+        )
+    ):
+        raise ValueError(
+            "image_shape must be None, (height, width) or (height, width, "
+            f"n_channels) with positive integers; got image_shape={image_shape!r}."
+        )
+    return tuple(int(s) for s in shape)
+
+
+def _check_dtype(dtype, what="X"):
+    if dtype.kind == "c":
+        raise ValueError(
+            f"Complex data not supported: {what} has dtype {dtype}; images must be "
+            "real-valued."
+        )
+    if dtype.kind not in "biuf":
+        raise TypeError(
+            f"{what} has dtype {dtype}; images must be numeric (bool, integer or "
+            "float). Convert object or string arrays with np.asarray(X, dtype=float)."
+        )
+
+
+def _check_finite(a, what="X"):
+    if a.dtype.kind == "f" and a.size:
+        # min/max propagate NaN and expose inf without a temporary mask.
+        lo, hi = a.min(), a.max()
+        if not (np.isfinite(lo) and np.isfinite(hi)):
+            raise ValueError(
+                f"Input {what} contains NaN or infinity; images must be finite."
+            )
+
+
+def _as_image_dtype(a):
+    # bool images are 0/1 uint8 images (same item size: a view, not a copy).
+    if a.dtype == np.bool_:
+        return a.view(np.uint8)
+    if a.dtype == np.float16:
+        return a.astype(np.float32)
+    return a
+
+
+def _looks_like_image_list(X):
+    if not isinstance(X, (list, tuple)) or len(X) == 0:
+        return False
+    return all(np.ndim(x) >= 2 for x in X)
+
+
+def check_batch(X, *, image_shape=None, estimator=None, reset=True):
+    """Validate a batch of images and return an :class:`ImageBatch`.
+
+    Parameters
+    ----------
+    X : array-like or list of array-like
+        The batch, first axis images (see the module docstring).
+    image_shape : tuple of int, optional
+        ``(height, width)`` or ``(height, width, n_channels)`` of every image
+        when ``X`` is 2-D (flattened images). For 3-D/4-D input it must agree
+        with the images' shape if given.
+    estimator : estimator, optional
+        For 2-D input, :func:`sklearn.utils.validation.validate_data` is run
+        on ``estimator`` (sets or checks ``n_features_in_`` and
+        ``feature_names_in_``).
+    reset : bool, default=True
+        Whether this is a fit (set ``n_features_in_``) or a later call
+        (check it).
+
+    Returns
+    -------
+    batch : ImageBatch
+    """
+    image_shape = check_image_shape(image_shape)
+    if sparse.issparse(X):
+        raise TypeError(
+            "Sparse data was passed for X, but skseg estimators need dense "
+            "images. Use X.toarray() to convert to a dense numpy array."
+        )
+    if _looks_like_image_list(X):
+        return _check_list(X, image_shape)
+    ndim = getattr(X, "ndim", None)
+    if ndim is None:
+        X = np.asarray(X)
+        ndim = X.ndim
+    if ndim == 2:
+        return _check_flat(X, image_shape, estimator, reset)
+    X = np.asarray(X)
+    if X.ndim in (3, 4):
+        return _check_array(X, image_shape)
+    if X.ndim < 2:
+        raise ValueError(
+            f"Expected a batch of images (2-D, 3-D or 4-D array, or a list of "
+            f"images), got a {X.ndim}-D array of shape {X.shape}. {_RESHAPE_HINT}"
+        )
+    raise ValueError(
+        f"Expected a batch of images with at most 4 dimensions (n_images, height, "
+        f"width, n_channels), got a {X.ndim}-D array of shape {X.shape}."
+    )
+
+
+def _check_flat(X, image_shape, estimator, reset):
+    if estimator is not None:
+        X = validate_data(
+            estimator,
+            X,
+            reset=reset,
+            dtype="numeric",
+            ensure_all_finite=True,
+            ensure_min_samples=1,
+            ensure_min_features=1,
+        )
+    else:
+        X = np.asarray(X)
+        _check_dtype(X.dtype)
+        _check_finite(X)
+    _check_dtype(X.dtype)
+    X = _as_image_dtype(X)
+    n, n_features = X.shape
+    if n == 0 or n_features == 0:
+        raise ValueError(
+            f"Found an empty batch of shape {X.shape}; at least one image with "
+            "at least one pixel is required."
+        )
+    if image_shape is None:
+        shape, gray = (1, n_features, 1), True
+    else:
+        shape = image_shape if len(image_shape) == 3 else image_shape + (1,)
+        gray = len(image_shape) == 2
+        if int(np.prod(shape)) != n_features:
+            raise ValueError(
+                f"image_shape={image_shape} needs {int(np.prod(shape))} features "
+                f"per row, but X has {n_features} features (shape {X.shape})."
+            )
+    return ImageBatch("2d", X.reshape((n,) + shape), None, shape[2], gray)
+
+
+def _check_array(X, image_shape):
+    _check_dtype(X.dtype)
+    if X.shape[0] == 0:
+        raise ValueError(
+            f"Found an empty batch: X has shape {X.shape} (0 images); at least "
+            "one image is required."
+        )
+    if X.ndim == 3:
+        if X.shape[-1] in (3, 4) and min(X.shape[:2]) > 4:
+            warnings.warn(
+                f"X has shape {X.shape}, which is read as a batch of "
+                f"{X.shape[0]} grayscale images of {X.shape[1]}x{X.shape[2]} "
+                "pixels. If it is a single colour image, pass X[None] (shape "
+                f"{(1,) + X.shape}).",
+                UserWarning,
+                stacklevel=3,
+            )
+        arr, gray = X[..., None], True
+    else:
+        arr, gray = X, False
+    n, h, w, c = arr.shape
+    if h == 0 or w == 0 or c == 0:
+        raise ValueError(
+            f"Found 0-pixel images: X has shape {X.shape}; every image needs at "
+            "least one pixel and one channel."
+        )
+    if image_shape is not None and tuple(image_shape) not in (
+        (h, w),
+        (h, w, c),
+    ):
+        raise ValueError(
+            f"image_shape={image_shape} does not match the images in X, which "
+            f"have shape {X.shape[1:]}."
+        )
+    _check_finite(arr)
+    return ImageBatch("3d" if gray else "4d", _as_image_dtype(arr), None, c, gray)
+
+
+def _check_list(X, image_shape):
+    images, ndims, channels = [], set(), set()
+    for i, im in enumerate(X):
+        if sparse.issparse(im):
+            raise TypeError(
+                f"Sparse data was passed as image {i}; skseg estimators need "
+                "dense images."
+            )
+        im = np.asarray(im)
+        what = f"image {i}"
+        _check_dtype(im.dtype, what)
+        if im.ndim not in (2, 3):
+            raise ValueError(
+                f"Each image of a list must be 2-D (height, width) or 3-D "
+                f"(height, width, n_channels); {what} has shape {im.shape}."
+            )
+        if im.ndim == 2:
+            im = im[..., None]
+        h, w, c = im.shape
+        if h == 0 or w == 0 or c == 0:
+            raise ValueError(
+                f"Found a 0-pixel image: {what} has shape {im.shape}; every image "
+                "needs at least one pixel and one channel."
+            )
+        if image_shape is not None and tuple(image_shape) not in ((h, w), (h, w, c)):
+            raise ValueError(
+                f"image_shape={image_shape} does not match {what}, which has "
+                f"shape {np.shape(X[i])}."
+            )
+        _check_finite(im, what)
+        ndims.add(np.ndim(X[i]))
+        channels.add(c)
+        images.append(_as_image_dtype(im))
+    if len(ndims) > 1 or len(channels) > 1:
+        shapes = [np.shape(x) for x in X]
+        raise ValueError(
+            "All images of a list must have the same number of channels; got "
+            f"images of shapes {shapes}."
+        )
+    dtypes = {im.dtype for im in images}
+    if len(dtypes) > 1:
+        common = np.result_type(*dtypes)
+        images = [im.astype(common, copy=False) for im in images]
+    return ImageBatch("list", None, images, channels.pop(), ndims.pop() == 2)

@@ -1,0 +1,459 @@
+"""Palette engine: distinct-colour tables and weighted k-means over them.
+
+K-means over the pixels of a photo only ever sees its *distinct* colours, each
+as often as it occurs. Clustering the table of distinct colours with their
+counts as sample weights therefore has exactly the objective of k-means over
+all pixels (the within-cluster sum of squares, WCSS), at a fraction of the
+cost: a 4 Mpx photo has about 0.5 M distinct colours, and uint8 colours are
+counted in one pass over the pixels with a direct-address table.
+
+Tables are additive: the tables of two shards of a collection merge into the
+table of the whole collection (:func:`merge_tables`), which is what
+``partial_fit`` and fitting on data spread over many workers rely on.
+
+For large tables the restarts run on a coreset: the colours are binned on a
+regular grid and each occupied bin is replaced by the weighted mean of its
+colours, weighted by its pixel count. WCSS over pixels equals the WCSS of the
+bin means plus the (constant) spread inside the bins, as long as a bin is not
+split between clusters, so the coreset ranks restarts almost exactly as the full
+table would. The best restarts are then refined by Lloyd iterations on the
+exact table, so the returned centres are a k-means fixed point of the exact
+objective and ``inertia`` is the exact WCSS over all pixels.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from numba import njit
+from sklearn.cluster import KMeans
+from sklearn.utils import check_random_state
+
+__all__ = ["ColorTable", "count_colors", "merge_tables", "fit_palette"]
+
+# Tables with more distinct colours than this are clustered through coresets.
+CORESET_MIN_COLORS = 40_000
+# Grid cells aimed for by the coarse coreset (restarts) and the fine one
+# (refinement of the best restarts); 32 and 64 bins per axis for RGB.
+COARSE_CELLS = 2**15
+FINE_CELLS = 2**18
+# Restarts (the best on the coarse coreset) refined on the fine coreset.
+N_REFINE = 5
+
+
+@dataclass
+class ColorTable:
+    """Distinct colours of a batch and how many pixels have each.
+
+    Attributes
+    ----------
+    colors : ndarray of shape (n_colors, n_channels)
+        Distinct colours in lexicographic order, in the images' dtype when
+        it is an integer dtype, else float64.
+    counts : ndarray of shape (n_colors,), dtype int64
+        Number of pixels of each colour.
+    """
+
+    colors: np.ndarray
+    counts: np.ndarray
+
+    @property
+    def n_colors(self):
+        return self.colors.shape[0]
+
+    @property
+    def n_channels(self):
+        return self.colors.shape[1]
+
+    @property
+    def n_pixels(self):
+        return int(self.counts.sum())
+
+
+# --------------------------------------------------------------------------
+# Counting distinct colours
+
+
+@njit(cache=True, nogil=True)
+def _count_codes_u8(px, counts):
+    # Direct-address count of uint8 colours with up to 3 channels: the colour
+    # (c0, c1, c2) has code c0 * 65536 + c1 * 256 + c2 (lexicographic order).
+    n, c = px.shape
+    for i in range(n):
+        code = 0
+        for j in range(c):
+            code = code * 256 + px[i, j]
+        counts[code] += 1
+
+
+@njit(cache=True, nogil=True)
+def _count_codes_u16(px, counts):
+    n = px.shape[0]
+    for i in range(n):
+        counts[px[i, 0]] += 1
+
+
+@njit(cache=True, nogil=True)
+def _hash_unique_rows(rows, weights, capacity):
+    # Distinct rows of a (n, n_bytes) uint8 array by open addressing on a
+    # FNV-1a hash of the bytes; returns the index of the first occurrence of
+    # each distinct row and the summed weights.
+    n, nb = rows.shape
+    mask = capacity - 1
+    slots = np.full(capacity, -1, np.int64)
+    first = np.empty(n, np.int64)
+    total = np.zeros(n, np.int64)
+    m = 0
+    for i in range(n):
+        h = np.uint64(14695981039346656037)
+        for b in range(nb):
+            h = (h ^ np.uint64(rows[i, b])) * np.uint64(1099511628211)
+        s = np.int64(h & np.uint64(mask))
+        while True:
+            u = slots[s]
+            if u == -1:
+                slots[s] = m
+                first[m] = i
+                total[m] = weights[i]
+                m += 1
+                break
+            j = first[u]
+            same = True
+            for b in range(nb):
+                if rows[i, b] != rows[j, b]:
+                    same = False
+                    break
+            if same:
+                total[u] += weights[i]
+                break
+            s = (s + 1) & mask
+    return first[:m].copy(), total[:m].copy()
+
+
+def _unique_rows(px, weights=None):
+    """Distinct rows of ``px`` (any numeric dtype) and their summed weights."""
+    n = px.shape[0]
+    px = np.ascontiguousarray(px)
+    if px.dtype.kind == "f":
+        px = px + 0.0  # -0.0 and 0.0 are one colour
+    rows = px.view(np.uint8).reshape(n, -1)
+    if weights is None:
+        weights = np.ones(n, np.int64)
+    capacity = 1 << max(4, int(2 * n - 1).bit_length())
+    first, counts = _hash_unique_rows(rows, weights.astype(np.int64), capacity)
+    colors = px[first]
+    order = np.lexsort(colors.T[::-1])
+    return colors[order], counts[order]
+
+
+def _table_dtype(dtype):
+    return dtype if dtype.kind in "biu" else np.dtype(np.float64)
+
+
+def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
+    """Count the distinct colours of a stream of pixel arrays.
+
+    Parameters
+    ----------
+    pixel_chunks : iterable of ndarray of shape (n_pixels, n_channels)
+        The pixels, in any number of chunks (images or runs of images).
+    dtype : numpy dtype
+        dtype of the pixels.
+    n_channels : int
+        Number of channels.
+    n_pixels : int, optional
+        Total number of pixels, if known: below 2**32 the direct-address
+        counters are 32-bit (half the memory).
+
+    Returns
+    -------
+    table : ColorTable
+    """
+    dtype = np.dtype(dtype)
+    small = n_pixels is not None and n_pixels < 2**32
+    count_dtype = np.uint32 if small else np.int64
+    if dtype == np.uint8 and n_channels <= 3:
+        counts = np.zeros(256**n_channels, count_dtype)
+        for px in pixel_chunks:
+            _count_codes_u8(px, counts)
+        return _table_from_codes(counts, n_channels, 256, dtype)
+    if dtype == np.uint16 and n_channels == 1:
+        counts = np.zeros(65536, count_dtype)
+        for px in pixel_chunks:
+            _count_codes_u16(px, counts)
+        return _table_from_codes(counts, 1, 65536, dtype)
+    tables = [ColorTable(*_unique_rows(px)) for px in pixel_chunks]
+    if len(tables) == 1:
+        table = tables[0]
+        return ColorTable(table.colors.astype(_table_dtype(dtype)), table.counts)
+    return merge_tables(tables)
+
+
+def _table_from_codes(counts, n_channels, base, dtype):
+    codes = np.flatnonzero(counts)
+    weights = counts[codes]
+    colors = np.empty((codes.size, n_channels), dtype)
+    rest = codes
+    for j in range(n_channels - 1, -1, -1):
+        colors[:, j] = rest % base
+        rest = rest // base
+    return ColorTable(colors, weights.astype(np.int64))
+
+
+def merge_tables(tables):
+    """Merge colour tables of shards into the table of their union.
+
+    Counts of colours present in several tables add up, so the result does not
+    depend on how the pixels were split.
+    """
+    tables = list(tables)
+    dtype = np.result_type(*[t.colors.dtype for t in tables])
+    dtype = _table_dtype(dtype)
+    colors = np.concatenate([t.colors.astype(dtype) for t in tables])
+    counts = np.concatenate([t.counts for t in tables])
+    colors, counts = _unique_rows(colors, counts)
+    return ColorTable(colors, counts)
+
+
+# --------------------------------------------------------------------------
+# Weighted k-means over a colour table
+
+
+@dataclass
+class Palette:
+    """Result of :func:`fit_palette`."""
+
+    centers: np.ndarray
+    inertia: float
+    n_iter: int
+
+
+def _grid_coreset(colors, weights, cells):
+    """Grid coreset: weighted mean colour and total weight of every occupied cell."""
+    n, c = colors.shape
+    per_axis = max(2, int(round(cells ** (1.0 / c))))
+    lo = colors.min(axis=0)
+    span = colors.max(axis=0) - lo
+    span[span == 0] = 1.0
+    code = np.zeros(n, np.int64)
+    for j in range(c):
+        idx = ((colors[:, j] - lo[j]) * (per_axis / span[j])).astype(np.int64)
+        code = code * per_axis + np.minimum(idx, per_axis - 1)
+    size = per_axis**c
+    w = np.bincount(code, weights=weights, minlength=size)
+    occupied = np.flatnonzero(w)
+    means = np.empty((occupied.size, c))
+    for j in range(c):
+        means[:, j] = np.bincount(code, weights=weights * colors[:, j], minlength=size)[
+            occupied
+        ]
+    w = w[occupied]
+    means /= w[:, None]
+    return means, w
+
+
+@njit(cache=True, nogil=True)
+def _sq_dist(a, b):
+    d = 0.0
+    for f in range(a.shape[0]):
+        t = a[f] - b[f]
+        d += t * t
+    return d
+
+
+@njit(cache=True, nogil=True)
+def _kmeanspp(X, w, k, u_first, u_trials):
+    # Greedy weighted k-means++ (Arthur & Vassilvitskii 2007): each new centre
+    # is the best of n_trials candidates drawn with probability w * D^2.
+    n, c = X.shape
+    centers = np.empty((k, c))
+    cum = np.cumsum(w)
+    first = min(np.searchsorted(cum, u_first * cum[-1]), n - 1)
+    centers[0] = X[first]
+    closest = np.empty(n)
+    for i in range(n):
+        closest[i] = _sq_dist(X[i], centers[0])
+    n_trials = u_trials.shape[1]
+    for s in range(1, k):
+        cum = np.cumsum(w * closest)
+        best_pot = np.inf
+        best_idx = 0
+        for t in range(n_trials):
+            idx = min(np.searchsorted(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
+            pot = 0.0
+            for i in range(n):
+                pot += w[i] * min(closest[i], _sq_dist(X[i], X[idx]))
+            if pot < best_pot:
+                best_pot = pot
+                best_idx = idx
+        centers[s] = X[best_idx]
+        for i in range(n):
+            closest[i] = min(closest[i], _sq_dist(X[i], centers[s]))
+    return centers
+
+
+@njit(cache=True, nogil=True)
+def _lloyd(X, w, init, max_iter, tol):
+    # Weighted Lloyd iterations; stops when the total squared centre shift is
+    # <= tol (absolute) or the labels no longer change. An empty cluster is
+    # moved to the point that is worst served. Returns centres, WCSS, n_iter.
+    n, c = X.shape
+    k = init.shape[0]
+    centers = init.copy()
+    labels = np.full(n, -1, np.int64)
+    d2 = np.empty(n)
+    sums = np.empty((k, c))
+    wsum = np.empty(k)
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        sums[:] = 0.0
+        wsum[:] = 0.0
+        changed = False
+        for i in range(n):
+            best = np.inf
+            arg = 0
+            for j in range(k):
+                d = _sq_dist(X[i], centers[j])
+                if d < best:
+                    best = d
+                    arg = j
+            if labels[i] != arg:
+                changed = True
+                labels[i] = arg
+            d2[i] = best
+            wsum[arg] += w[i]
+            for f in range(c):
+                sums[arg, f] += w[i] * X[i, f]
+        if not changed and it > 0:
+            break
+        shift = 0.0
+        for j in range(k):
+            if wsum[j] > 0:
+                for f in range(c):
+                    new = sums[j, f] / wsum[j]
+                    shift += (new - centers[j, f]) ** 2
+                    centers[j, f] = new
+            else:
+                far = np.argmax(w * d2)
+                d2[far] = 0.0
+                for f in range(c):
+                    shift += (X[far, f] - centers[j, f]) ** 2
+                    centers[j, f] = X[far, f]
+        if shift <= tol:
+            break
+    inertia = 0.0
+    for i in range(n):
+        best = np.inf
+        for j in range(k):
+            best = min(best, _sq_dist(X[i], centers[j]))
+        inertia += w[i] * best
+    return centers, inertia, n_iter
+
+
+def _abs_tol(X, tol):
+    # scikit-learn's convention: tol is relative to the mean feature variance.
+    return float(tol * np.mean(np.var(X, axis=0)))
+
+
+def fit_palette(
+    table,
+    n_clusters,
+    *,
+    init="k-means++",
+    n_init=10,
+    max_iter=300,
+    tol=1e-4,
+    random_state=None,
+):
+    """Weighted k-means over a colour table.
+
+    Parameters
+    ----------
+    table : ColorTable
+        Distinct colours and their pixel counts.
+    n_clusters : int
+        Number of colours of the palette. Must not exceed ``table.n_colors``.
+    init : {'k-means++', 'random'} or ndarray of shape (n_clusters, n_channels)
+        Initialisation, as in :class:`sklearn.cluster.KMeans`.
+    n_init : int
+        Number of restarts; the one with the lowest WCSS is kept.
+    max_iter, tol : int, float
+        Lloyd stopping rules, as in :class:`sklearn.cluster.KMeans`.
+    random_state : int, RandomState instance or None
+        Seeds the restarts.
+
+    Returns
+    -------
+    palette : Palette
+        Centres sorted by brightness (mean over channels, then
+        lexicographically), the exact WCSS over all pixels, and the number
+        of Lloyd iterations of the returned solution.
+    """
+    colors = table.colors.astype(np.float64)
+    weights = table.counts.astype(np.float64)
+    k = int(n_clusters)
+    if k > table.n_colors:
+        raise ValueError(
+            f"n_clusters={k} is larger than the number of distinct "
+            f"colours ({table.n_colors})."
+        )
+    if k == table.n_colors:
+        return _sorted(Palette(colors.copy(), 0.0, 0))
+    rng = check_random_state(random_state)
+    explicit = not isinstance(init, str)
+    coarse = None
+    if table.n_colors >= CORESET_MIN_COLORS and table.n_channels <= 8:
+        coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS)
+        if coarse.shape[0] < 8 * k:
+            coarse = None
+    if coarse is None:
+        # Small table: restarts directly on the exact weighted colours.
+        if explicit:
+            starts = [np.asarray(init, dtype=np.float64)]
+        else:
+            starts = _starts(colors, weights, k, init, n_init, rng)
+        tol_abs = _abs_tol(colors, tol)
+        runs = [_lloyd(colors, weights, s, max_iter, tol_abs) for s in starts]
+        centers, inertia, n_iter = min(runs, key=lambda r: r[1])
+        return _sorted(Palette(centers, float(inertia), int(n_iter)))
+    if explicit:
+        best = np.asarray(init, dtype=np.float64)
+    else:
+        # Restarts on the coarse coreset, the best few refined on a fine one.
+        tol_abs = _abs_tol(coarse, tol)
+        runs = [
+            _lloyd(coarse, coarse_w, s, max_iter, tol_abs)
+            for s in _starts(coarse, coarse_w, k, init, n_init, rng)
+        ]
+        runs.sort(key=lambda r: r[1])
+        fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS)
+        tol_abs = _abs_tol(fine, tol)
+        refined = [
+            _lloyd(fine, fine_w, r[0], max_iter, tol_abs) for r in runs[:N_REFINE]
+        ]
+        best = min(refined, key=lambda r: r[1])[0]
+    # Exact refinement on the weighted table with scikit-learn's Lloyd: a
+    # k-means fixed point of the objective over all pixels, and its WCSS.
+    km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol).fit(
+        colors, sample_weight=weights
+    )
+    return _sorted(Palette(km.cluster_centers_, float(km.inertia_), int(km.n_iter_)))
+
+
+def _starts(X, w, k, init, n_init, rng):
+    """Initial centres of ``n_init`` restarts, drawn from ``rng`` in order."""
+    n_trials = 2 + int(np.log(k))
+    for _ in range(n_init):
+        if init == "k-means++":
+            yield _kmeanspp(X, w, k, rng.uniform(), rng.uniform(size=(k - 1, n_trials)))
+        else:
+            idx = rng.choice(X.shape[0], k, replace=False, p=w / w.sum())
+            yield X[idx]
+
+
+def _sorted(palette):
+    c = palette.centers
+    order = np.lexsort(np.vstack([c.T[::-1], c.mean(axis=1)[None]]))
+    return Palette(np.ascontiguousarray(c[order]), palette.inertia, palette.n_iter)

@@ -1,0 +1,623 @@
+"""K-Means colour segmentation as a scikit-learn transformer."""
+
+from __future__ import annotations
+
+import warnings
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.utils import check_random_state
+from sklearn.utils._param_validation import Interval, StrOptions
+from sklearn.utils.parallel import Parallel, delayed
+from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
+
+from ._assign import assign_labels, center_distances
+from ._batch import check_batch
+from ._palette import count_colors, fit_palette, merge_tables
+
+__all__ = ["KMeansColorSegmenter"]
+
+_OUTPUTS = ("labels", "quantized", "distances", "histogram")
+
+
+class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
+    """Segment images by clustering their colours with K-Means.
+
+    The tutorial workflow ``cv2.kmeans(pixels, K, ..., KMEANS_PP_CENTERS)``
+    followed by ``centers[labels].reshape(image.shape)``, as a transformer
+    over a batch of images. ``fit`` learns one palette of ``n_clusters``
+    colours shared by all images of the batch (pixels pooled), so label ``k``
+    means the same colour in every image; ``per_image=True`` gives each image
+    its own palette at transform time, as the tutorial does.
+
+    The clustering is exact weighted k-means over the *distinct* colours of
+    the batch (each weighted by its pixel count), which has the same objective
+    as k-means over all pixels at a fraction of the cost.
+
+    Parameters
+    ----------
+    n_clusters : int, default=8
+        Number of colours of the palette (the tutorial's ``K``).
+
+    output : {'quantized', 'labels', 'distances', 'histogram'}, \
+            default='quantized'
+        What :meth:`transform` returns:
+
+        - ``'quantized'``: every pixel replaced by its cluster colour (the
+          tutorial's segmented image), same layout, channels and dtype as the
+          input (integer images get rounded colours);
+        - ``'labels'``: the integer label map of every image (no channel
+          axis), as :meth:`predict`;
+        - ``'distances'``: per pixel, the Euclidean distance to every colour of
+          the palette (``n_clusters_`` channels), for per-pixel classifiers;
+        - ``'histogram'``: array of shape (n_images, n_clusters_), the fraction
+          of each image's pixels in each cluster, a fixed-width image-level
+          feature vector for downstream classifiers.
+
+    per_image : bool, default=False
+        If True, :meth:`transform`, :meth:`predict` and :meth:`score` cluster
+        each image on its own (same ``random_state`` for every image, so an
+        image's result does not depend on the rest of the batch). ``fit``
+        still learns the shared palette.
+
+    init : {'k-means++', 'random'} or array-like of shape \
+            (n_clusters, n_channels), default='k-means++'
+        Initialisation of every restart, as in :class:`sklearn.cluster.KMeans`.
+        An array gives the starting palette (one run, ``n_init`` is ignored).
+
+    n_init : int, default=10
+        Number of restarts (the tutorial's ``attempts=10``); the palette with
+        the lowest within-cluster sum of squares is kept.
+
+    max_iter : int, default=300
+        Maximum number of Lloyd iterations of a restart.
+
+    tol : float, default=1e-4
+        Relative tolerance on the centre shift to declare convergence, as in
+        :class:`sklearn.cluster.KMeans`.
+
+    random_state : int, RandomState instance or None, default=None
+        Seeds the restarts. Pass an int for results that are identical on
+        every run and for every ``n_jobs``.
+
+    image_shape : tuple of int, default=None
+        ``(height, width)`` or ``(height, width, n_channels)`` of the images
+        when ``X`` is 2-D (one flattened image per row). With ``None``, each
+        row of a 2-D ``X`` is a single-channel image of ``1 x n_features``
+        pixels.
+
+    n_jobs : int, default=None
+        Number of threads over which the images are split at transform time
+        (and the per-image fits with ``per_image=True``). ``None`` means 1
+        unless in a :func:`joblib.parallel_config` context; ``-1`` means all
+        processors. The output does not depend on it.
+
+    Attributes
+    ----------
+    cluster_centers_ : ndarray of shape (n_clusters_, n_channels)
+        The palette, in the units of the input (0-255 for uint8 images),
+        sorted by brightness (mean over channels).
+
+    inertia_ : float
+        Within-cluster sum of squares (WCSS) of the fitted batch: sum over
+        all its pixels of the squared distance to their palette colour.
+
+    n_iter_ : int
+        Lloyd iterations of the kept solution (0 when every distinct colour
+        is its own cluster).
+
+    n_clusters_ : int
+        Number of palette colours actually fitted: ``n_clusters``, or the
+        number of distinct colours of the batch when that is smaller (a
+        ``UserWarning`` says so; no duplicate centres are made up).
+
+    n_channels_in_ : int
+        Number of channels of the images seen during :meth:`fit`.
+
+    n_features_in_ : int
+        Number of features per row, only when fitted on 2-D (flattened) input.
+
+    feature_names_in_ : ndarray of shape (n_features_in_,)
+        Names of the features, only when fitted on a 2-D input with string
+        column names (e.g. a pandas DataFrame).
+
+    See Also
+    --------
+    sklearn.cluster.KMeans : K-Means on rows of a feature matrix.
+
+    Notes
+    -----
+    Steps of :meth:`fit`:
+
+    1. count the distinct colours of the batch and how many pixels have each
+       (one pass over the pixels; uint8 colours are counted in a
+       direct-address table);
+    2. run ``n_init`` k-means++ restarts on the weighted colours (for large
+       tables on a grid coreset of them), keep the best restarts and refine
+       them with Lloyd iterations on the exact weighted table
+       (:class:`sklearn.cluster.KMeans` with ``sample_weight``);
+    3. keep the palette with the lowest WCSS, which is the WCSS over all
+       pixels.
+
+    Colour tables add up, so :meth:`partial_fit` over chunks of a collection
+    gives the palette that :meth:`fit` gives on the whole collection.
+
+    References
+    ----------
+    .. [1] D. Arthur and S. Vassilvitskii, "k-means++: the advantages of
+       careful seeding", SODA 2007.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from skseg import KMeansColorSegmenter
+    >>> rng = np.random.default_rng(0)
+    >>> red, blue = np.array([200, 30, 30]), np.array([20, 40, 180])
+    >>> X = np.where(rng.random((2, 16, 16, 1)) < 0.5, red, blue).astype(np.uint8)
+    >>> seg = KMeansColorSegmenter(n_clusters=2, random_state=0).fit(X)
+    >>> seg.cluster_centers_
+    array([[ 20.,  40., 180.],
+           [200.,  30.,  30.]])
+    >>> seg.transform(X).shape, seg.transform(X).dtype
+    ((2, 16, 16, 3), dtype('uint8'))
+    >>> seg.predict(X).shape
+    (2, 16, 16)
+    >>> seg.set_params(output="histogram").transform(X).round(2)
+    array([[0.49, 0.51],
+           [0.5 , 0.5 ]])
+    """
+
+    _parameter_constraints: dict = {
+        "n_clusters": [Interval(Integral, 1, None, closed="left")],
+        "output": [StrOptions(set(_OUTPUTS))],
+        "per_image": ["boolean"],
+        "init": [StrOptions({"k-means++", "random"}), "array-like"],
+        "n_init": [Interval(Integral, 1, None, closed="left")],
+        "max_iter": [Interval(Integral, 1, None, closed="left")],
+        "tol": [Interval(Real, 0, None, closed="left")],
+        "random_state": ["random_state"],
+        "image_shape": [tuple, list, None],
+        "n_jobs": [Integral, None],
+    }
+
+    def __init__(
+        self,
+        n_clusters=8,
+        *,
+        output="quantized",
+        per_image=False,
+        init="k-means++",
+        n_init=10,
+        max_iter=300,
+        tol=1e-4,
+        random_state=None,
+        image_shape=None,
+        n_jobs=None,
+    ):
+        self.n_clusters = n_clusters
+        self.output = output
+        self.per_image = per_image
+        self.init = init
+        self.n_init = n_init
+        self.max_iter = max_iter
+        self.tol = tol
+        self.random_state = random_state
+        self.image_shape = image_shape
+        self.n_jobs = n_jobs
+
+    # ------------------------------------------------------------------
+    # fitting
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit(self, X, y=None):
+        """Learn a palette shared by all images of ``X``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Batch of images, first axis images: ``(n_images, height, width,
+            n_channels)``, ``(n_images, height, width)``, ``(n_images,
+            n_features)`` (see ``image_shape``), or a list of images of
+            different sizes.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : KMeansColorSegmenter
+            Fitted estimator.
+        """
+        batch = self._check_batch(X, reset=True)
+        self._fit_table(self._count(batch), batch)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def partial_fit(self, X, y=None):
+        """Add a chunk of images to the fit.
+
+        The distinct-colour counts of every chunk seen so far are merged and
+        the palette is refitted on them, so a sequence of ``partial_fit``
+        calls gives the palette that :meth:`fit` gives on all chunks at once
+        (same ``random_state``). Memory grows with the number of distinct
+        colours, not with the number of pixels.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            A chunk of images, as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        self : KMeansColorSegmenter
+            Fitted estimator.
+        """
+        first = not hasattr(self, "_color_table")
+        batch = self._check_batch(X, reset=first)
+        table = self._count(batch)
+        if not first:
+            table = merge_tables([self._color_table, table])
+        self._fit_table(table, batch)
+        return self
+
+    @_fit_context(prefer_skip_nested_validation=True)
+    def fit_transform(self, X, y=None):
+        """Fit the palette on ``X`` and transform ``X``.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Batch of images, as in :meth:`fit`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        X_out : ndarray or list of ndarray
+            As :meth:`transform`.
+        """
+        batch = self._check_batch(X, reset=True)
+        self._fit_table(self._count(batch), batch)
+        return self._apply(batch, self.output)[0]
+
+    def _check_batch(self, X, *, reset):
+        batch = check_batch(
+            X, image_shape=self.image_shape, estimator=self, reset=reset
+        )
+        if reset:
+            if batch.layout != "2d":
+                for attr in ("n_features_in_", "feature_names_in_"):
+                    if hasattr(self, attr):
+                        delattr(self, attr)
+        elif batch.n_channels != self.n_channels_in_:
+            raise ValueError(
+                f"X has {batch.n_channels} channel(s), but {type(self).__name__} "
+                f"was fitted on images with {self.n_channels_in_} channel(s)."
+            )
+        return batch
+
+    def _count(self, batch):
+        return count_colors(
+            (px for _, _, px in batch.chunks(batch.n_images)),
+            batch.dtype,
+            batch.n_channels,
+            n_pixels=batch.n_pixels,
+        )
+
+    def _check_init(self, n_channels):
+        if isinstance(self.init, str):
+            return self.init
+        init = np.asarray(self.init, dtype=np.float64)
+        if init.shape != (self.n_clusters, n_channels):
+            raise ValueError(
+                f"init has shape {init.shape}, but n_clusters={self.n_clusters} "
+                f"and the images have {n_channels} channel(s): expected shape "
+                f"{(self.n_clusters, n_channels)}."
+            )
+        if not np.isfinite(init).all():
+            raise ValueError("init contains NaN or infinity.")
+        return init
+
+    def _fit_table(self, table, batch):
+        init = self._check_init(table.n_channels)
+        k = self._effective_k(table, "X", stacklevel=4)
+        if k < self.n_clusters and not isinstance(init, str):
+            raise ValueError(
+                f"init gives {self.n_clusters} centres but X has only {k} "
+                "distinct colours."
+            )
+        palette = fit_palette(
+            table,
+            k,
+            init=init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            random_state=self.random_state,
+        )
+        self.cluster_centers_ = palette.centers
+        self.inertia_ = palette.inertia
+        self.n_iter_ = int(palette.n_iter)
+        self.n_clusters_ = int(k)
+        self.n_channels_in_ = int(batch.n_channels)
+        self._color_table = table
+        self._fit_dtype = batch.dtype
+
+    def _effective_k(self, table, what, stacklevel):
+        k = min(self.n_clusters, table.n_colors)
+        if k < self.n_clusters:
+            warnings.warn(
+                f"n_clusters={self.n_clusters} is larger than the number of "
+                f"distinct colours in {what} ({table.n_colors}); using "
+                f"{table.n_colors} clusters, one per colour.",
+                UserWarning,
+                stacklevel=stacklevel,
+            )
+        return k
+
+    # ------------------------------------------------------------------
+    # using the palette
+
+    def transform(self, X):
+        """Segment every image of ``X`` with the fitted palette.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Batch of images with the channels seen in :meth:`fit`, of any
+            size.
+
+        Returns
+        -------
+        X_out : ndarray or list of ndarray
+            Depends on ``output``: image-valued outputs keep the input's
+            layout (4-D/3-D in, 4-D/3-D out; 2-D in, 2-D out; list in, list
+            out); ``'histogram'`` is always ``(n_images, n_clusters_)``.
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        batch = self._check_batch(X, reset=False)
+        return self._apply(batch, self.output)[0]
+
+    def predict(self, X):
+        """Label map of every image of ``X``: index of each pixel's colour.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Batch of images, as in :meth:`transform`.
+
+        Returns
+        -------
+        labels : ndarray of int32 or list of ndarray
+            ``(n_images, height, width)`` for 3-D/4-D input, ``(n_images,
+            n_pixels)`` for 2-D input, a list of ``(height, width)`` maps for
+            a list.
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        batch = self._check_batch(X, reset=False)
+        return self._apply(batch, "labels")[0]
+
+    def score(self, X, y=None):
+        """Minus the mean squared distance of a pixel to its palette colour.
+
+        Higher is better. Being a mean over pixels, it compares batches of
+        different sizes. With ``per_image=True`` each image is scored
+        against its own palette, as :meth:`transform` segments it.
+
+        Parameters
+        ----------
+        X : array-like or list of array-like
+            Batch of images, as in :meth:`transform`.
+        y : None
+            Ignored.
+
+        Returns
+        -------
+        score : float
+        """
+        check_is_fitted(self)
+        self._validate_params()
+        batch = self._check_batch(X, reset=False)
+        return -self._apply(batch, None)[1] / batch.n_pixels
+
+    def _n_out_clusters(self):
+        return self.n_clusters if self.per_image else self.n_clusters_
+
+    def _apply(self, batch, output):
+        """Segment ``batch``; return (result in caller's layout, total SSE)."""
+        k_out = self._n_out_clusters()
+        n_px = batch.pixel_counts()
+        offsets = np.concatenate([[0], np.cumsum(n_px)])
+        total = int(offsets[-1])
+        c = batch.n_channels
+        labels = np.empty(total, np.int32)
+        out = None
+        if output == "quantized":
+            out = np.empty((total, c), _quantized_dtype(batch.dtype))
+        elif output == "distances":
+            out = np.empty((total, k_out), _float_dtype(batch.dtype))
+        elif output == "histogram":
+            out = np.zeros((batch.n_images, k_out), np.float64)
+
+        if self.per_image:
+            seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
+            jobs = [(i, i + 1, batch.image_pixels(i)) for i in range(batch.n_images)]
+            work = _PerImageJob(self, seed, output, labels, out, offsets)
+        else:
+            n_chunks = 1 if self.n_jobs in (None, 1) else 4 * _n_workers(self.n_jobs)
+            jobs = list(batch.chunks(n_chunks))
+            work = _SharedJob(self.cluster_centers_, output, labels, out, offsets)
+        if len(jobs) == 1 or self.n_jobs in (None, 1):
+            results = [work(*job) for job in jobs]
+        else:
+            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
+                delayed(work)(*job) for job in jobs
+            )
+        sse = float(sum(r[0] for r in results))
+        short = [i for r in results for i in r[1]]
+        if short:
+            self._warn_short(short, batch, output)
+        if output is None:
+            return None, sse
+        if output == "labels":
+            return batch.rebuild(labels), sse
+        if output == "histogram":
+            return out, sse
+        return batch.rebuild(out), sse
+
+    def _warn_short(self, short, batch, output):
+        if output == "distances":
+            raise ValueError(
+                f"per_image=True with output='distances' needs n_clusters="
+                f"{self.n_clusters} distinct colours in every image; image(s) "
+                f"{short[:10]} have fewer."
+            )
+        warnings.warn(
+            f"{len(short)} image(s) have fewer than n_clusters={self.n_clusters} "
+            f"distinct colours (first: image {short[0]}); each of them gets one "
+            "cluster per colour.",
+            UserWarning,
+            stacklevel=4,
+        )
+
+    # ------------------------------------------------------------------
+    # scikit-learn API
+
+    def get_feature_names_out(self, input_features=None):
+        """Names of the output features of a 2-D :meth:`transform` output.
+
+        ``'histogram'``: one name per cluster (``kmeanscolorsegmenter0``, ...).
+        Image outputs have names only when fitted on flattened (2-D) input:
+        ``'quantized'`` keeps the input feature names, ``'labels'`` gives
+        ``label0, ...`` (one per pixel), ``'distances'`` gives
+        ``pixel0_distance0, ...``.
+
+        Parameters
+        ----------
+        input_features : array-like of str or None, default=None
+            Input feature names, checked against ``feature_names_in_``.
+
+        Returns
+        -------
+        feature_names_out : ndarray of str objects
+        """
+        check_is_fitted(self)
+        prefix = type(self).__name__.lower()
+        k = self._n_out_clusters()
+        if self.output == "histogram":
+            return np.asarray([f"{prefix}{i}" for i in range(k)], dtype=object)
+        if not hasattr(self, "n_features_in_"):
+            raise ValueError(
+                f"get_feature_names_out is defined for output='histogram', or for "
+                f"output={self.output!r} when fitted on flattened (2-D) images; "
+                "this estimator was fitted on image-shaped input."
+            )
+        names = _check_feature_names_in(self, input_features)
+        if self.output == "quantized":
+            return names
+        n_pixels = self.n_features_in_ // self.n_channels_in_
+        if self.output == "labels":
+            return np.asarray([f"label{p}" for p in range(n_pixels)], dtype=object)
+        return np.asarray(
+            [f"pixel{p}_distance{j}" for p in range(n_pixels) for j in range(k)],
+            dtype=object,
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.transformer_tags.preserves_dtype = {
+            "quantized": ["float64", "float32"],
+            "distances": ["float64", "float32"],
+            "histogram": ["float64"],
+        }.get(self.output, [])
+        return tags
+
+
+# ----------------------------------------------------------------------
+# workers (one call per run of images; they write into preallocated arrays)
+
+
+def _n_workers(n_jobs):
+    from joblib import effective_n_jobs
+
+    return max(1, effective_n_jobs(n_jobs))
+
+
+def _float_dtype(dtype):
+    return dtype if dtype in (np.float32, np.float64) else np.dtype(np.float64)
+
+
+def _quantized_dtype(dtype):
+    return dtype if dtype.kind in "iuf" else np.dtype(np.float64)
+
+
+def _quantize_colors(centers, dtype):
+    if dtype.kind in "iu":
+        info = np.iinfo(dtype)
+        return np.clip(np.rint(centers), info.min, info.max).astype(dtype)
+    return centers.astype(dtype)
+
+
+def _write_outputs(px, centers, output, labels, out, start, stop, lo, hi):
+    """Assign pixels ``px`` (pixels lo:hi of the batch, images start:stop)."""
+    lab = labels[lo:hi]
+    sse = assign_labels(px, centers, lab)
+    if output == "quantized":
+        np.take(_quantize_colors(centers, out.dtype), lab, axis=0, out=out[lo:hi])
+    elif output == "distances":
+        center_distances(px, centers, out[lo:hi, : centers.shape[0]])
+    return sse
+
+
+class _SharedJob:
+    def __init__(self, centers, output, labels, out, offsets):
+        self.centers, self.output = centers, output
+        self.labels, self.out, self.offsets = labels, out, offsets
+
+    def __call__(self, start, stop, px):
+        lo, hi = self.offsets[start], self.offsets[stop]
+        sse = _write_outputs(
+            px, self.centers, self.output, self.labels, self.out, start, stop, lo, hi
+        )
+        if self.output == "histogram":
+            k = self.centers.shape[0]
+            for i in range(start, stop):
+                a, b = self.offsets[i], self.offsets[i + 1]
+                counts = np.bincount(self.labels[a:b], minlength=k)
+                self.out[i, :k] = counts / (b - a)
+        return sse, []
+
+
+class _PerImageJob:
+    def __init__(self, segmenter, seed, output, labels, out, offsets):
+        self.seg, self.seed, self.output = segmenter, seed, output
+        self.labels, self.out, self.offsets = labels, out, offsets
+
+    def __call__(self, start, stop, px):
+        seg = self.seg
+        table = count_colors([px], px.dtype, px.shape[1], n_pixels=px.shape[0])
+        k = min(seg.n_clusters, table.n_colors)
+        init = seg._check_init(px.shape[1])
+        if k < seg.n_clusters and not isinstance(init, str):
+            raise ValueError(
+                f"init gives {seg.n_clusters} centres but image {start} has only "
+                f"{k} distinct colours."
+            )
+        palette = fit_palette(
+            table,
+            k,
+            init=init,
+            n_init=seg.n_init,
+            max_iter=seg.max_iter,
+            tol=seg.tol,
+            random_state=self.seed,
+        )
+        job = _SharedJob(
+            palette.centers, self.output, self.labels, self.out, self.offsets
+        )
+        sse, _ = job(start, stop, px)
+        return sse, ([start] if k < seg.n_clusters else [])

@@ -1,0 +1,393 @@
+"""Tests for the ``skseg`` command line (skseg.cli, python -m skseg)."""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+import skseg
+from skseg import KMeansColorSegmenter, cli
+from skseg.datasets import load_images, load_sample_image, save_image
+
+REPO_ROOT = Path(skseg.__file__).resolve().parent.parent
+
+
+def n_colours(image):
+    return len(np.unique(image.reshape(image.shape[0] * image.shape[1], -1), axis=0))
+
+
+@pytest.fixture(scope="module")
+def small_rgb():
+    """Two different 64x64 crops of the astronaut (many distinct colours)."""
+    astronaut = load_sample_image("astronaut")
+    return astronaut[::8, ::8].copy(), astronaut[40:104, 200:264].copy()
+
+
+@pytest.fixture
+def rgb_files(tmp_path, small_rgb):
+    """Two 64x64 RGB PNG files and a 48x80 one."""
+    a, b = small_rgb
+    paths = [tmp_path / "in" / "a.png", tmp_path / "in" / "b.png"]
+    save_image(paths[0], a)
+    save_image(paths[1], b)
+    ragged = tmp_path / "in" / "wide.png"
+    save_image(ragged, load_sample_image("chelsea")[100:148, 150:230])
+    return paths + [ragged]
+
+
+def run(argv, capsys):
+    code = cli.main([str(a) for a in argv])
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+# --- successful runs -------------------------------------------------------
+
+
+def test_default_sample_astronaut(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["segment"], capsys)
+    assert code == 0, err
+    target = Path("skseg-out") / "astronaut_k3.png"
+    assert out.splitlines()[0] == f"wrote {target} (512x512, 3 colours)"
+    assert re.search(r"^WCSS per pixel: [0-9.]+$", out, re.MULTILINE)
+    (image,) = load_images([tmp_path / target])
+    assert image.shape == (512, 512, 3)
+    assert n_colours(image) == 3
+
+
+def test_sample_option_gray(tmp_path, capsys):
+    code, out, err = run(
+        ["segment", "--sample", "camera", "-k", "4", "-o", tmp_path], capsys
+    )
+    assert code == 0, err
+    (image,) = load_images([tmp_path / "camera_k4.png"])
+    assert image.shape == (512, 512)  # still grayscale
+    assert n_colours(image) == 4
+
+
+@pytest.mark.parametrize("name", ["single.png", "single.jpg"])
+def test_one_image_to_file(tmp_path, rgb_files, capsys, name):
+    out_path = tmp_path / "out" / name
+    code, out, err = run(["segment", rgb_files[0], "-k", "4", "-o", out_path], capsys)
+    assert code == 0, err
+    assert out.splitlines()[0] == f"wrote {out_path} (64x64, 4 colours)"
+    (image,) = load_images([out_path])
+    assert image.shape == (64, 64, 3)
+    if name.endswith(".png"):  # JPEG is lossy
+        assert n_colours(image) == 4
+
+
+def test_batch_shared_palette(tmp_path, rgb_files, small_rgb, capsys):
+    code, out, err = run(["segment", *rgb_files[:2], "-k", "5", "-o", tmp_path], capsys)
+    assert code == 0, err
+    lines = out.splitlines()
+    assert lines[0].startswith(f"wrote {tmp_path / 'a_k5.png'} (64x64, ")
+    assert lines[1].startswith(f"wrote {tmp_path / 'b_k5.png'} (64x64, ")
+    a, b = load_images([tmp_path / "a_k5.png", tmp_path / "b_k5.png"])
+    # One palette for the batch: the two images together use exactly K colours.
+    both = np.concatenate([a.reshape(-1, 3), b.reshape(-1, 3)])
+    assert len(np.unique(both, axis=0)) == 5
+
+    # The printed WCSS is the estimator's, over the whole batch.
+    X = np.stack(small_rgb)
+    expected = -KMeansColorSegmenter(5, random_state=0).fit(X).score(X)
+    wcss = float(lines[2].removeprefix("WCSS per pixel: "))
+    assert wcss == pytest.approx(expected, rel=1e-4)
+
+
+def test_batch_per_image(tmp_path, rgb_files, capsys):
+    argv = ["segment", *rgb_files[:2], "-k", "3", "--per-image", "-o", tmp_path]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    for name in ("a_k3.png", "b_k3.png"):
+        assert f"wrote {tmp_path / name} (64x64, 3 colours)" in out
+        (image,) = load_images([tmp_path / name])
+        assert n_colours(image) == 3
+    assert "(one palette per image)" in out
+
+
+def test_ragged_batch(tmp_path, rgb_files, capsys):
+    code, out, err = run(
+        ["segment", rgb_files[0], rgb_files[2], "-o", tmp_path], capsys
+    )
+    assert code == 0, err
+    assert f"wrote {tmp_path / 'wide_k3.png'} (80x48, " in out
+    a, wide = load_images([tmp_path / "a_k3.png", tmp_path / "wide_k3.png"])
+    assert a.shape == (64, 64, 3)
+    assert wide.shape == (48, 80, 3)
+
+
+def test_gray_batch(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    camera = load_sample_image("camera")
+    paths = [tmp_path / "g1.png", tmp_path / "g2.png"]
+    save_image(paths[0], camera[::8, ::8])
+    save_image(paths[1], camera[200:264, 200:264])
+    code, out, err = run(["segment", *paths, "-k", "2", "--per-image"], capsys)
+    assert code == 0, err
+    for path in paths:
+        (image,) = load_images([Path("skseg-out") / f"{path.stem}_k2.png"])
+        assert image.shape == (64, 64)
+        assert n_colours(image) == 2
+
+
+def test_rgba_keeps_alpha(tmp_path, small_rgb, capsys):
+    rgba = np.dstack([small_rgb[0], np.full((64, 64), 255, np.uint8)])
+    save_image(tmp_path / "rgba.png", rgba)
+    code, out, err = run(["segment", tmp_path / "rgba.png", "-o", tmp_path], capsys)
+    assert code == 0, err
+    (image,) = load_images([tmp_path / "rgba_k3.png"])
+    assert image.shape == (64, 64, 4)
+
+
+def test_random_state_reproducible(tmp_path, rgb_files, capsys):
+    for out_dir in ("r1", "r2"):
+        code, _, err = run(
+            [
+                "segment",
+                rgb_files[0],
+                "-k",
+                "6",
+                "--random-state",
+                "7",
+                "-o",
+                tmp_path / out_dir,
+            ],
+            capsys,
+        )
+        assert code == 0, err
+    r1, r2 = load_images([tmp_path / "r1" / "a_k6.png", tmp_path / "r2" / "a_k6.png"])
+    np.testing.assert_array_equal(r1, r2)
+
+
+def test_options_reach_the_estimator(tmp_path, rgb_files, capsys, monkeypatch):
+    seen = []
+
+    class Recorder(KMeansColorSegmenter):
+        def fit_transform(self, X, y=None):
+            seen.append((self.get_params(), type(X)))
+            return super().fit_transform(X, y)
+
+    monkeypatch.setattr(skseg, "KMeansColorSegmenter", Recorder)
+    argv = [
+        "segment",
+        *rgb_files[:2],
+        "-k",
+        "4",
+        "--per-image",
+        "--random-state",
+        "3",
+        "--n-init",
+        "2",
+        "-o",
+        tmp_path,
+    ]
+    assert run(argv, capsys)[0] == 0
+    params, x_type = seen[0]
+    assert params["n_clusters"] == 4
+    assert params["output"] == "quantized"
+    assert params["per_image"] is True
+    assert params["random_state"] == 3
+    assert params["n_init"] == 2
+    assert x_type is np.ndarray  # equal shapes are stacked into one batch
+
+    assert run(["segment", rgb_files[0], rgb_files[2], "-o", tmp_path], capsys)[0] == 0
+    params, x_type = seen[1]
+    assert params["n_init"] == KMeansColorSegmenter().n_init  # estimator default
+    assert params["per_image"] is False and params["random_state"] == 0
+    assert x_type is list  # different sizes: a ragged list
+
+
+def test_fewer_colours_than_k_warns(tmp_path, capsys):
+    two = np.zeros((16, 16, 3), np.uint8)
+    two[:, 8:] = (200, 10, 10)
+    save_image(tmp_path / "two.png", two)
+    code, out, err = run(
+        ["segment", tmp_path / "two.png", "-k", "5", "-o", tmp_path], capsys
+    )
+    assert code == 0
+    assert re.search(
+        r"skseg: warning: n_clusters=5 is larger than the number of distinct "
+        r"colours .*\(2\)",
+        err,
+    )
+    assert "(16x16, 2 colours)" in out
+    (image,) = load_images([tmp_path / "two_k5.png"])
+    np.testing.assert_array_equal(image, two)
+
+
+# --- help and usage --------------------------------------------------------
+
+
+def test_help(capsys):
+    code, out, _ = run(["--help"], capsys)
+    assert code == 0
+    assert "segment" in out
+
+    code, out, _ = run(["segment", "--help"], capsys)
+    assert code == 0
+    for option in (
+        "--n-clusters",
+        "--output",
+        "--per-image",
+        "--random-state",
+        "--n-init",
+        "--sample",
+    ):
+        assert option in out
+
+
+def test_version(capsys):
+    code, out, _ = run(["--version"], capsys)
+    assert code == 0
+    assert out.strip() == f"skseg {skseg.__version__}"
+
+
+def test_no_command_prints_help(capsys):
+    code, out, err = run([], capsys)
+    assert code == 2
+    assert "segment" in err and out == ""
+
+
+# --- errors: message on stderr, exit code 2, no traceback -------------------
+
+
+def check_error(code, out, err, pattern):
+    assert code == 2
+    assert "Traceback" not in err
+    assert re.search(rf"^skseg: error: {pattern}", err, re.MULTILINE), err
+    assert "wrote" not in out
+
+
+def test_missing_file(tmp_path, capsys):
+    code, out, err = run(["segment", tmp_path / "nope.png", "-o", tmp_path], capsys)
+    check_error(code, out, err, r"No such image file: '.*nope\.png'")
+
+
+def test_not_an_image(tmp_path, capsys):
+    (tmp_path / "fake.png").write_text("not an image")
+    code, out, err = run(["segment", tmp_path / "fake.png", "-o", tmp_path], capsys)
+    check_error(code, out, err, r"Cannot read '.*fake\.png' as an image")
+
+
+@pytest.mark.parametrize(
+    "k, message",
+    [
+        ("0", "must be >= 1, got 0"),
+        ("-2", "must be >= 1, got -2"),
+        ("three", "expected a positive integer, got 'three'"),
+        ("2.5", "expected a positive integer, got '2.5'"),
+    ],
+)
+def test_bad_n_clusters(capsys, k, message):
+    code, out, err = run(["segment", "-k", k], capsys)
+    check_error(code, out, err, rf"argument -k/--n-clusters: {message}")
+    assert "usage: skseg segment" in err
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["--n-init", "0"], "argument --n-init: must be >= 1, got 0"),
+        (["--random-state", "-1"], r"argument --random-state: must be between 0"),
+        (["--sample", "lena"], "argument --sample: invalid choice: 'lena'"),
+        (["--colour"], "unrecognized arguments: --colour"),
+    ],
+)
+def test_bad_options(capsys, argv, message):
+    code, out, err = run(["segment", *argv], capsys)
+    check_error(code, out, err, message)
+
+
+def test_unknown_command(capsys):
+    code, out, err = run(["quantize"], capsys)
+    check_error(code, out, err, "argument COMMAND: invalid choice: 'quantize'")
+
+
+def test_sample_with_images(rgb_files, capsys):
+    code, out, err = run(["segment", rgb_files[0], "--sample", "china"], capsys)
+    check_error(code, out, err, "--sample cannot be combined with IMAGE arguments")
+
+
+def test_file_output_with_several_images(tmp_path, rgb_files, capsys):
+    argv = ["segment", *rgb_files[:2], "-o", tmp_path / "out.png"]
+    code, out, err = run(argv, capsys)
+    check_error(code, out, err, r"--output '.*out\.png' names a single file, but 2")
+    assert not (tmp_path / "out.png").exists()
+
+
+def test_output_is_an_existing_file(tmp_path, rgb_files, capsys):
+    (tmp_path / "results").write_text("")
+    code, out, err = run(["segment", rgb_files[0], "-o", tmp_path / "results"], capsys)
+    check_error(code, out, err, r"--output '.*results' is an existing file")
+
+
+def test_same_stem_twice(tmp_path, rgb_files, capsys):
+    other = tmp_path / "other" / "a.png"
+    save_image(other, load_images([rgb_files[1]])[0])
+    code, out, err = run(["segment", rgb_files[0], other, "-o", tmp_path], capsys)
+    check_error(code, out, err, r"two inputs would both be written to '.*a_k3\.png'")
+
+
+def test_mixed_gray_and_colour(tmp_path, rgb_files, capsys):
+    save_image(tmp_path / "gray.png", load_sample_image("camera")[::8, ::8])
+    argv = ["segment", rgb_files[0], tmp_path / "gray.png", "-o", tmp_path]
+    code, out, err = run(argv, capsys)
+    check_error(code, out, err, r"all images of one run must have the same channels")
+    assert "gray.png: grayscale" in err and "a.png: 3 channels" in err
+
+
+# --- the console entry point ------------------------------------------------
+
+
+def _subprocess_env():
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH")) if p
+    )
+    return env
+
+
+def test_python_dash_m_skseg(tmp_path, rgb_files):
+    out_dir = tmp_path / "results"
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "skseg",
+            "segment",
+            str(rgb_files[0]),
+            "-k",
+            "4",
+            "-o",
+            str(out_dir),
+        ],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_subprocess_env(),
+        timeout=120,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith(f"wrote {out_dir / 'a_k4.png'} (64x64, 4 colours)")
+    (image,) = load_images([out_dir / "a_k4.png"])
+    assert n_colours(image) == 4
+
+
+def test_python_dash_m_skseg_error(tmp_path):
+    result = subprocess.run(
+        [sys.executable, "-m", "skseg", "segment", "missing.png"],
+        capture_output=True,
+        text=True,
+        cwd=tmp_path,
+        env=_subprocess_env(),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert result.stderr.strip() == "skseg: error: No such image file: 'missing.png'."
+    assert result.stdout == ""

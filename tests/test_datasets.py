@@ -1,0 +1,252 @@
+"""Tests for skseg.datasets: bundled samples and image file I/O."""
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from skseg.datasets import (
+    load_images,
+    load_sample_image,
+    sample_image_names,
+    save_image,
+)
+
+GRAY_SAMPLES = {"camera", "coins", "moon", "page", "text"}
+
+
+@pytest.fixture
+def rgb():
+    rng = np.random.default_rng(0)
+    return rng.integers(0, 256, size=(12, 17, 3), dtype=np.uint8)
+
+
+# --- sample images ---------------------------------------------------------
+
+
+def test_sample_image_names_sorted_tuple():
+    names = sample_image_names()
+    assert isinstance(names, tuple)
+    assert list(names) == sorted(names)
+    assert {"astronaut", "coffee", "chelsea", "rocket", "camera"} <= set(names)
+    assert {"china", "flower"} <= set(names)
+
+
+@pytest.mark.parametrize("name", sample_image_names())
+def test_load_sample_image_shapes(name):
+    image = load_sample_image(name)
+    assert image.dtype == np.uint8
+    if name in GRAY_SAMPLES:
+        assert image.ndim == 2
+    else:
+        assert image.ndim == 3 and image.shape[-1] == 3
+    assert image.flags.writeable and image.flags.c_contiguous
+
+
+def test_load_sample_image_default_is_astronaut():
+    assert load_sample_image().shape == (512, 512, 3)
+    np.testing.assert_array_equal(load_sample_image(), load_sample_image("astronaut"))
+
+
+def test_load_sample_image_sklearn_images():
+    assert load_sample_image("china").shape == (427, 640, 3)
+    assert load_sample_image("flower").shape == (427, 640, 3)
+
+
+def test_load_sample_image_returns_a_new_array():
+    a = load_sample_image("camera")
+    a[:] = 0
+    assert load_sample_image("camera").any()
+
+
+def test_load_sample_image_case_insensitive():
+    assert load_sample_image("Camera").shape == (512, 512)
+
+
+@pytest.mark.parametrize("name", ["lena", "", "astronaut.png"])
+def test_load_sample_image_unknown_name_lists_valid_names(name):
+    with pytest.raises(ValueError, match=r"Unknown sample image .*astronaut, camera"):
+        load_sample_image(name)
+
+
+# --- save_image / load_images round trips ----------------------------------
+
+
+def test_save_and_load_roundtrip_rgb(tmp_path, rgb):
+    path = save_image(tmp_path / "a" / "b" / "img.png", rgb)
+    assert path == tmp_path / "a" / "b" / "img.png"
+    assert path.is_file()
+    (back,) = load_images([path])
+    np.testing.assert_array_equal(back, rgb)
+
+
+def test_save_and_load_roundtrip_gray_and_rgba(tmp_path, rgb):
+    gray = rgb[..., 0]
+    rgba = np.dstack([rgb, np.full(rgb.shape[:2], 200, np.uint8)])
+    save_image(tmp_path / "gray.png", gray)
+    save_image(tmp_path / "rgba.png", rgba)
+    gray_back, rgba_back = load_images([tmp_path / "gray.png", tmp_path / "rgba.png"])
+    np.testing.assert_array_equal(gray_back, gray)
+    np.testing.assert_array_equal(rgba_back, rgba)  # alpha is kept
+
+
+def test_load_images_accepts_str_and_single_path(tmp_path, rgb):
+    save_image(tmp_path / "img.png", rgb)
+    assert len(load_images(str(tmp_path / "img.png"))) == 1
+    assert len(load_images(tmp_path / "img.png")) == 1
+    assert len(load_images((str(tmp_path / "img.png"),) * 2)) == 2
+    assert load_images([]) == []
+
+
+def test_save_image_uint16_png_keeps_16_bits(tmp_path):
+    image = (np.arange(64, dtype=np.uint16) * 1000).reshape(8, 8)
+    save_image(tmp_path / "deep.png", image)
+    (back,) = load_images([tmp_path / "deep.png"])
+    assert back.dtype == np.uint16
+    np.testing.assert_array_equal(back, image)
+
+
+def test_save_image_float_scaled_to_uint8(tmp_path):
+    image = np.linspace(0, 1, 64).reshape(8, 8)
+    save_image(tmp_path / "ramp.png", image)
+    (back,) = load_images([tmp_path / "ramp.png"])
+    assert back.dtype == np.uint8
+    assert back[0, 0] == 0 and back[-1, -1] == 255
+
+
+def test_save_image_bool(tmp_path):
+    image = np.zeros((5, 6), dtype=bool)
+    image[2:, 3:] = True
+    save_image(tmp_path / "mask.png", image)
+    (back,) = load_images([tmp_path / "mask.png"])
+    np.testing.assert_array_equal(back, image.astype(np.uint8) * 255)
+
+
+def test_save_image_jpeg(tmp_path, rgb):
+    save_image(tmp_path / "img.jpg", rgb)
+    (back,) = load_images([tmp_path / "img.jpg"])
+    assert back.shape == rgb.shape and back.dtype == np.uint8
+
+
+def test_save_image_single_channel_axis_dropped(tmp_path, rgb):
+    save_image(tmp_path / "g.png", rgb[..., :1])
+    assert load_images([tmp_path / "g.png"])[0].shape == rgb.shape[:2]
+
+
+# --- load_images conversions -----------------------------------------------
+
+
+def test_load_palette_image_as_rgb(tmp_path, rgb):
+    Image.fromarray(rgb).convert("P").save(tmp_path / "p.png")
+    (image,) = load_images([tmp_path / "p.png"])
+    assert image.shape == rgb.shape and image.dtype == np.uint8
+
+
+def test_load_gray_alpha_as_rgba(tmp_path, rgb):
+    Image.fromarray(rgb).convert("LA").save(tmp_path / "la.png")
+    (image,) = load_images([tmp_path / "la.png"])
+    assert image.shape == rgb.shape[:2] + (4,)
+    np.testing.assert_array_equal(image[..., 0], image[..., 1])
+    np.testing.assert_array_equal(image[..., 0], image[..., 2])
+    assert (image[..., 3] == 255).all()
+
+
+def test_load_bilevel_as_uint8(tmp_path, rgb):
+    Image.fromarray(rgb).convert("1").save(tmp_path / "b.png")
+    (image,) = load_images([tmp_path / "b.png"])
+    assert image.dtype == np.uint8
+    assert set(np.unique(image)) <= {0, 255}
+
+
+def test_load_cmyk_jpeg_as_rgb(tmp_path, rgb):
+    Image.fromarray(rgb).convert("CMYK").save(tmp_path / "cmyk.jpg")
+    (image,) = load_images([tmp_path / "cmyk.jpg"])
+    assert image.shape == rgb.shape
+
+
+def test_load_single_frame_gif(tmp_path, rgb):
+    Image.fromarray(rgb).save(tmp_path / "one.gif")
+    (image,) = load_images([tmp_path / "one.gif"])
+    assert image.shape == rgb.shape
+
+
+# --- load_images errors ----------------------------------------------------
+
+
+def test_load_images_missing_file(tmp_path):
+    with pytest.raises(FileNotFoundError, match=r"No such image file: '.*nope\.png'"):
+        load_images([tmp_path / "nope.png"])
+
+
+def test_load_images_directory(tmp_path):
+    with pytest.raises(ValueError, match="is a directory, not an image file"):
+        load_images([tmp_path])
+
+
+@pytest.mark.parametrize("content", [b"", b"hello, not an image"])
+def test_load_images_not_an_image(tmp_path, content):
+    path = tmp_path / "fake.png"
+    path.write_bytes(content)
+    with pytest.raises(ValueError, match=r"Cannot read '.*fake\.png' as an image"):
+        load_images([path])
+
+
+def test_load_images_animated_gif(tmp_path, rgb):
+    frames = [Image.fromarray(rgb), Image.fromarray(255 - rgb)]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    with pytest.raises(ValueError, match="holds 2 frames"):
+        load_images([tmp_path / "anim.gif"])
+
+
+def test_load_images_bad_path_type():
+    with pytest.raises(TypeError, match="Image paths must be str or os.PathLike"):
+        load_images([3])
+
+
+# --- save_image errors -----------------------------------------------------
+
+
+def test_save_image_bad_extension(tmp_path, rgb):
+    with pytest.raises(ValueError, match=r"unsupported extension '\.gif'; use one of"):
+        save_image(tmp_path / "img.gif", rgb)
+    with pytest.raises(ValueError, match="unsupported extension ''"):
+        save_image(tmp_path / "img", rgb)
+
+
+def test_save_image_batch_rejected(tmp_path, rgb):
+    with pytest.raises(ValueError, match=r"single image .* It looks like a batch"):
+        save_image(tmp_path / "img.png", np.stack([rgb, rgb]))
+    with pytest.raises(ValueError, match="got shape"):
+        save_image(tmp_path / "img.png", rgb[0, 0])
+
+
+def test_save_image_empty(tmp_path):
+    with pytest.raises(ValueError, match="no pixels"):
+        save_image(tmp_path / "img.png", np.zeros((0, 5), np.uint8))
+
+
+@pytest.mark.parametrize("bad", [-0.5, 1.5])
+def test_save_image_float_out_of_range(tmp_path, bad):
+    image = np.zeros((4, 4))
+    image[0, 0] = bad
+    with pytest.raises(ValueError, match=r"values in \[0, 1\]; got min="):
+        save_image(tmp_path / "img.png", image)
+
+
+def test_save_image_float_nan(tmp_path):
+    image = np.zeros((4, 4))
+    image[1, 1] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinite"):
+        save_image(tmp_path / "img.png", image)
+
+
+def test_save_image_label_map_rejected(tmp_path):
+    labels = np.arange(16, dtype=np.int64).reshape(4, 4)
+    with pytest.raises(TypeError, match="got dtype int64.*label2rgb"):
+        save_image(tmp_path / "labels.png", labels)
+
+
+def test_save_image_jpeg_rgba_rejected(tmp_path, rgb):
+    rgba = np.dstack([rgb, rgb[..., 0]])
+    with pytest.raises(ValueError, match="JPEG has no alpha channel"):
+        save_image(tmp_path / "img.jpg", rgba)
+    assert not (tmp_path / "img.jpg").exists()
