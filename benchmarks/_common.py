@@ -170,13 +170,20 @@ def child_report(payload: dict) -> None:
     print(CHILD_MARKER + json.dumps(payload), flush=True)
 
 
-def run_child(script: str | Path, args: Sequence[str], timeout: float | None = None):
+def run_child(
+    script: str | Path,
+    args: Sequence[str],
+    *,
+    env: dict | None = None,
+    timeout: float | None = None,
+):
     """Run ``python script *args`` in a fresh process and parse its report.
 
-    Returns the dict the child passed to :func:`child_report`; raises
-    ``RuntimeError`` with the child's stderr if it failed or reported nothing.
+    ``env`` adds to (or overrides) this process's environment. Returns the dict
+    the child passed to :func:`child_report`; raises ``RuntimeError`` with the
+    child's stderr if it failed or reported nothing.
     """
-    env = dict(os.environ)
+    env = {**os.environ, **(env or {})}
     # the child must import the working-tree skseg, as the parent does
     env["PYTHONPATH"] = os.pathsep.join(
         p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p

@@ -10,7 +10,7 @@ from __future__ import annotations
 import numpy as np
 from numba import njit
 
-__all__ = ["assign_labels", "center_distances"]
+__all__ = ["assign_labels", "center_distances", "gather_colors"]
 
 
 @njit(cache=True, nogil=True)
@@ -45,6 +45,19 @@ def _distances(px, centers, out):
                 t = px[i, f] - centers[j, f]
                 d += t * t
             out[i, j] = np.sqrt(d)
+
+
+@njit(cache=True, nogil=True)
+def _gather(colors, labels, out):
+    n, c = out.shape
+    for i in range(n):
+        for f in range(c):
+            out[i, f] = colors[labels[i], f]
+
+
+def gather_colors(colors, labels, out):
+    """Write ``colors[labels]`` into ``out`` without temporaries."""
+    _gather(colors, labels, out)
 
 
 def assign_labels(px, centers, labels):

@@ -11,14 +11,17 @@ Tables are additive: the tables of two shards of a collection merge into the
 table of the whole collection (:func:`merge_tables`), which is what
 ``partial_fit`` and fitting on data spread over many workers rely on.
 
-For large tables the restarts run on a coreset: the colours are binned on a
-regular grid and each occupied bin is replaced by the weighted mean of its
-colours, weighted by its pixel count. WCSS over pixels equals the WCSS of the
-bin means plus the (constant) spread inside the bins, as long as a bin is not
-split between clusters, so the coreset ranks restarts almost exactly as the full
-table would. The best restarts are then refined by Lloyd iterations on the
-exact table, so the returned centres are a k-means fixed point of the exact
-objective and ``inertia`` is the exact WCSS over all pixels.
+Restarts (k-means++ seeding and weighted Lloyd iterations, compiled with
+numba) run on the table itself when it is small. For large tables they run on
+a coreset: the colours are binned on a regular grid and each occupied cell is
+replaced by the weighted mean of its colours, weighted by its pixel count. The
+WCSS over pixels equals the WCSS of the cell means plus the (constant) spread
+inside the cells, as long as no cell is split between clusters, so the coreset
+ranks restarts almost exactly as the full table would. The best restarts are
+refined on a finer grid, and the best of those by
+:class:`sklearn.cluster.KMeans` (``sample_weight`` = pixel counts) on the exact
+table, so the returned centres are a k-means fixed point of the objective over
+all pixels and ``inertia`` is its exact WCSS.
 """
 
 from __future__ import annotations
@@ -101,8 +104,8 @@ def _hash_unique_rows(rows, weights, capacity):
     # each distinct row and the summed weights.
     n, nb = rows.shape
     mask = capacity - 1
-    slots = np.full(capacity, -1, np.int64)
-    first = np.empty(n, np.int64)
+    slots = np.full(capacity, -1, np.int32)
+    first = np.empty(n, np.int32)
     total = np.zeros(n, np.int64)
     m = 0
     for i in range(n):
@@ -141,6 +144,8 @@ def _unique_rows(px, weights=None):
     if weights is None:
         weights = np.ones(n, np.int64)
     capacity = 1 << max(4, int(2 * n - 1).bit_length())
+    if n >= 2**31:
+        raise ValueError(f"Too many pixels in one chunk to count ({n}); split it.")
     first, counts = _hash_unique_rows(rows, weights.astype(np.int64), capacity)
     colors = px[first]
     order = np.lexsort(colors.T[::-1])
@@ -173,7 +178,12 @@ def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
     dtype = np.dtype(dtype)
     small = n_pixels is not None and n_pixels < 2**32
     count_dtype = np.uint32 if small else np.int64
-    if dtype == np.uint8 and n_channels <= 3:
+    # A direct-address table pays off when it is not much larger than the data.
+    if (
+        dtype == np.uint8
+        and n_channels <= 3
+        and 256**n_channels <= 16 * (n_pixels or 0)
+    ):
         counts = np.zeros(256**n_channels, count_dtype)
         for px in pixel_chunks:
             _count_codes_u8(px, counts)

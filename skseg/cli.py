@@ -4,11 +4,12 @@
 :class:`skseg.KMeansColorSegmenter` and writes the quantized images as PNG.
 Without IMAGE it works on a bundled sample photo.
 
-The estimators are imported inside the subcommands, so ``skseg --help`` does
-not pay for scikit-learn.
+The estimators are imported inside the subcommand, not when this module is
+imported.
 """
 
 import argparse
+import contextlib
 import sys
 import warnings
 from pathlib import Path
@@ -78,9 +79,9 @@ def _build_parser():
         "segment",
         help="segment images by colour with K-Means and save the results",
         description=(
-            "Segment images by colour with K-Means: every pixel is replaced by "
-            "the colour of its cluster. All images share one palette (the same "
-            "cluster is the same colour everywhere) unless --per-image is given. "
+            "Segment images by colour with K-Means: every pixel is replaced by\n"
+            "the colour of its cluster. All images share one palette (a cluster\n"
+            "is the same colour in every image) unless --per-image is given.\n"
             "Without IMAGE, a bundled sample photo is used."
         ),
         epilog=(
@@ -237,14 +238,15 @@ def _segment(args):
 
     shapes = {(im.shape, im.dtype) for im in images}
     X = np.stack(images) if len(shapes) == 1 else images
-    with warnings.catch_warnings(record=True) as caught:
-        warnings.simplefilter("always", UserWarning)
+    with _warnings_to_stderr():
         segmented = segmenter.fit_transform(X)
-    for w in caught:
-        if issubclass(w.category, UserWarning):
-            print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+        if args.per_image:
+            # inertia_ is the WCSS of the shared palette that fit learns;
+            # score() uses each image's own palette, as in the files written.
+            wcss = -float(segmenter.score(X))
         else:
-            warnings.showwarning(w.message, w.category, w.filename, w.lineno)
+            n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
+            wcss = float(segmenter.inertia_) / n_pixels
 
     for target, image in zip(targets, segmented):
         save_image(target, image)
@@ -254,16 +256,31 @@ def _segment(args):
             f"wrote {target} ({width}x{height}, {n_colours} "
             f"colour{'' if n_colours == 1 else 's'})"
         )
-    if args.per_image:
-        # inertia_ belongs to the shared palette that fit learns; score() is
-        # computed against each image's own palette, as the images written.
-        wcss = -float(segmenter.score(X))
-        print(f"WCSS per pixel: {wcss:.6g} (one palette per image)")
-    else:
-        n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
-        wcss = float(segmenter.inertia_) / n_pixels
-        print(f"WCSS per pixel: {wcss:.6g}")
+    suffix = " (one palette per image)" if args.per_image else ""
+    print(f"WCSS per pixel: {wcss:.6g}{suffix}")
     return 0
+
+
+@contextlib.contextmanager
+def _warnings_to_stderr():
+    """Print the estimators' UserWarnings once each as ``skseg: warning: ...``.
+
+    Other categories (RuntimeWarning, DeprecationWarning, ...) are re-issued
+    unchanged.
+    """
+    caught = []
+    try:
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always", UserWarning)
+            yield
+    finally:
+        seen = set()
+        for w in caught:
+            if not issubclass(w.category, UserWarning):
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
+            elif str(w.message) not in seen:
+                seen.add(str(w.message))
+                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
 
 
 def _output_paths(output, stems, k):

@@ -273,8 +273,10 @@ def save_image(path, image):
         Output file; the extension must be one of ``.png``, ``.jpg``,
         ``.jpeg``, ``.tif``, ``.tiff``.
     image : ndarray of shape (h, w), (h, w, 3) or (h, w, 4)
-        A single image (not a batch): uint8; uint16 (written as 16-bit PNG
-        or TIFF, converted to 8 bits for JPEG); bool (written as 0 and 255);
+        A single image (not a batch): uint8; uint16 (16 bits kept in TIFF
+        files and grayscale PNG files, scaled to 8 bits for colour PNG and
+        JPEG files, which Pillow writes with 8 bits only); bool (written as
+        0 and 255);
         or float with values in [0, 1] (scaled to uint8). Other dtypes, such
         as integer label maps, must be converted by the caller, e.g. with
         :func:`skimage.color.label2rgb`.
@@ -352,7 +354,8 @@ def save_image(path, image):
             )
         image = img_as_ubyte(image)
     elif image.dtype == np.uint16:
-        if ext in (".jpg", ".jpeg"):
+        # Pillow writes 16-bit grayscale PNG but only 8-bit colour PNG/JPEG.
+        if ext in (".jpg", ".jpeg") or (ext == ".png" and image.ndim == 3):
             image = img_as_ubyte(image)
     elif image.dtype != np.uint8:
         raise TypeError(

@@ -4,6 +4,7 @@ import os
 import re
 import subprocess
 import sys
+import warnings
 from pathlib import Path
 
 import numpy as np
@@ -219,6 +220,37 @@ def test_fewer_colours_than_k_warns(tmp_path, capsys):
     assert "(16x16, 2 colours)" in out
     (image,) = load_images([tmp_path / "two_k5.png"])
     np.testing.assert_array_equal(image, two)
+
+
+def test_warnings_printed_once_others_reissued(
+    tmp_path, rgb_files, capsys, monkeypatch
+):
+    class Noisy(KMeansColorSegmenter):
+        def fit_transform(self, X, y=None):
+            for _ in range(2):
+                warnings.warn("palette looks odd", UserWarning)
+            warnings.warn("numerical trouble", RuntimeWarning)
+            return super().fit_transform(X, y)
+
+    monkeypatch.setattr(skseg, "KMeansColorSegmenter", Noisy)
+    with pytest.warns(RuntimeWarning, match="numerical trouble"):
+        code, out, err = run(["segment", rgb_files[0], "-o", tmp_path], capsys)
+    assert code == 0
+    assert err.count("skseg: warning: palette looks odd") == 1
+
+
+def test_per_image_warning_reported_once(tmp_path, capsys):
+    two = np.zeros((16, 16, 3), np.uint8)
+    two[:, 8:] = (200, 10, 10)
+    save_image(tmp_path / "two.png", two)
+    argv = ["segment", tmp_path / "two.png", "-k", "5", "--per-image", "-o", tmp_path]
+    code, out, err = run(argv, capsys)
+    assert code == 0
+    assert "(16x16, 2 colours)" in out
+    assert "WCSS per pixel: 0 (one palette per image)" in out
+    lines = err.splitlines()
+    assert lines and all(line.startswith("skseg: warning: ") for line in lines)
+    assert len(lines) == len(set(lines))
 
 
 # --- help and usage --------------------------------------------------------

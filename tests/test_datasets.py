@@ -105,6 +105,20 @@ def test_save_image_uint16_png_keeps_16_bits(tmp_path):
     np.testing.assert_array_equal(back, image)
 
 
+@pytest.mark.parametrize(
+    "name, expected_dtype",
+    [("deep.tif", np.uint16), ("deep.png", np.uint8), ("deep.jpg", np.uint8)],
+)
+def test_save_image_uint16_colour(tmp_path, rgb, name, expected_dtype):
+    image = rgb.astype(np.uint16) * 257
+    save_image(tmp_path / name, image)
+    (back,) = load_images([tmp_path / name])
+    assert back.dtype == expected_dtype
+    assert back.shape == rgb.shape
+    if not name.endswith(".jpg"):
+        np.testing.assert_array_equal(back, image if name.endswith(".tif") else rgb)
+
+
 def test_save_image_float_scaled_to_uint8(tmp_path):
     image = np.linspace(0, 1, 64).reshape(8, 8)
     save_image(tmp_path / "ramp.png", image)

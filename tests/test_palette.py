@@ -1,0 +1,133 @@
+"""The palette engine: colour counting, table merging, weighted k-means."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.cluster import KMeans
+
+from skseg._palette import (
+    ColorTable,
+    _grid_coreset,
+    _kmeanspp,
+    _lloyd,
+    count_colors,
+    fit_palette,
+    merge_tables,
+)
+
+
+def _reference_table(px):
+    colors, counts = np.unique(px, axis=0, return_counts=True)
+    return colors, counts
+
+
+@pytest.mark.parametrize(
+    "dtype, channels, n_pixels",
+    [
+        (np.uint8, 3, 2_000_000),  # direct-address table
+        (np.uint8, 3, 5_000),  # hashing (table would be much larger than data)
+        (np.uint8, 1, 5_000),
+        (np.uint16, 1, 5_000),
+        (np.uint16, 3, 5_000),
+        (np.int64, 2, 5_000),
+        (np.float32, 3, 5_000),
+        (np.float64, 4, 5_000),
+    ],
+)
+def test_count_colors_is_exact(dtype, channels, n_pixels):
+    rng = np.random.default_rng(0)
+    if np.dtype(dtype).kind == "f":
+        px = (rng.integers(0, 40, (n_pixels, channels)) / 7).astype(dtype)
+    else:
+        px = rng.integers(0, 40, (n_pixels, channels)).astype(dtype)
+    table = count_colors(
+        [px[: n_pixels // 3], px[n_pixels // 3 :]], px.dtype, channels, n_pixels
+    )
+    colors, counts = _reference_table(px)
+    assert_array_equal(table.colors, colors)
+    assert_array_equal(table.counts, counts)
+    assert table.counts.sum() == n_pixels
+
+
+def test_negative_zero_is_one_colour():
+    px = np.array([[0.0], [-0.0], [1.0]])
+    table = count_colors([px], px.dtype, 1)
+    assert table.n_colors == 2
+    assert_array_equal(table.counts, [2, 1])
+
+
+def test_merge_tables_is_additive_and_order_free():
+    rng = np.random.default_rng(1)
+    px = rng.integers(0, 30, (3000, 3)).astype(np.uint8)
+    parts = [count_colors([p], p.dtype, 3) for p in np.array_split(px, 4)]
+    whole = count_colors([px], px.dtype, 3)
+    merged = merge_tables(parts)
+    assert_array_equal(merged.colors, whole.colors)
+    assert_array_equal(merged.counts, whole.counts)
+    merged_rev = merge_tables(parts[::-1])
+    assert_array_equal(merged_rev.colors, whole.colors)
+
+
+def test_kmeanspp_picks_distinct_points():
+    rng = np.random.default_rng(0)
+    X = rng.random((500, 3))
+    w = rng.integers(1, 5, 500).astype(float)
+    c = _kmeanspp(X, w, 20, 0.3, rng.random((19, 4)))
+    assert len(np.unique(c, axis=0)) == 20
+    assert all((X == row).all(axis=1).any() for row in c)
+
+
+def test_lloyd_matches_sklearn_from_the_same_start():
+    rng = np.random.default_rng(0)
+    X = rng.normal(size=(2000, 3)) + rng.integers(0, 4, (2000, 1)) * 3
+    w = rng.integers(1, 10, 2000).astype(float)
+    init = X[:4].copy()
+    centers, inertia, _ = _lloyd(X, w, init, 300, 0.0)
+    km = KMeans(4, init=init, n_init=1, tol=0, max_iter=300).fit(X, sample_weight=w)
+    assert_allclose(centers, km.cluster_centers_, rtol=1e-10)
+    assert_allclose(inertia, km.inertia_, rtol=1e-10)
+
+
+def test_lloyd_relocates_empty_clusters():
+    X = np.array([[0.0], [1.0], [10.0], [11.0]])
+    w = np.ones(4)
+    init = np.array([[0.5], [100.0]])  # second centre attracts nothing
+    centers, inertia, _ = _lloyd(X, w, init, 100, 0.0)
+    assert_allclose(np.sort(centers[:, 0]), [0.5, 10.5])
+    assert_allclose(inertia, 1.0)
+
+
+def test_weighted_table_has_the_objective_of_all_pixels():
+    rng = np.random.default_rng(0)
+    px = rng.integers(0, 12, (20_000, 3)).astype(np.uint8)
+    table = count_colors([px], px.dtype, 3)
+    pal = fit_palette(table, 5, random_state=0)
+    d2 = ((px[:, None, :].astype(float) - pal.centers[None]) ** 2).sum(-1).min(1)
+    assert_allclose(pal.inertia, d2.sum())
+
+
+def test_coreset_preserves_weight_and_mean():
+    rng = np.random.default_rng(0)
+    X = rng.random((10_000, 3)) * 255
+    w = rng.integers(1, 9, 10_000).astype(float)
+    means, cw = _grid_coreset(X, w, 4096)
+    assert means.shape[0] <= 4096
+    assert_allclose(cw.sum(), w.sum())
+    assert_allclose((means * cw[:, None]).sum(0), (X * w[:, None]).sum(0))
+
+
+def test_fit_palette_k_equal_to_colours_is_exact():
+    table = ColorTable(
+        np.array([[0, 0, 0], [9, 9, 9], [3, 3, 3]], np.uint8), np.array([2, 1, 5])
+    )
+    pal = fit_palette(table, 3, random_state=0)
+    assert pal.inertia == 0.0
+    assert_array_equal(pal.centers, [[0, 0, 0], [3, 3, 3], [9, 9, 9]])
+
+
+def test_fit_palette_rejects_k_above_colours():
+    table = ColorTable(np.array([[0], [1]], np.uint8), np.array([1, 1]))
+    with pytest.raises(
+        ValueError, match="n_clusters=3 is larger than the number of distinct colours"
+    ):
+        fit_palette(table, 3)
