@@ -115,7 +115,7 @@ class ImageBatch:
             return np.full(self.array.shape[0], h * w, dtype=np.int64)
         return np.array([im.shape[0] * im.shape[1] for im in self.images], np.int64)
 
-    def rebuild(self, flat, *, n_out_channels=None):
+    def rebuild(self, flat, *, keep_channels=False):
         """Return per-pixel results in the caller's layout.
 
         Parameters
@@ -124,9 +124,12 @@ class ImageBatch:
             Results for every pixel of the batch, images one after the other
             in batch order. 1-D results (label maps) come back without a
             channel axis; 2-D results keep their ``k`` channels, except that a
-            single channel is dropped when the caller's images had none.
-        n_out_channels : int, optional
-            Ignored; the number of channels is read from ``flat``.
+            single channel is dropped when the caller's images had none
+            (a grayscale image comes back grayscale).
+        keep_channels : bool, default=False
+            Keep the channel axis even when it is single and the caller's
+            images had none (for outputs whose channels are not colours,
+            such as distances to ``k`` centres).
 
         Returns
         -------
@@ -135,7 +138,7 @@ class ImageBatch:
             gives ``(n_images, n_pixels * k)``, ragged lists give a list.
         """
         channels = flat.shape[1] if flat.ndim == 2 else None
-        if channels == 1 and self.gray:
+        if channels == 1 and self.gray and not keep_channels:
             flat = flat[:, 0]
             channels = None
         tail = () if channels is None else (channels,)
@@ -201,13 +204,39 @@ def _as_image_dtype(a):
         return a.view(np.uint8)
     if a.dtype == np.float16:
         return a.astype(np.float32)
+    if a.dtype.kind == "f" and a.dtype.itemsize > 8:
+        return a.astype(np.float64)  # long double: the kernels work in float64
     return a
 
 
 def _looks_like_image_list(X):
+    # A list with at least one 2-D or 3-D item is a list of images; its other
+    # items are then checked (and reported) image by image.
     if not isinstance(X, (list, tuple)) or len(X) == 0:
         return False
-    return all(np.ndim(x) >= 2 for x in X)
+    return any(np.ndim(x) >= 2 for x in X)
+
+
+def user_stacklevel():
+    """Stack level of the first frame outside skseg and scikit-learn's wrappers.
+
+    Warnings raised deep inside the package then point at the caller's line.
+    """
+    import os
+    import sys
+
+    here = os.path.dirname(os.path.abspath(__file__))
+    wrappers = (
+        os.path.join("sklearn", "base.py"),
+        os.path.join("sklearn", "utils", "_set_output.py"),
+    )
+    frame, level = sys._getframe(1), 1
+    while frame is not None:
+        fname = os.path.abspath(frame.f_code.co_filename)
+        if not (fname.startswith(here) or fname.endswith(wrappers)):
+            return level
+        frame, level = frame.f_back, level + 1
+    return level
 
 
 def check_batch(X, *, image_shape=None, estimator=None, reset=True):
@@ -238,6 +267,11 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
         raise TypeError(
             "Sparse data was passed for X, but skseg estimators need dense "
             "images. Use X.toarray() to convert to a dense numpy array."
+        )
+    if isinstance(X, (list, tuple)) and len(X) == 0:
+        raise ValueError(
+            f"Found an empty batch: X is an empty {type(X).__name__}; at least "
+            "one image is required."
         )
     if _looks_like_image_list(X):
         return _check_list(X, image_shape)
@@ -312,7 +346,7 @@ def _check_array(X, image_shape):
                 "pixels. If it is a single colour image, pass X[None] (shape "
                 f"{(1,) + X.shape}).",
                 UserWarning,
-                stacklevel=3,
+                stacklevel=user_stacklevel(),
             )
         arr, gray = X[..., None], True
     else:

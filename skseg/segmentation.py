@@ -13,7 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
-from ._batch import check_batch
+from ._batch import check_batch, user_stacklevel
 from ._palette import count_colors, fit_palette, merge_tables
 
 __all__ = ["KMeansColorSegmenter"]
@@ -325,7 +325,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
 
     def _fit_table(self, table, batch):
         init = self._check_init(table.n_channels)
-        k = self._effective_k(table, "X", stacklevel=4)
+        k = self._effective_k(table, "X")
         if k < self.n_clusters and not isinstance(init, str):
             raise ValueError(
                 f"init gives {self.n_clusters} centres but X has only {k} "
@@ -348,7 +348,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         self._color_table = table
         self._fit_dtype = batch.dtype
 
-    def _effective_k(self, table, what, stacklevel):
+    def _effective_k(self, table, what):
         k = min(self.n_clusters, table.n_colors)
         if k < self.n_clusters:
             warnings.warn(
@@ -356,7 +356,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
                 f"distinct colours in {what} ({table.n_colors}); using "
                 f"{table.n_colors} clusters, one per colour.",
                 UserWarning,
-                stacklevel=stacklevel,
+                stacklevel=user_stacklevel(),
             )
         return k
 
@@ -470,7 +470,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             return batch.rebuild(labels), sse
         if output == "histogram":
             return out, sse
-        return batch.rebuild(out), sse
+        return batch.rebuild(out, keep_channels=output == "distances"), sse
 
     def _warn_short(self, short, batch, output):
         if output == "distances":
@@ -484,7 +484,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             f"distinct colours (first: image {short[0]}); each of them gets one "
             "cluster per colour.",
             UserWarning,
-            stacklevel=4,
+            stacklevel=user_stacklevel(),
         )
 
     # ------------------------------------------------------------------
@@ -561,7 +561,11 @@ def _quantized_dtype(dtype):
 def _quantize_colors(centers, dtype):
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        return np.clip(np.rint(centers), info.min, info.max).astype(dtype)
+        # Bounds as the largest floats inside the dtype's range: float(2**64 - 1)
+        # rounds up to 2**64, which would wrap around when cast.
+        lo = np.nextafter(float(info.min), 0.0) if info.min else 0.0
+        hi = np.nextafter(float(info.max), 0.0)
+        return np.clip(np.rint(centers), lo, hi).astype(dtype)
     return centers.astype(dtype)
 
 
