@@ -561,10 +561,13 @@ def _quantized_dtype(dtype):
 def _quantize_colors(centers, dtype):
     if dtype.kind in "iu":
         info = np.iinfo(dtype)
-        # Bounds as the largest floats inside the dtype's range: float(2**64 - 1)
-        # rounds up to 2**64, which would wrap around when cast.
-        lo = np.nextafter(float(info.min), 0.0) if info.min else 0.0
-        hi = np.nextafter(float(info.max), 0.0)
+        # float(2**64 - 1) rounds up to 2**64, which would wrap around when
+        # cast: clip to the largest float inside the dtype's range.
+        lo, hi = float(info.min), float(info.max)
+        if int(hi) > info.max:
+            hi = np.nextafter(hi, 0.0)
+        if int(lo) < info.min:
+            lo = np.nextafter(lo, 0.0)
         return np.clip(np.rint(centers), lo, hi).astype(dtype)
     return centers.astype(dtype)
 
