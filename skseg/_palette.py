@@ -91,6 +91,61 @@ def _count_codes_u8(px, counts):
 
 
 @njit(cache=True, nogil=True)
+def _popcount64(x):
+    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
+    x = (x & np.uint64(0x3333333333333333)) + (
+        (x >> np.uint64(2)) & np.uint64(0x3333333333333333)
+    )
+    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
+    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
+
+
+@njit(cache=True, nogil=True)
+def _mark_rgb8(px, bits):
+    # Presence bitmap of 24-bit RGB codes (2 MiB for all 16.7 M colours).
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        bits[code >> 6] |= np.uint64(1) << np.uint64(code & 63)
+
+
+@njit(cache=True, nogil=True)
+def _bitmap_ranks(bits):
+    # prefix[w] = number of colours whose code is below 64 * w.
+    prefix = np.empty(bits.shape[0], np.int64)
+    total = 0
+    for w in range(bits.shape[0]):
+        prefix[w] = total
+        total += _popcount64(bits[w])
+    return prefix, total
+
+
+@njit(cache=True, nogil=True)
+def _count_ranked_rgb8(px, bits, prefix, counts):
+    # counts[rank of the colour among the present ones] += 1
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        w = code >> 6
+        below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
+        counts[prefix[w] + _popcount64(below)] += 1
+
+
+@njit(cache=True, nogil=True)
+def _bitmap_codes(bits, total):
+    codes = np.empty(total, np.int64)
+    r = 0
+    for w in range(bits.shape[0]):
+        word = bits[w]
+        b = 0
+        while word:
+            if word & np.uint64(1):
+                codes[r] = w * 64 + b
+                r += 1
+            word >>= np.uint64(1)
+            b += 1
+    return codes
+
+
+@njit(cache=True, nogil=True)
 def _count_codes_u16(px, counts):
     n = px.shape[0]
     for i in range(n):
@@ -162,28 +217,42 @@ def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
     Parameters
     ----------
     pixel_chunks : iterable of ndarray of shape (n_pixels, n_channels)
-        The pixels, in any number of chunks (images or runs of images).
+        The pixels, in any number of chunks (images or runs of images); the
+        chunks may be read twice.
     dtype : numpy dtype
         dtype of the pixels.
     n_channels : int
         Number of channels.
     n_pixels : int, optional
         Total number of pixels, if known: below 2**32 the direct-address
-        counters are 32-bit (half the memory).
+        counters are 32-bit.
 
     Returns
     -------
     table : ColorTable
     """
     dtype = np.dtype(dtype)
+    pixel_chunks = list(pixel_chunks)
     small = n_pixels is not None and n_pixels < 2**32
     count_dtype = np.uint32 if small else np.int64
-    # A direct-address table pays off when it is not much larger than the data.
-    if (
-        dtype == np.uint8
-        and n_channels <= 3
-        and 256**n_channels <= 16 * (n_pixels or 0)
-    ):
+    if dtype == np.uint8 and n_channels == 3:
+        # Two passes: a presence bitmap of the 2**24 colours, then counts
+        # indexed by each colour's rank among the present ones. Memory is
+        # 2 MiB plus the table, not a 2**24-entry counter array.
+        bits = np.zeros(2**18, np.uint64)
+        for px in pixel_chunks:
+            _mark_rgb8(px, bits)
+        prefix, total = _bitmap_ranks(bits)
+        counts = np.zeros(total, np.int64)
+        for px in pixel_chunks:
+            _count_ranked_rgb8(px, bits, prefix, counts)
+        codes = _bitmap_codes(bits, total)
+        colors = np.empty((total, 3), np.uint8)
+        colors[:, 0] = codes >> 16
+        colors[:, 1] = (codes >> 8) & 255
+        colors[:, 2] = codes & 255
+        return ColorTable(colors, counts)
+    if dtype == np.uint8 and n_channels <= 2:
         counts = np.zeros(256**n_channels, count_dtype)
         for px in pixel_chunks:
             _count_codes_u8(px, counts)
@@ -246,21 +315,25 @@ def _grid_coreset(colors, weights, cells):
     lo = colors.min(axis=0)
     span = colors.max(axis=0) - lo
     span[span == 0] = 1.0
-    code = np.zeros(n, np.int64)
-    for j in range(c):
-        idx = ((colors[:, j] - lo[j]) * (per_axis / span[j])).astype(np.int64)
-        code = code * per_axis + np.minimum(idx, per_axis - 1)
-    size = per_axis**c
-    w = np.bincount(code, weights=weights, minlength=size)
-    occupied = np.flatnonzero(w)
-    means = np.empty((occupied.size, c))
-    for j in range(c):
-        means[:, j] = np.bincount(code, weights=weights * colors[:, j], minlength=size)[
-            occupied
-        ]
-    w = w[occupied]
-    means /= w[:, None]
-    return means, w
+    wsum = np.zeros(per_axis**c)
+    sums = np.zeros((per_axis**c, c))
+    _grid_accumulate(colors, weights, lo, per_axis / span, per_axis, wsum, sums)
+    occupied = np.flatnonzero(wsum)
+    w = wsum[occupied]
+    return sums[occupied] / w[:, None], w
+
+
+@njit(cache=True, nogil=True)
+def _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums):
+    n, c = colors.shape
+    for i in range(n):
+        cell = 0
+        for j in range(c):
+            idx = int((colors[i, j] - lo[j]) * scale[j])
+            cell = cell * per_axis + min(idx, per_axis - 1)
+        wsum[cell] += weights[i]
+        for j in range(c):
+            sums[cell, j] += weights[i] * colors[i, j]
 
 
 @njit(cache=True, nogil=True)
@@ -446,7 +519,7 @@ def fit_palette(
         best = min(refined, key=lambda r: r[1])[0]
     # Exact refinement on the weighted table with scikit-learn's Lloyd: a
     # k-means fixed point of the objective over all pixels, and its WCSS.
-    km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol).fit(
+    km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
         colors, sample_weight=weights
     )
     return _sorted(Palette(km.cluster_centers_, float(km.inertia_), int(km.n_iter_)))
