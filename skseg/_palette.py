@@ -208,17 +208,20 @@ def _unique_rows(px, weights=None):
 
 
 def _table_dtype(dtype):
-    return dtype if dtype.kind in "biu" else np.dtype(np.float64)
+    # Colours are kept exactly, in the images' own dtype where it is compact.
+    return dtype if dtype.kind in "biu" or dtype == np.float32 else np.dtype(np.float64)
 
 
-def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
+def count_colors(chunks, dtype, n_channels, n_pixels=None):
     """Count the distinct colours of a stream of pixel arrays.
 
     Parameters
     ----------
-    pixel_chunks : iterable of ndarray of shape (n_pixels, n_channels)
-        The pixels, in any number of chunks (images or runs of images); the
-        chunks may be read twice.
+    chunks : sequence of ndarray, or callable returning an iterable of them
+        The pixels, arrays of shape (n_pixels, n_channels), in any number of
+        chunks (images or runs of images). The chunks may be read twice; a
+        callable makes them anew for each pass (so that copies of strided
+        images exist one at a time).
     dtype : numpy dtype
         dtype of the pixels.
     n_channels : int
@@ -232,7 +235,10 @@ def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
     table : ColorTable
     """
     dtype = np.dtype(dtype)
-    pixel_chunks = list(pixel_chunks)
+    if callable(chunks):
+        pixel_chunks = _Reiterable(chunks)
+    else:
+        pixel_chunks = list(chunks)
     small = n_pixels is not None and n_pixels < 2**32
     count_dtype = np.uint32 if small else np.int64
     if dtype == np.uint8 and n_channels == 3:
@@ -267,6 +273,14 @@ def count_colors(pixel_chunks, dtype, n_channels, n_pixels=None):
         table = tables[0]
         return ColorTable(table.colors.astype(_table_dtype(dtype)), table.counts)
     return merge_tables(tables)
+
+
+class _Reiterable:
+    def __init__(self, make):
+        self.make = make
+
+    def __iter__(self):
+        return iter(self.make())
 
 
 def _table_from_codes(counts, n_channels, base, dtype):

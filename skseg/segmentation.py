@@ -302,8 +302,9 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         # One run over a contiguous batch (a view); image by image otherwise,
         # so that a strided batch is never copied whole.
         whole = batch.array is not None and batch.array.flags.c_contiguous
+        n_chunks = 1 if whole else batch.n_images
         return count_colors(
-            (px for _, _, px in batch.chunks(1 if whole else batch.n_images)),
+            lambda: (px for _, _, px in batch.chunks(n_chunks)),
             batch.dtype,
             batch.n_channels,
             n_pixels=batch.n_pixels,
