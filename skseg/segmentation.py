@@ -432,37 +432,46 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         return self.n_clusters if self.per_image else self.n_clusters_
 
     def _apply(self, batch, output):
-        """Segment ``batch``; return (result in caller's layout, total SSE)."""
-        k_out = self._n_out_clusters()
-        n_px = batch.pixel_counts()
-        offsets = np.concatenate([[0], np.cumsum(n_px)])
-        total = int(offsets[-1])
-        c = batch.n_channels
-        labels = np.empty(total, np.int32)
-        out = None
-        if output == "quantized":
-            out = np.empty((total, c), _quantized_dtype(batch.dtype))
-        elif output == "distances":
-            out = np.empty((total, k_out), _float_dtype(batch.dtype))
-        elif output == "histogram":
-            out = np.zeros((batch.n_images, k_out), np.float64)
+        """Segment ``batch``; return (result in caller's layout, total SSE).
 
+        The batch is cut into runs of images (one run unless ``n_jobs`` asks
+        for more, one image per run with ``per_image=True``). Each run is
+        segmented by a worker that returns its own arrays, so any joblib
+        backend works (threads, processes, a Dask cluster); the results are
+        written into one output array per batch.
+        """
+        k_out = self._n_out_clusters()
+        offsets = np.concatenate([[0], np.cumsum(batch.pixel_counts())])
+        total = int(offsets[-1])
+        spec = _OutputSpec(output, k_out, batch.dtype)
         if self.per_image:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
-            jobs = [(i, i + 1, batch.image_pixels(i)) for i in range(batch.n_images)]
-            work = _PerImageJob(self, seed, output, labels, out, offsets)
+            params = {
+                name: getattr(self, name)
+                for name in ("n_clusters", "n_init", "max_iter", "tol")
+            }
+            params["init"] = self._check_init(batch.n_channels)
+            runs = [(i, i + 1, batch.image_pixels(i)) for i in range(batch.n_images)]
+            results = self._run(_segment_own_palette, runs, offsets, spec, params, seed)
         else:
-            n_chunks = 1 if self.n_jobs in (None, 1) else 4 * _n_workers(self.n_jobs)
-            jobs = list(batch.chunks(n_chunks))
-            work = _SharedJob(self.cluster_centers_, output, labels, out, offsets)
-        if len(jobs) == 1 or self.n_jobs in (None, 1):
-            results = [work(*job) for job in jobs]
-        else:
-            results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
-                delayed(work)(*job) for job in jobs
+            n_runs = 1 if self.n_jobs in (None, 1) else 4 * _n_workers(self.n_jobs)
+            runs = list(batch.chunks(n_runs))
+            results = self._run(
+                _segment_with_palette, runs, offsets, spec, self.cluster_centers_
             )
-        sse = float(sum(r[0] for r in results))
-        short = [i for r in results for i in r[1]]
+        if len(results) == 1 and results[0].labels.shape[0] == total:
+            labels, out = results[0].labels, results[0].out
+        else:
+            labels = np.empty(total, np.int32)
+            out = spec.allocate(total, batch.n_channels, batch.n_images)
+            for (start, stop, _), res in zip(runs, results):
+                labels[offsets[start] : offsets[stop]] = res.labels
+                if output == "histogram":
+                    out[start:stop] = res.out
+                elif out is not None:
+                    out[offsets[start] : offsets[stop]] = res.out
+        sse = float(sum(res.sse for res in results))
+        short = [start for (start, _, _), res in zip(runs, results) if res.short]
         if short:
             self._warn_short(short, batch, output)
         if output is None:
@@ -472,6 +481,14 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         if output == "histogram":
             return out, sse
         return batch.rebuild(out, keep_channels=output == "distances"), sse
+
+    def _run(self, func, runs, offsets, *args):
+        counts = [np.diff(offsets[start : stop + 1]) for start, stop, _ in runs]
+        if len(runs) == 1 or self.n_jobs in (None, 1):
+            return [func(px, c, *args) for (_, _, px), c in zip(runs, counts)]
+        return Parallel(n_jobs=self.n_jobs, prefer="threads")(
+            delayed(func)(px, c, *args) for (_, _, px), c in zip(runs, counts)
+        )
 
     def _warn_short(self, short, batch, output):
         if output == "distances":
@@ -542,7 +559,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
 
 
 # ----------------------------------------------------------------------
-# workers (one call per run of images; they write into preallocated arrays)
+# workers (one call per run of images; each returns its own arrays)
 
 
 def _n_workers(n_jobs):
@@ -573,62 +590,63 @@ def _quantize_colors(centers, dtype):
     return centers.astype(dtype)
 
 
-def _write_outputs(px, centers, output, labels, out, start, stop, lo, hi):
-    """Assign pixels ``px`` (pixels lo:hi of the batch, images start:stop)."""
-    lab = labels[lo:hi]
-    sse = assign_labels(px, centers, lab)
-    if output == "quantized":
-        gather_colors(_quantize_colors(centers, out.dtype), lab, out[lo:hi])
-    elif output == "distances":
-        center_distances(px, centers, out[lo:hi, : centers.shape[0]])
-    return sse
+class _OutputSpec:
+    """What a worker computes: output kind, number of clusters, dtypes."""
 
+    def __init__(self, output, k_out, dtype):
+        self.output, self.k_out, self.dtype = output, k_out, dtype
 
-class _SharedJob:
-    def __init__(self, centers, output, labels, out, offsets):
-        self.centers, self.output = centers, output
-        self.labels, self.out, self.offsets = labels, out, offsets
-
-    def __call__(self, start, stop, px):
-        lo, hi = self.offsets[start], self.offsets[stop]
-        sse = _write_outputs(
-            px, self.centers, self.output, self.labels, self.out, start, stop, lo, hi
-        )
+    def allocate(self, n_pixels, n_channels, n_images):
+        if self.output == "quantized":
+            return np.empty((n_pixels, n_channels), _quantized_dtype(self.dtype))
+        if self.output == "distances":
+            return np.empty((n_pixels, self.k_out), _float_dtype(self.dtype))
         if self.output == "histogram":
-            k = self.centers.shape[0]
-            for i in range(start, stop):
-                a, b = self.offsets[i], self.offsets[i + 1]
-                counts = np.bincount(self.labels[a:b], minlength=k)
-                self.out[i, :k] = counts / (b - a)
-        return sse, []
+            return np.zeros((n_images, self.k_out), np.float64)
+        return None
 
 
-class _PerImageJob:
-    def __init__(self, segmenter, seed, output, labels, out, offsets):
-        self.seg, self.seed, self.output = segmenter, seed, output
-        self.labels, self.out, self.offsets = labels, out, offsets
+class _RunResult:
+    def __init__(self, sse, labels, out, short=False):
+        self.sse, self.labels, self.out, self.short = sse, labels, out, short
 
-    def __call__(self, start, stop, px):
-        seg = self.seg
-        table = count_colors([px], px.dtype, px.shape[1], n_pixels=px.shape[0])
-        k = min(seg.n_clusters, table.n_colors)
-        init = seg._check_init(px.shape[1])
-        if k < seg.n_clusters and not isinstance(init, str):
-            raise ValueError(
-                f"init gives {seg.n_clusters} centres but image {start} has only "
-                f"{k} distinct colours."
-            )
-        palette = fit_palette(
-            table,
-            k,
-            init=init,
-            n_init=seg.n_init,
-            max_iter=seg.max_iter,
-            tol=seg.tol,
-            random_state=self.seed,
+
+def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
+    """Segment a run of images (pixels ``px``) with the palette ``centers``."""
+    labels = np.empty(px.shape[0], np.int32)
+    sse = assign_labels(px, centers, labels)
+    out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
+    if spec.output == "quantized":
+        gather_colors(_quantize_colors(centers, out.dtype), labels, out)
+    elif spec.output == "distances":
+        center_distances(px, centers, out[:, : centers.shape[0]])
+    elif spec.output == "histogram":
+        k = centers.shape[0]
+        start = 0
+        for i, n in enumerate(pixel_counts):
+            out[i, :k] = np.bincount(labels[start : start + n], minlength=k) / n
+            start += n
+    return _RunResult(sse, labels, out, short)
+
+
+def _segment_own_palette(px, pixel_counts, spec, params, seed):
+    """Fit a palette on one image (pixels ``px``) and segment it with it."""
+    table = count_colors([px], px.dtype, px.shape[1], n_pixels=px.shape[0])
+    k = min(params["n_clusters"], table.n_colors)
+    init = params["init"]
+    if k < params["n_clusters"] and not isinstance(init, str):
+        raise ValueError(
+            f"init gives {params['n_clusters']} centres but an image has only "
+            f"{k} distinct colours."
         )
-        job = _SharedJob(
-            palette.centers, self.output, self.labels, self.out, self.offsets
-        )
-        sse, _ = job(start, stop, px)
-        return sse, ([start] if k < seg.n_clusters else [])
+    palette = fit_palette(
+        table,
+        k,
+        init=init,
+        n_init=params["n_init"],
+        max_iter=params["max_iter"],
+        tol=params["tol"],
+        random_state=seed,
+    )
+    short = k < params["n_clusters"]
+    return _segment_with_palette(px, pixel_counts, spec, palette.centers, short)

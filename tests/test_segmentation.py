@@ -359,3 +359,20 @@ def test_transform_warns_nothing_on_normal_input(small_photos):
         warnings.simplefilter("error")
         seg.transform(small_photos)
         seg.predict(list(small_photos))
+
+
+@pytest.mark.parametrize("per_image", [False, True])
+def test_any_joblib_backend_gives_the_same_output(small_photos, per_image):
+    # Workers return their results, so process-based backends (and Dask's)
+    # give what threads give.
+    from joblib import parallel_config
+
+    seg = KMeansColorSegmenter(3, per_image=per_image, random_state=0).fit(
+        small_photos
+    )
+    expected = seg.transform(small_photos)
+    seg.set_params(n_jobs=2)
+    with parallel_config(backend="loky"):
+        assert_array_equal(seg.transform(small_photos), expected)
+    with parallel_config(backend="threading"):
+        assert_array_equal(seg.transform(list(small_photos)), list(expected))
