@@ -10,8 +10,28 @@ n_channels)``, ``(n_images, height, width)``, flattened ``(n_images,
 n_features)`` rows, or a list of images of different sizes.
 """
 
-from .segmentation import KMeansColorSegmenter
+import importlib
 
 __version__ = "0.1.0"
 
-__all__ = ["KMeansColorSegmenter", "__version__"]
+# Public estimators and the module that defines each. They are imported on
+# first access (PEP 562), so that ``import skseg`` and ``skseg --help`` do not
+# pay for importing scikit-learn and numba.
+_ESTIMATORS = {
+    "KMeansColorSegmenter": "segmentation",
+}
+
+__all__ = [*_ESTIMATORS, "__version__"]
+
+
+def __getattr__(name):
+    if name in _ESTIMATORS:
+        module = importlib.import_module(f".{_ESTIMATORS[name]}", __name__)
+        value = getattr(module, name)
+        globals()[name] = value
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def __dir__():
+    return sorted(set(globals()) | set(__all__))
