@@ -19,6 +19,7 @@ __version__ = "0.1.0"
 # pay for importing scikit-learn and numba.
 _ESTIMATORS = {
     "KMeansColorSegmenter": "segmentation",
+    "ElbowKSelector": "model_selection",
 }
 
 __all__ = [*_ESTIMATORS, "__version__"]

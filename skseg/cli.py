@@ -151,6 +151,78 @@ def _build_parser():
         ),
     )
     segment.set_defaults(func=_segment)
+
+    elbow = commands.add_parser(
+        "elbow",
+        help="choose the number of colours K with the elbow method",
+        description=(
+            "Choose the number of colours K of a K-Means colour segmentation:\n"
+            "the within-cluster sum of squares (WCSS) for every K in a range,\n"
+            "and the knee of that curve (or the best cluster-separation index\n"
+            "with --metric). Prints the chosen K and the curve. Without IMAGE,\n"
+            "a bundled sample photo is used."
+        ),
+        epilog=(
+            "examples:\n"
+            f"  {PROG} elbow                        # the astronaut sample, K=1..10\n"
+            f"  {PROG} elbow photo.jpg --k-max 15 --plot elbow.png\n"
+            f"  {PROG} elbow a.png b.png --metric silhouette"
+        ),
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    elbow.add_argument(
+        "images",
+        nargs="*",
+        metavar="IMAGE",
+        help=(
+            "image files (one shared palette per K for all of them); default: "
+            f"the sample given by --sample ({_DEFAULT_SAMPLE!r})"
+        ),
+    )
+    elbow.add_argument(
+        "--k-min",
+        type=_positive_int,
+        default=1,
+        metavar="K",
+        help="smallest K tried (default: %(default)s)",
+    )
+    elbow.add_argument(
+        "--k-max",
+        type=_positive_int,
+        default=10,
+        metavar="K",
+        help="largest K tried (default: %(default)s, as in the tutorial)",
+    )
+    elbow.add_argument(
+        "--metric",
+        choices=("distortion", "silhouette", "calinski_harabasz"),
+        default="distortion",
+        help=(
+            "distortion: knee of the WCSS curve; silhouette / calinski_harabasz:"
+            " the K with the best index (default: %(default)s)"
+        ),
+    )
+    elbow.add_argument(
+        "--plot",
+        metavar="PATH",
+        default=None,
+        help="save the curve with the chosen K marked (PNG, needs matplotlib)",
+    )
+    elbow.add_argument(
+        "--random-state",
+        type=_seed,
+        default=0,
+        metavar="N",
+        help="seed of the k-means++ initialisation (default: %(default)s)",
+    )
+    elbow.add_argument(
+        "--sample",
+        choices=sample_image_names(),
+        default=None,
+        metavar="NAME",
+        help="bundled sample image to use when no IMAGE is given",
+    )
+    elbow.set_defaults(func=_elbow)
     return parser
 
 
@@ -202,27 +274,20 @@ def main(argv=None):
 
 def _segment(args):
     """The ``segment`` subcommand."""
-    import numpy as np
 
-    from skseg.datasets import load_images, load_sample_image, save_image
+    from skseg.datasets import save_image
 
     k = args.n_clusters
     if args.images and args.sample is not None:
         raise CommandError("--sample cannot be combined with IMAGE arguments")
-    if args.images:
-        sources = [str(p) for p in args.images]
-        stems = [Path(p).stem for p in args.images]
-    else:
-        name = args.sample or _DEFAULT_SAMPLE
-        sources, stems = [f"sample {name!r}"], [name]
-
+    stems = (
+        [Path(p).stem for p in args.images]
+        if args.images
+        else [args.sample or _DEFAULT_SAMPLE]
+    )
+    # Output paths are checked before any image is read.
     targets = _output_paths(Path(args.output), stems, k)
-
-    if args.images:
-        images = load_images(args.images)
-    else:
-        images = [load_sample_image(stems[0])]
-    _check_same_channels(images, sources)
+    images, _ = _load_inputs(args)
 
     from skseg import KMeansColorSegmenter
 
@@ -236,8 +301,7 @@ def _segment(args):
         params["n_init"] = args.n_init
     segmenter = KMeansColorSegmenter(**params)
 
-    shapes = {(im.shape, im.dtype) for im in images}
-    X = np.stack(images) if len(shapes) == 1 else images
+    X = _as_batch(images)
     with _warnings_to_stderr():
         segmented = segmenter.fit_transform(X)
         if args.per_image:
@@ -258,6 +322,77 @@ def _segment(args):
         )
     suffix = " (one palette per image)" if args.per_image else ""
     print(f"WCSS per pixel: {wcss:.6g}{suffix}")
+    return 0
+
+
+def _load_inputs(args):
+    """Images named on the command line, or the bundled sample, and their stems."""
+    from skseg.datasets import load_images, load_sample_image
+
+    if args.images and args.sample is not None:
+        raise CommandError("--sample cannot be combined with IMAGE arguments")
+    if args.images:
+        sources = [str(p) for p in args.images]
+        images = load_images(args.images)
+        stems = [Path(p).stem for p in args.images]
+    else:
+        name = args.sample or _DEFAULT_SAMPLE
+        sources, stems, images = [f"sample {name!r}"], [name], [load_sample_image(name)]
+    _check_same_channels(images, sources)
+    return images, stems
+
+
+def _as_batch(images):
+    import numpy as np
+
+    shapes = {(im.shape, im.dtype) for im in images}
+    return np.stack(images) if len(shapes) == 1 else images
+
+
+def _elbow(args):
+    """The ``elbow`` subcommand."""
+    if args.k_min > args.k_max:
+        raise CommandError(f"--k-min {args.k_min} is larger than --k-max {args.k_max}")
+    if args.plot is not None:
+        try:
+            import matplotlib
+
+            matplotlib.use("Agg")
+            import matplotlib.pyplot as plt
+        except ImportError:
+            raise CommandError(
+                "--plot needs matplotlib: pip install 'skseg[plot]'"
+            ) from None
+    images, stems = _load_inputs(args)
+
+    from skseg import ElbowKSelector
+
+    selector = ElbowKSelector(
+        k_values=list(range(args.k_min, args.k_max + 1)),
+        metric=args.metric,
+        random_state=args.random_state,
+    )
+    with _warnings_to_stderr():
+        selector.fit(_as_batch(images))
+    n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
+    header = "" if args.metric == "distortion" else args.metric
+    print(f"{'K':>3}  {'WCSS per pixel':>14}  {header}".rstrip())
+    for k, inertia, score in zip(
+        selector.k_values_, selector.inertias_, selector.scores_
+    ):
+        extra = "" if args.metric == "distortion" else f"{score:.6g}"
+        mark = "  <- chosen" if k == selector.n_clusters_ else ""
+        print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}")
+    print(f"chosen K: {selector.n_clusters_} ({args.metric}, {', '.join(stems)})")
+    if args.plot is not None:
+        fig, ax = plt.subplots(figsize=(5, 3.5))
+        selector.plot(ax=ax)
+        fig.tight_layout()
+        target = Path(args.plot)
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fig.savefig(target)
+        plt.close(fig)
+        print(f"wrote {target}")
     return 0
 
 

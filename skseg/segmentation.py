@@ -341,6 +341,14 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             tol=self.tol,
             random_state=self.random_state,
         )
+        self._set_palette(palette, table, batch)
+
+    def _set_palette(self, palette, table, batch):
+        # Fitted state from a palette of ``table`` (the colours of ``batch``),
+        # computed here or by a caller that fits many K at once
+        # (ElbowKSelector); ``batch`` must have been checked by
+        # ``self._check_batch(X, reset=True)``.
+        k = palette.centers.shape[0]
         self.cluster_centers_ = palette.centers
         self.inertia_ = palette.inertia
         self.n_iter_ = int(palette.n_iter)

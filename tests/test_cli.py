@@ -423,3 +423,67 @@ def test_python_dash_m_skseg_error(tmp_path):
     assert result.returncode == 2
     assert result.stderr.strip() == "skseg: error: No such image file: 'missing.png'."
     assert result.stdout == ""
+
+
+# --- skseg elbow -------------------------------------------------------------
+
+
+def _band_image(k, seed=0):
+    rng = np.random.default_rng(seed)
+    colours = np.array([[230, 30, 30], [30, 200, 40], [40, 40, 220], [240, 230, 60]])
+    bands = np.repeat(colours[:k], 64 // k + 1, axis=0)[:64]
+    image = np.repeat(bands[:, None, :], 48, axis=1) + rng.normal(0, 10, (64, 48, 3))
+    return np.clip(image, 0, 255).astype(np.uint8)
+
+
+def test_elbow_prints_the_chosen_k_and_the_curve(tmp_path, capsys):
+    path = tmp_path / "bands.png"
+    save_image(path, _band_image(4))
+    code, out, err = run(["elbow", path, "--k-max", "8"], capsys)
+    assert code == 0, err
+    assert out.strip().splitlines()[-1] == "chosen K: 4 (distortion, bands)"
+    rows = [line.split() for line in out.splitlines()[1:-1]]
+    assert [int(r[0]) for r in rows] == list(range(1, 9))
+    wcss = [float(r[1]) for r in rows]
+    assert all(a >= b for a, b in zip(wcss, wcss[1:]))
+    assert "<- chosen" in out.splitlines()[4]
+
+
+def test_elbow_saves_the_plot(tmp_path, capsys):
+    pytest.importorskip("matplotlib")
+    path, plot = tmp_path / "bands.png", tmp_path / "out" / "elbow.png"
+    save_image(path, _band_image(3))
+    code, out, err = run(["elbow", path, "--plot", plot, "--k-max", "6"], capsys)
+    assert code == 0, err
+    assert f"wrote {plot}" in out
+    assert plot.stat().st_size > 1000
+
+
+def test_elbow_with_a_separation_metric(tmp_path, capsys):
+    path = tmp_path / "bands.png"
+    save_image(path, _band_image(3))
+    code, out, err = run(
+        ["elbow", path, "--metric", "calinski_harabasz", "--k-min", "2"], capsys
+    )
+    assert code == 0, err
+    assert out.splitlines()[0].split()[-1] == "calinski_harabasz"
+    assert "chosen K: 3 (calinski_harabasz" in out
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (
+            ["elbow", "--k-min", "5", "--k-max", "2"],
+            "--k-min 5 is larger than --k-max 2",
+        ),
+        (["elbow", "--k-max", "0"], "--k-max: must be >= 1"),
+        (["elbow", "--metric", "bic"], "argument --metric: invalid choice"),
+        (["elbow", "missing.png"], "missing.png"),
+    ],
+)
+def test_elbow_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert "skseg: error:" in err and message in err

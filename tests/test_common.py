@@ -7,6 +7,7 @@ from sklearn.base import BaseEstimator
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skseg
+from skseg import KMeansColorSegmenter
 
 # Every public estimator, discovered from skseg.__all__.
 ESTIMATORS = sorted(
@@ -30,6 +31,13 @@ VARIANTS = {
         {"per_image": True},
         {"per_image": True, "output": "histogram"},
     ],
+    "ElbowKSelector": [
+        {"metric": "silhouette"},
+        {"metric": "calinski_harabasz"},
+        {"segmenter": KMeansColorSegmenter(output="labels")},
+        {"segmenter": KMeansColorSegmenter(output="histogram", per_image=True)},
+        {"k_values": [2, 3, 5], "n_jobs": 2},
+    ],
 }
 
 # Checks expected to fail, per estimator class name: {check_name: reason}.
@@ -45,7 +53,10 @@ def _instances():
 
 
 def test_every_public_estimator_is_discovered():
-    assert {cls.__name__ for cls in ESTIMATORS} >= {"KMeansColorSegmenter"}
+    assert {cls.__name__ for cls in ESTIMATORS} >= {
+        "KMeansColorSegmenter",
+        "ElbowKSelector",
+    }
 
 
 @pytest.mark.filterwarnings("ignore::UserWarning")
