@@ -20,6 +20,7 @@ __version__ = "0.1.0"
 _ESTIMATORS = {
     "KMeansColorSegmenter": "segmentation",
     "ElbowKSelector": "model_selection",
+    "ColorSpaceTransformer": "color",
 }
 
 __all__ = [*_ESTIMATORS, "__version__"]
