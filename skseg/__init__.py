@@ -21,6 +21,7 @@ _ESTIMATORS = {
     "KMeansColorSegmenter": "segmentation",
     "ElbowKSelector": "model_selection",
     "ColorSpaceTransformer": "color",
+    "CannyEdgeExtractor": "edges",
 }
 
 __all__ = [*_ESTIMATORS, "__version__"]

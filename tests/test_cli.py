@@ -487,3 +487,62 @@ def test_elbow_errors(argv, message, capsys, tmp_path, monkeypatch):
     code, out, err = run(argv, capsys)
     assert code == 2
     assert "skseg: error:" in err and message in err
+
+
+# --- skseg edges -------------------------------------------------------------
+
+
+def test_edges_default_sample(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(["edges"], capsys)
+    assert code == 0, err
+    target = Path("skseg-out") / "astronaut_edges.png"
+    assert re.fullmatch(
+        rf"wrote {re.escape(str(target))} \(512x512, [0-9.]+% edge pixels\)\n", out
+    )
+    (edge_map,) = load_images([tmp_path / target])
+    assert edge_map.shape == (512, 512)
+    assert set(np.unique(edge_map)) == {0, 255}
+
+
+def test_edges_port_of_the_tutorial_call_matches_cv2(tmp_path, capsys):
+    cv2 = pytest.importorskip("cv2")
+    from skimage.color import rgb2gray
+    from skimage.util import img_as_ubyte
+
+    gray = img_as_ubyte(rgb2gray(load_sample_image("coffee")))
+    src, dst = tmp_path / "coffee.png", tmp_path / "coffee_edges.png"
+    save_image(src, gray)
+    argv = ["edges", src, "--sigma", "0", "--low", "150", "--high", "200"]
+    code, out, err = run(argv + ["--gradient", "l1", "-o", dst], capsys)
+    assert code == 0, err
+    (edge_map,) = load_images([dst])
+    np.testing.assert_array_equal(edge_map > 0, cv2.Canny(gray, 150, 200) > 0)
+
+
+def test_edges_drops_alpha_and_names_files_per_image(tmp_path, rgb_files, capsys):
+    for path in rgb_files[:2]:
+        opaque = np.full((64, 64), 255, np.uint8)
+        save_image(path, np.dstack([load_images([path])[0], opaque]))
+    code, out, err = run(["edges", *rgb_files[:2], "-o", tmp_path / "e"], capsys)
+    assert code == 0, err
+    assert sorted(p.name for p in (tmp_path / "e").iterdir()) == [
+        "a_edges.png",
+        "b_edges.png",
+    ]
+
+
+@pytest.mark.parametrize(
+    "argv, message",
+    [
+        (["edges", "--sigma", "-1"], "--sigma: must be >= 0"),
+        (["edges", "--low", "x"], "--low: expected a number"),
+        (["edges", "--low", "5", "--high", "1"], "low_threshold"),
+        (["edges", "--gradient", "l3"], "argument --gradient: invalid choice"),
+    ],
+)
+def test_edges_errors(argv, message, capsys, tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(argv, capsys)
+    assert code == 2
+    assert "skseg: error:" in err and message in err

@@ -38,6 +38,11 @@ VARIANTS = {
         {"segmenter": KMeansColorSegmenter(output="histogram", per_image=True)},
         {"k_values": [2, 3, 5], "n_jobs": 2},
     ],
+    "CannyEdgeExtractor": [
+        {"gradient": "l1"},
+        {"gradient": "l1", "sigma": 0},
+        {"use_quantiles": True},
+    ],
     # Single-channel spaces take the 1-channel images check_estimator feeds,
     # so every check runs on the full conversion machinery.
     "ColorSpaceTransformer": [{"space": "gray", "clip": True}],
@@ -112,6 +117,7 @@ def test_every_public_estimator_is_discovered():
         "KMeansColorSegmenter",
         "ElbowKSelector",
         "ColorSpaceTransformer",
+        "CannyEdgeExtractor",
     }
 
 

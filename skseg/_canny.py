@@ -1,0 +1,921 @@
+"""Canny engine: compiled smoothing, gradient, non-maximum suppression, hysteresis.
+
+Two flavours share one pipeline:
+
+- ``"l2"`` reproduces :func:`skimage.feature.canny` (``mode='constant'``, no
+  mask) operation by operation, in the same floating-point type and order:
+  ``img_as_float`` conversion (and ``rgb2gray`` for colour images), Gaussian
+  smoothing as :func:`scipy.ndimage.gaussian_filter` computes it (separable,
+  double accumulators, symmetric taps paired from the outside in, rounding to
+  the working type after each axis) divided by the smoothed all-ones mask
+  plus ``eps`` (the "bleed-over" correction), :func:`scipy.ndimage.sobel`
+  with ``mode='reflect'``, Euclidean magnitude, bilinear non-maximum
+  suppression on the interior pixels (the low threshold rounded to float32,
+  as scikit-image's Cython kernel takes it), then hysteresis.
+- ``"l1"`` reproduces OpenCV's ``cv2.Canny`` with its default
+  ``L2gradient=False``: 3x3 Sobel on the image's own values with a
+  replicated border, ``|gx| + |gy|``, non-maximum suppression along the
+  gradient direction quantised to 0/45/90/135 degrees (OpenCV's
+  ``tan(22.5)`` fixed-point test and its strict/non-strict comparisons),
+  pixels on the image border included, strict thresholds. OpenCV does not
+  smooth; with ``sigma > 0`` the image is smoothed with the same Gaussian,
+  reflected at the border as ``cv2.GaussianBlur`` does by default.
+
+Hysteresis keeps the candidate pixels 8-connected to a strong pixel, the
+edges of scikit-image's connected-component labelling and of OpenCV's edge
+tracking.
+
+The image is streamed row by row (:func:`canny_band`): smoothed rows,
+gradients and magnitudes live in ring buffers of a few rows, so the working
+set stays in cache, the image is read once, and the only image-sized array
+written is the candidate map, which becomes the boolean output in place.
+Bands of rows can run in parallel threads; :func:`stitch_bands` joins edges
+across band borders, so the result does not depend on the number of bands.
+
+Every kernel is compiled by numba with ``cache=True`` (a second process loads
+the machine code from disk) and ``nogil=True`` (threads run in parallel).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from llvmlite import ir
+from numba import njit, types
+from numba.extending import intrinsic, overload
+
+__all__ = ["CannyParams", "canny_image", "gaussian_weights", "image_scale"]
+
+# rgb2gray's weights (ITU-R BT.709 luma), as skimage.color.rgb2gray uses them.
+LUMA = (0.2125, 0.7154, 0.0721)
+
+# OpenCV's fixed-point tangent of 22.5 degrees: round(tan(22.5) * 2**15).
+_TG22 = 13573.0
+_SHIFT = 32768.0  # 1 << 15
+
+# conversion modes of the input values (see image_scale)
+CONVERT_AS_IS = 0
+CONVERT_SCALE = 1
+CONVERT_SCALE_CLIP = 2
+
+# numba options of every kernel: machine code cached on disk, the GIL released,
+# IEEE division (no ZeroDivisionError checks in the loops)
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+# ----------------------------------------------------------------------------
+# scalar helpers
+
+
+def _as_working(x, like):  # pragma: no cover - replaced by the overload below
+    raise NotImplementedError
+
+
+@overload(_as_working, jit_options={"cache": True})
+def _as_working_impl(x, like):
+    """Round ``x`` to the working type: that of the array (or tuple) ``like``."""
+    if like.dtype == types.float32:
+        return lambda x, like: np.float32(x)
+    return lambda x, like: np.float64(x)
+
+
+def _luma(r, g, b, c0, c1, c2):  # pragma: no cover - replaced by the overload
+    raise NotImplementedError
+
+
+@overload(_luma, jit_options={"cache": True})
+def _luma_impl(r, g, b, c0, c1, c2):
+    """``rgb @ coeffs`` as numpy evaluates it for one pixel.
+
+    In float64 numpy's matmul goes through BLAS, whose dot product uses
+    fused multiply-adds; in float32 it is plain sequential arithmetic. Both
+    forms reproduce ``skimage.color.rgb2gray`` bit for bit.
+    """
+    if r == types.float32:
+        return lambda r, g, b, c0, c1, c2: r * c0 + g * c1 + b * c2
+    return lambda r, g, b, c0, c1, c2: _fma(b, c2, _fma(r, c0, g * c1))
+
+
+@intrinsic
+def _fma(typingctx, a, b, c):
+    """Fused multiply-add ``a * b + c`` with a single rounding (LLVM fma)."""
+    if not (a == b == c and isinstance(a, types.Float)):
+        return None
+    sig = a(a, b, c)
+
+    def codegen(context, builder, signature, args):
+        ty = context.get_value_type(signature.return_type)
+        fnty = ir.FunctionType(ty, [ty, ty, ty])
+        fn = builder.module.declare_intrinsic("llvm.fma", [ty], fnty)
+        return builder.call(fn, args)
+
+    return sig, codegen
+
+
+# ----------------------------------------------------------------------------
+# 1. input conversion (img_as_float and rgb2gray semantics)
+
+
+@njit(**_JIT)
+def _convert(src, mode, scale, out):
+    """Write the working-float image of ``src`` (h, w, 1 or 3) into ``out``.
+
+    ``mode`` is CONVERT_AS_IS (float values as given), CONVERT_SCALE
+    (``x * scale``, computed in float64, as ``img_as_float`` converts unsigned
+    integers) or CONVERT_SCALE_CLIP (``max(x * scale, -1)``, signed
+    integers). Three channels are reduced to luminance as
+    ``skimage.color.rgb2gray`` does (``rgb @ coeffs`` in the working type).
+    """
+    h, w, c = src.shape
+    c0 = _as_working(0.2125, out)
+    c1 = _as_working(0.7154, out)
+    c2 = _as_working(0.0721, out)
+    for i in range(h):
+        if c == 1:
+            if mode == CONVERT_AS_IS:
+                for j in range(w):
+                    out[i, j] = src[i, j, 0]
+            elif mode == CONVERT_SCALE:
+                for j in range(w):
+                    out[i, j] = np.float64(src[i, j, 0]) * scale
+            else:
+                for j in range(w):
+                    out[i, j] = max(np.float64(src[i, j, 0]) * scale, -1.0)
+        else:
+            for j in range(w):
+                if mode == CONVERT_AS_IS:
+                    r = _as_working(src[i, j, 0], out)
+                    g = _as_working(src[i, j, 1], out)
+                    b = _as_working(src[i, j, 2], out)
+                elif mode == CONVERT_SCALE:
+                    r = _as_working(np.float64(src[i, j, 0]) * scale, out)
+                    g = _as_working(np.float64(src[i, j, 1]) * scale, out)
+                    b = _as_working(np.float64(src[i, j, 2]) * scale, out)
+                else:
+                    r = _as_working(max(np.float64(src[i, j, 0]) * scale, -1.0), out)
+                    g = _as_working(max(np.float64(src[i, j, 1]) * scale, -1.0), out)
+                    b = _as_working(max(np.float64(src[i, j, 2]) * scale, -1.0), out)
+                out[i, j] = _luma(r, g, b, c0, c1, c2)
+
+
+# ----------------------------------------------------------------------------
+# 2. Gaussian smoothing with the bleed-over correction
+
+
+def gaussian_weights(sigma, truncate=4.0):
+    """Half of the Gaussian kernel of ``scipy.ndimage.gaussian_filter1d``.
+
+    Returns ``weights`` of length ``radius + 1``: ``weights[0]`` is the
+    centre tap, ``weights[k]`` the tap at offsets ``+-k`` (the kernel is
+    symmetric). Computed with the same numpy expression as scipy, so the
+    taps are bit-identical. ``sigma`` with a zero radius gives ``[1.0]``.
+    """
+    radius = int(truncate * float(sigma) + 0.5)
+    if radius == 0:
+        return np.ones(1)
+    sigma2 = sigma * sigma
+    x = np.arange(-radius, radius + 1)
+    phi_x = np.exp(-0.5 / sigma2 * x**2)
+    phi_x = phi_x / phi_x.sum()
+    return np.ascontiguousarray(phi_x[radius:])
+
+
+@njit(**_JIT)
+def _bleed_table(h, w, weights, eps, out):
+    """Smoothed all-ones image plus ``eps``, by row and border column.
+
+    ``out`` has shape (h, ncol): ``ncol = w`` when ``w <= 2 * radius + 1``,
+    else ``2 * radius + 1`` columns (``radius`` left border columns, one
+    interior column shared by every interior pixel of the row, ``radius``
+    right border columns). Values are computed with the arithmetic of the
+    smoothing kernel, so they are the values ``gaussian(ones)`` has.
+    """
+    radius = weights.shape[0] - 1
+    ncol = out.shape[1]
+    col = np.empty(h, np.float64)
+    for i in range(h):
+        acc = 1.0 * weights[0]
+        for k in range(radius, 0, -1):
+            a = 1.0 if i - k >= 0 else 0.0
+            b = 1.0 if i + k < h else 0.0
+            if a + b != 0.0:
+                acc += (a + b) * weights[k]
+        col[i] = _as_working(acc, out)
+    for i in range(h):
+        v = col[i]
+        for c in range(ncol):
+            if ncol == w or c < radius:
+                j = c
+            elif c == radius:
+                j = radius
+            else:
+                j = w - (ncol - c)
+            acc = v * weights[0]
+            for k in range(radius, 0, -1):
+                a = v if j - k >= 0 else 0.0
+                b = v if j + k < w else 0.0
+                if a != 0.0 or b != 0.0:
+                    acc += (a + b) * weights[k]
+            out[i, c] = _as_working(acc, out) + eps
+
+
+@njit(**_JIT)
+def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, nt):
+    """Add up to four symmetric taps to ``acc`` in one pass.
+
+    ``acc[j] = mid[j] * w0`` first if ``first``, then ``acc[j] += (a1[j] +
+    b1[j]) * v1``, then taps 2, 3 and 4 (``nt`` of them), in that order:
+    per element exactly the additions of scipy.ndimage's symmetric
+    correlation, in fewer passes over ``acc``.
+    """
+    n = acc.shape[0]
+    if nt == 4:
+        for j in range(n):
+            s = np.float64(mid[j]) * w0 if first else acc[j]
+            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
+            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
+            s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
+            s += (np.float64(a4[j]) + np.float64(b4[j])) * v4
+            acc[j] = s
+    elif nt == 3:
+        for j in range(n):
+            s = np.float64(mid[j]) * w0 if first else acc[j]
+            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
+            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
+            s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
+            acc[j] = s
+    elif nt == 2:
+        for j in range(n):
+            s = np.float64(mid[j]) * w0 if first else acc[j]
+            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
+            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
+            acc[j] = s
+    elif nt == 1:
+        for j in range(n):
+            s = np.float64(mid[j]) * w0 if first else acc[j]
+            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
+            acc[j] = s
+    else:
+        for j in range(n):
+            acc[j] = np.float64(mid[j]) * w0
+
+
+@njit(inline="always", **_JIT)
+def _mirror(i, n):
+    """Index ``i`` reflected into [0, n) without repeating the edge (101)."""
+    if n == 1:
+        return 0
+    period = 2 * (n - 1)
+    i = abs(i) % period
+    return period - i if i >= n else i
+
+
+@njit(**_JIT)
+def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
+    """Row ``t`` of the smoothed image.
+
+    The arithmetic is scipy.ndimage's ``correlate1d`` with a symmetric
+    kernel: ``acc = x[0] * w[0]``, then ``acc += (x[-k] + x[k]) * w[k]`` for
+    ``k = radius .. 1``, in double, rounded to the working type after each
+    axis (rows first, then columns).
+
+    scikit-image's border (``mirror=False``): zero padding (rows outside the
+    image are ``zeros``, ``rowbuf`` keeps ``radius`` zeros on each side;
+    ``x + 0.0`` and ``acc + 0.0`` are exact), then the division by the
+    bleed-over row ``brow`` in the working type. OpenCV's border
+    (``mirror=True``, ``cv2.GaussianBlur``'s default ``BORDER_REFLECT_101``):
+    the image reflected, no division, so a constant image stays constant.
+    """
+    h, w = src.shape
+    radius = weights.shape[0] - 1
+    w0 = weights[0]
+    # axis 0: rows t - k and t + k
+    k = radius
+    first = True
+    while first or k > 0:
+        nt = min(k, 4)
+        k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
+        if mirror:
+            _taps(
+                acc, first, src[t], w0,
+                src[_mirror(t - k1, h)], src[_mirror(t + k1, h)], weights[k1],
+                src[_mirror(t - k2, h)], src[_mirror(t + k2, h)], weights[k2],
+                src[_mirror(t - k3, h)], src[_mirror(t + k3, h)], weights[k3],
+                src[_mirror(t - k4, h)], src[_mirror(t + k4, h)], weights[k4],
+                nt,
+            )  # fmt: skip
+        else:
+            _taps(
+                acc, first, src[t], w0,
+                src[t - k1] if t - k1 >= 0 else zeros,
+                src[t + k1] if t + k1 < h else zeros,
+                weights[k1],
+                src[t - k2] if t - k2 >= 0 else zeros,
+                src[t + k2] if t + k2 < h else zeros,
+                weights[k2],
+                src[t - k3] if t - k3 >= 0 else zeros,
+                src[t + k3] if t + k3 < h else zeros,
+                weights[k3],
+                src[t - k4] if t - k4 >= 0 else zeros,
+                src[t + k4] if t + k4 < h else zeros,
+                weights[k4],
+                nt,
+            )  # fmt: skip
+        k -= nt
+        first = False
+    mid = rowbuf[radius : radius + w]
+    for j in range(w):
+        mid[j] = acc[j]
+    if mirror:
+        for k in range(1, radius + 1):
+            rowbuf[radius - k] = mid[_mirror(-k, w)]
+            rowbuf[radius + w - 1 + k] = mid[_mirror(w - 1 + k, w)]
+    # axis 1: columns j - k and j + k of the rounded row (views of rowbuf)
+    r = radius
+    k = radius
+    first = True
+    while first or k > 0:
+        nt = min(k, 4)
+        k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
+        _taps(
+            acc, first, mid, w0,
+            rowbuf[r - k1 : r - k1 + w], rowbuf[r + k1 : r + k1 + w], weights[k1],
+            rowbuf[r - k2 : r - k2 + w], rowbuf[r + k2 : r + k2 + w], weights[k2],
+            rowbuf[r - k3 : r - k3 + w], rowbuf[r + k3 : r + k3 + w], weights[k3],
+            rowbuf[r - k4 : r - k4 + w], rowbuf[r + k4 : r + k4 + w], weights[k4],
+            nt,
+        )  # fmt: skip
+        k -= nt
+        first = False
+    if mirror:
+        for j in range(w):
+            dst[j] = acc[j]
+        return
+    # round, divide by the bleed-over (border columns have their own)
+    ncol = brow.shape[0]
+    b_in = brow[min(radius, ncol - 1)]
+    for j in range(w):
+        dst[j] = _as_working(acc[j], dst) / b_in
+    for j in range(min(radius, w)):
+        dst[j] = _as_working(acc[j], dst) / brow[j]
+    for j in range(max(w - radius, radius, 0), w):
+        dst[j] = _as_working(acc[j], dst) / brow[ncol - (w - j)]
+
+
+@njit(inline="always", **_JIT)
+def _sobel_at(sa, sb, sc, jm, j, jp):
+    """Sobel gradients ``(gi, gj)`` of the middle row ``sb`` at column ``j``.
+
+    ``jm``/``jp`` are the neighbouring columns (``j`` itself at the border).
+    As ``scipy.ndimage.sobel(img, axis)``: the derivative ``x[+1] - x[-1]``
+    along ``axis`` rounded to the working type, then ``2 * x[0] + (x[-1] +
+    x[+1])`` along the other axis, rounded.
+    """
+    dm = _as_working(np.float64(sa[jp]) - np.float64(sa[jm]), sb)
+    d0 = _as_working(np.float64(sb[jp]) - np.float64(sb[jm]), sb)
+    dp = _as_working(np.float64(sc[jp]) - np.float64(sc[jm]), sb)
+    gj = _as_working(np.float64(d0) * 2.0 + (np.float64(dm) + np.float64(dp)), sb)
+    em = _as_working(np.float64(sc[jm]) - np.float64(sa[jm]), sb)
+    e0 = _as_working(np.float64(sc[j]) - np.float64(sa[j]), sb)
+    ep = _as_working(np.float64(sc[jp]) - np.float64(sa[jp]), sb)
+    gi = _as_working(np.float64(e0) * 2.0 + (np.float64(em) + np.float64(ep)), sb)
+    return gi, gj
+
+
+@njit(**_JIT)
+def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
+    """Sobel gradients and magnitude of the middle row ``sb``.
+
+    ``sa`` and ``sc`` are the rows above and below (the middle row itself at
+    the image border): ``mode='reflect'`` of ``scipy.ndimage.sobel``, which
+    for a 3x3 kernel is OpenCV's replicated border. The magnitude is
+    ``sqrt(gi * gi + gj * gj)`` in the working type (as scikit-image), or
+    ``|gi| + |gj|`` (``l1``, as OpenCV); it is written to ``m_row[1:-1]``
+    (``m_row`` keeps a zero on each side). The interior columns run in one
+    loop over shifted views that the compiler vectorises (recomputing the
+    row derivatives is cheaper than another pass over memory).
+    """
+    w = sb.shape[0]
+    n = max(w - 2, 0)
+    am, a0, ap = sa[0:n], sa[1 : n + 1], sa[2 : n + 2]
+    bm, b0, bp = sb[0:n], sb[1 : n + 1], sb[2 : n + 2]
+    cm, c0, cp = sc[0:n], sc[1 : n + 1], sc[2 : n + 2]
+    gi_out = gi_row[1 : n + 1]
+    gj_out = gj_row[1 : n + 1]
+    m_out = m_row[2 : n + 2]
+    for j in range(n):
+        gi, gj = _sobel_at(
+            (am[j], a0[j], ap[j]), (bm[j], b0[j], bp[j]), (cm[j], c0[j], cp[j]), 0, 1, 2
+        )
+        gi_out[j] = gi
+        gj_out[j] = gj
+        m_out[j] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
+    for j in (0, w - 1):
+        gi, gj = _sobel_at(sa, sb, sc, max(j - 1, 0), j, min(j + 1, w - 1))
+        gi_row[j] = gi
+        gj_row[j] = gj
+        m_row[j + 1] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
+
+
+@njit(**_JIT)
+def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
+    """scikit-image's bilinear non-maximum suppression of one row.
+
+    ``m0``, ``m1``, ``m2`` are the zero-padded magnitude rows above, at and
+    below (pixel ``j`` at index ``j + 1``). Interior pixels only, as
+    scikit-image. Written without branches (every neighbour is loaded and
+    the right ones selected), so the loop vectorises; the arithmetic is
+    scikit-image's: ``w`` in the working type, ``n2 * w`` in the working
+    type, the rest in double. ``c[j]`` becomes 0, 1 (weak) or 2 (strong).
+    Returns the number of candidates.
+    """
+    w = gi_row.shape[0]
+    c[0] = 0
+    c[w - 1] = 0
+    count = 0
+    for j in range(1, w - 1):
+        m = m1[j + 1]
+        gi = gi_row[j]
+        gj = gj_row[j]
+        ai = abs(gi)
+        aj = abs(gj)
+        cond1 = (gi <= 0) == (gj <= 0)  # both gradients of the same sign
+        big_i = ai > aj
+        small_i = ai < aj
+        case_a = cond1 and big_i
+        case_d = (not cond1) and (not small_i)
+        num = aj if case_a or case_d else ai
+        den = ai if case_a or case_d else aj
+        wt = num / den
+        up_r = m0[j + 2]
+        up_l = m0[j]
+        up_c = m0[j + 1]
+        dn_r = m2[j + 2]
+        dn_l = m2[j]
+        dn_c = m2[j + 1]
+        n12 = dn_r if cond1 else up_r
+        n22 = up_l if cond1 else dn_l
+        n11 = dn_c if case_a else (up_c if case_d else m1[j + 2])
+        n21 = up_c if case_a else (dn_c if case_d else m1[j])
+        w64 = np.float64(wt)
+        mm = np.float64(m)
+        plus = np.float64(n12 * wt) + np.float64(n11) * (1.0 - w64) <= mm
+        minus = np.float64(n22 * wt) + np.float64(n21) * (1.0 - w64) <= mm
+        keep = (mm >= low) & plus & minus
+        c[j] = (2 if mm >= high else 1) if keep else 0
+        count += keep
+    return count
+
+
+@njit(**_JIT)
+def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
+    """OpenCV's non-maximum suppression of one row (``L2gradient=False``).
+
+    Every pixel, border included; the magnitude rows are zero-padded (pixel
+    ``j`` at index ``j + 1``), and a missing row above or below is all
+    zeros, as OpenCV's buffers. The direction is quantised with OpenCV's
+    fixed-point test (``|gy| * 2**15`` against ``|gx| * 13573``, i.e.
+    ``tan(22.5)``); the comparisons are OpenCV's: strict on one side and not
+    on the other along the axes, strict on both along the diagonals;
+    thresholds are strict. Returns the number of candidates.
+    """
+    w = gi_row.shape[0]
+    count = 0
+    for j in range(w):
+        mm = np.float64(m1[j + 1])
+        xs = np.float64(gj_row[j])
+        ys = np.float64(gi_row[j])
+        x = abs(xs)
+        y = abs(ys) * _SHIFT
+        tg22x = x * _TG22
+        horizontal = y < tg22x
+        vertical = (not horizontal) and (y > tg22x + x * (2.0 * _SHIFT))
+        diagonal = (not horizontal) and (not vertical)
+        anti = (xs < 0) != (ys < 0)
+        up_r = np.float64(m0[j + 2])
+        up_l = np.float64(m0[j])
+        dn_r = np.float64(m2[j + 2])
+        dn_l = np.float64(m2[j])
+        a = (
+            np.float64(m1[j])
+            if horizontal
+            else (np.float64(m0[j + 1]) if vertical else (up_r if anti else up_l))
+        )
+        b = (
+            np.float64(m1[j + 2])
+            if horizontal
+            else (np.float64(m2[j + 1]) if vertical else (dn_l if anti else dn_r))
+        )
+        keep = (mm > low) & (mm > a) & ((mm > b) if diagonal else (mm >= b))
+        c[j] = (2 if mm > high else 1) if keep else 0
+        count += keep
+    return count
+
+
+EDGE = 3  # candidate map value of a pixel found to be an edge
+
+
+@njit(**_JIT)
+def _flood(cand, stack, top, r0, r1):
+    """Mark as EDGE the candidates 8-connected to the stacked pixels.
+
+    Stack entries are ``(row << 32) | column`` (no division to decode them);
+    only rows [r0, r1) are visited. A pixel is pushed once (when it is
+    marked), so a stack as long as the number of candidates in those rows is
+    enough. (The stack is never reallocated here: handing arrays back and
+    forth in a hot loop costs reference counting.)
+    """
+    w = cand.shape[1]
+    while top > 0:
+        top -= 1
+        p = stack[top]
+        pi = p >> 32
+        pj = p & 0xFFFFFFFF
+        j0 = max(pj - 1, 0)
+        j1 = min(pj + 2, w)
+        for qi in range(max(pi - 1, r0), min(pi + 2, r1)):
+            row = cand[qi]
+            for qj in range(j0, j1):
+                v = row[qj]
+                if v == 1 or v == 2:
+                    row[qj] = EDGE
+                    stack[top] = (qi << 32) | qj
+                    top += 1
+
+
+@njit(**_JIT)
+def _link_row(cand, n, r0, stack):
+    """Online hysteresis for row ``n`` once its candidates are known.
+
+    Invariant: the candidates of rows [r0, n) connected to a strong pixel
+    through candidates of those rows are EDGE. The strong pixels of row
+    ``n`` and its weak pixels next to an edge of row ``n - 1`` are marked,
+    then one flood through rows [r0, n] restores the invariant (any other
+    growth of a component goes through those pixels). ``stack`` must hold
+    as many entries as there are candidates in rows [r0, n]. The row is
+    scanned eight pixels at a time (candidates are sparse).
+    """
+    w = cand.shape[1]
+    c = cand[n]
+    prev = cand[n - 1] if n > r0 else c
+    n_words = w // 8
+    words = c[: 8 * n_words].view(np.uint64)
+    top = 0
+    for k in range(n_words + 1):
+        if k < n_words:
+            if words[k] == 0:
+                continue
+            j0 = 8 * k
+            j1 = j0 + 8
+        else:
+            j0 = 8 * n_words
+            j1 = w
+        for j in range(j0, j1):
+            v = c[j]
+            if v == 0:
+                continue
+            if v == 1:
+                if n == r0:
+                    continue
+                if not (
+                    prev[j] == EDGE
+                    or (j > 0 and prev[j - 1] == EDGE)
+                    or (j < w - 1 and prev[j + 1] == EDGE)
+                ):
+                    continue
+            c[j] = EDGE
+            stack[top] = (np.int64(n) << 32) | j
+            top += 1
+    if top:
+        _flood(cand, stack, top, r0, n + 1)
+
+
+@njit(**_JIT)
+def edges_from(cand, r0, r1):
+    """Turn rows [r0, r1) of the candidate map into 0/1 (EDGE or not), in place."""
+    for i in range(r0, r1):
+        c = cand[i]
+        for j in range(c.shape[0]):
+            c[j] = c[j] == EDGE
+
+
+@njit(**_JIT)
+def canny_band(src, smooth, weights, bleed, l1, low, high, r0, r1, cand, mag):
+    """Canny on rows [r0, r1) of one image, streaming row by row.
+
+    Smoothed rows, gradients and magnitudes live in small ring buffers (the
+    working set stays in cache); the image is read once and only the rows
+    of the band of ``cand`` are written (0: not a candidate, 1: weak, 2:
+    strong, EDGE: edge), so bands can run in parallel threads. Hysteresis is
+    done inside the band, row by row; edges crossing band borders are joined
+    by :func:`stitch_bands`.
+
+    Parameters
+    ----------
+    src : ndarray of shape (h, w)
+        The image in the working float type, or (``l1`` without smoothing)
+        in its own dtype.
+    smooth : bool
+        Smooth with ``weights`` and divide by ``bleed``; otherwise the rows
+        are used as they are.
+    weights : ndarray of float64
+        Half Gaussian kernel (:func:`gaussian_weights`).
+    bleed : ndarray of shape (h, ncol) or (0, 0), working type
+        Bleed-over table (:func:`bleed_table`); its dtype is the working type.
+    l1 : bool
+        OpenCV's flavour (``|gi| + |gj|``, quantised suppression, border
+        pixels included, strict thresholds) instead of scikit-image's.
+    low, high : float
+        Thresholds as the flavour compares them.
+    r0, r1 : int
+        Rows of the band.
+    cand : ndarray of uint8, shape (h, w)
+    mag : ndarray of shape (h, w) or (0, 0), working type
+        If not empty, only the magnitudes of the band are written there
+        (no suppression), for thresholds given as quantiles.
+    """
+    h, w = src.shape
+    radius = weights.shape[0] - 1
+    dtype = bleed.dtype
+    ring_s = np.zeros((5, w), dtype)  # smoothed rows
+    ring_m = np.zeros((3, w + 2), dtype)  # zero-padded magnitude rows
+    ring_gi = np.zeros((3, w), dtype)
+    ring_gj = np.zeros((3, w), dtype)
+    zeros = np.zeros(w + 2, dtype)
+    zeros_s = np.zeros(w, src.dtype)
+    acc = np.empty(w, np.float64)
+    rowbuf = np.zeros(w + 2 * radius, dtype)
+    magnitude_only = mag.shape[0] > 0
+    stack = np.empty(1024, np.int64)
+    n_cand = 0
+    s_next = max(r0 - 2, 0)
+    m_next = max(r0 - 1, 0)
+    for n in range(r0, r1):
+        # gradients up to row n + 1, smoothed rows up to row n + 2
+        while m_next <= min(n + 1, h - 1):
+            while s_next <= min(m_next + 1, h - 1):
+                row = ring_s[s_next % 5]
+                if smooth:
+                    brow = bleed[min(s_next, bleed.shape[0] - 1)]
+                    _smooth_row(
+                        src, s_next, weights, brow, acc, rowbuf, zeros_s, row, l1
+                    )
+                else:
+                    x = src[s_next]
+                    for j in range(w):
+                        row[j] = x[j]
+                s_next += 1
+            g = m_next
+            _gradient_row(
+                ring_s[max(g - 1, 0) % 5],
+                ring_s[g % 5],
+                ring_s[min(g + 1, h - 1) % 5],
+                l1,
+                ring_gi[g % 3],
+                ring_gj[g % 3],
+                ring_m[g % 3],
+            )
+            m_next += 1
+        m1 = ring_m[n % 3]
+        if magnitude_only:
+            mag[n, :] = m1[1 : w + 1]
+            continue
+        c = cand[n]
+        has_above = n > 0
+        has_below = n < h - 1
+        m0 = ring_m[(n - 1) % 3] if has_above else zeros
+        m2 = ring_m[(n + 1) % 3] if has_below else zeros
+        if l1:
+            count = _suppress_quantized(
+                ring_gi[n % 3], ring_gj[n % 3], m0, m1, m2, low, high, c
+            )
+        elif has_above and has_below and w > 2:
+            count = _suppress_bilinear(
+                ring_gi[n % 3], ring_gj[n % 3], m0, m1, m2, low, high, c
+            )
+        else:
+            count = 0
+            for j in range(w):
+                c[j] = 0  # scikit-image never marks the image border
+        if count:
+            n_cand += count
+            if n_cand > stack.shape[0]:
+                stack = np.empty(2 * n_cand, np.int64)
+            _link_row(cand, n, r0, stack)
+
+
+@njit(**_JIT)
+def stitch_bands(cand, seams, n_cand):
+    """Join edges across band borders: flood from the edges on each seam.
+
+    ``n_cand`` is the number of candidates of the image (the stack size).
+    """
+    h, w = cand.shape
+    stack = np.empty(n_cand + 2 * w * len(seams), np.int64)
+    top = 0
+    for r in seams:
+        for i in range(r - 1, r + 1):
+            for j in range(w):
+                if cand[i, j] == EDGE:
+                    stack[top] = (np.int64(i) << 32) | j
+                    top += 1
+    _flood(cand, stack, top, 0, h)
+
+
+def bleed_table(h, w, weights, working, eps):
+    """Smoothed all-ones image plus ``eps``, by row and border column."""
+    radius = weights.shape[0] - 1
+    ncol = w if w <= 2 * radius + 1 else 2 * radius + 1
+    out = np.empty((h, ncol), working)
+    _bleed_table(h, w, weights, working.type(eps), out)
+    return out
+
+
+# ----------------------------------------------------------------------------
+# Python driver
+
+
+class CannyParams:
+    """Resolved parameters of one Canny run (shared by every image).
+
+    Parameters
+    ----------
+    sigma : float
+    low_threshold, high_threshold : float or None
+        In the image's units, or quantiles; None for the defaults.
+    use_quantiles : bool
+    gradient : {'l2', 'l1'}
+    """
+
+    def __init__(self, sigma, low_threshold, high_threshold, use_quantiles, gradient):
+        self.sigma = float(sigma)
+        self.low = low_threshold
+        self.high = high_threshold
+        self.use_quantiles = bool(use_quantiles)
+        self.l1 = gradient == "l1"
+        self.weights = gaussian_weights(self.sigma)
+        # OpenCV does not smooth: sigma=0 in the OpenCV flavour is cv2.Canny
+        # itself. scikit-image always smooths (with sigma=0 it still divides
+        # by the bleed-over, 1 + eps).
+        self.smooth = not (self.l1 and self.weights.shape[0] == 1)
+
+
+def image_scale(dtype, *, l1, from_bool=False):
+    """How images of ``dtype`` are read, and the units of the thresholds.
+
+    Returns ``(working_dtype, mode, scale, divisor, default_unit)``.
+
+    ``"l2"`` reads images as ``img_as_float`` does (unsigned integers
+    ``x * (1 / max)``, signed ``max(x * (1 / max), -1)``, floats as given,
+    booleans as 0 and 1); given thresholds are divided by ``divisor`` (the
+    dtype's maximum for integers, 1 otherwise), so they are in the image's
+    own units, and the defaults 0.1 and 0.2 apply to the converted image.
+    ``"l1"`` reads the values as given (OpenCV's integer Sobel); given
+    thresholds are used unchanged and the defaults are 10% and 20% of
+    ``default_unit`` (the dtype's maximum for integers, 1 otherwise). Both
+    rules put the same thresholds on the same magnitudes.
+    """
+    dtype = np.dtype(dtype)
+    working = np.dtype(np.float32) if dtype == np.float32 else np.dtype(np.float64)
+    if dtype.kind == "f":
+        return working, CONVERT_AS_IS, 1.0, 1.0, 1.0
+    if from_bool:
+        return working, CONVERT_SCALE, 1.0, 1.0, 1.0
+    imax = np.iinfo(dtype).max
+    if l1:
+        return working, CONVERT_SCALE, 1.0, 1.0, float(imax)
+    mode = CONVERT_SCALE if dtype.kind == "u" else CONVERT_SCALE_CLIP
+    return working, mode, 1.0 / imax, imax, 1.0
+
+
+# dtypes the band kernel reads directly in the OpenCV flavour without
+# smoothing; anything else is converted first (fewer compiled variants).
+_DIRECT_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
+
+
+def prepare_image(image, params, *, from_bool=False):
+    """The 2-D array the band kernel reads, and the threshold units.
+
+    Returns ``(src, working, divisor, unit)``.
+    """
+    h, w, c = image.shape
+    working, mode, scale, divisor, unit = image_scale(
+        image.dtype, l1=params.l1, from_bool=from_bool
+    )
+    direct = (
+        c == 1
+        and not from_bool
+        and image.flags.writeable
+        and (
+            image.dtype == working
+            or (params.l1 and not params.smooth and image.dtype in _DIRECT_DTYPES)
+        )
+    )
+    if direct:
+        src = image[:, :, 0]
+        if not src.flags.c_contiguous:
+            src = np.ascontiguousarray(src)
+    else:
+        src = np.empty((h, w), working)
+        _convert(image, mode, scale, src)
+    return src, working, divisor, unit
+
+
+def thresholds(params, working, divisor, unit, mag=None):
+    """Thresholds in the units the kernels compare, as scikit-image/OpenCV do."""
+    low, high = params.low, params.high
+    if params.use_quantiles:
+        low = 0.1 if low is None else low
+        high = 0.2 if high is None else high
+        low, high = np.percentile(mag, [100.0 * low, 100.0 * high])
+        strong_type = True
+    else:
+        # defaults: 10% and 20% of the dtype's maximum, in the image's units
+        low = 0.1 * unit if low is None else low / divisor
+        high = 0.2 * unit if high is None else high / divisor
+        strong_type = False
+    low, high = float(low), float(high)
+    if params.l1:
+        return low, high
+    # scikit-image's kernel takes the low threshold as a C float, and 0 as 1e-14
+    low = float(np.float32(low))
+    if low == 0.0:
+        low = float(np.float32(1e-14))
+    # a Python float compared with a float32 array is cast to float32 (NEP 50)
+    if working == np.float32 and not strong_type:
+        high = float(np.float32(high))
+    return low, high
+
+
+def band_bounds(h, n_bands):
+    """Row bounds of at most ``n_bands`` bands of at least 64 rows."""
+    n_bands = max(1, min(int(n_bands), h // 64))
+    return np.linspace(0, h, n_bands + 1).round().astype(int)
+
+
+def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None):
+    """Canny edges of one image.
+
+    Parameters
+    ----------
+    image : ndarray of shape (height, width, 1 or 3)
+        One image in its own dtype.
+    params : CannyParams
+    from_bool : bool, default=False
+        The image is a 0/1 uint8 view of a boolean image: read it as the
+        floats 0 and 1 (as scikit-image reads boolean images).
+    out : ndarray of bool, shape (height, width), optional
+        Where to write the edges (C-contiguous). It also holds the candidate
+        map while the edges are computed (no other image-sized array).
+    n_bands : int, default=1
+        Number of row bands, processed by ``run_bands``.
+    run_bands : callable, optional
+        ``run_bands(func, bounds)`` calls ``func(r0, r1)`` for every band,
+        possibly in parallel threads (the bands write disjoint rows of shared
+        arrays). Default: one after the other.
+
+    Returns
+    -------
+    edges : ndarray of bool, shape (height, width)
+    """
+    h, w, _ = image.shape
+    src, working, divisor, unit = prepare_image(image, params, from_bool=from_bool)
+    if out is None:
+        out = np.empty((h, w), np.bool_)
+    cand = out.view(np.uint8)  # the candidate map, then the 0/1 edges
+    if params.smooth and not params.l1:
+        eps = float(np.finfo(working).eps)
+        bleed = bleed_table(h, w, params.weights, working, eps)
+    else:
+        bleed = np.ones((1, 1), working)  # only its dtype is used
+    if not params.use_quantiles:
+        low, high = thresholds(params, working, divisor, unit)
+    if (
+        not params.l1
+        and (params.use_quantiles or low < 1e-6)
+        and src.min() == src.max()
+    ):
+        # A constant image has no edges. (scikit-image's renormalised
+        # smoothing leaves rounding noise of ~1e-15 times the values, which
+        # zero or quantile thresholds would report as edges; OpenCV's
+        # flavour keeps a constant image exactly constant.)
+        out[...] = False
+        return out
+    bounds = band_bounds(h, n_bands)
+    if run_bands is None or len(bounds) == 2:
+
+        def run_bands(func, bounds):
+            for r0, r1 in zip(bounds[:-1], bounds[1:]):
+                func(r0, r1)
+
+    args = (src, params.smooth, params.weights, bleed, params.l1)
+    if params.use_quantiles:
+        mag = np.empty((h, w), working)
+        run_bands(lambda r0, r1: canny_band(*args, 0.0, 0.0, r0, r1, cand, mag), bounds)
+        low, high = thresholds(params, working, divisor, unit, mag)
+        del mag
+    none = np.empty((0, 0), working)
+    run_bands(lambda r0, r1: canny_band(*args, low, high, r0, r1, cand, none), bounds)
+    if len(bounds) > 2:
+        stitch_bands(cand, bounds[1:-1], np.count_nonzero(cand))
+    run_bands(lambda r0, r1: edges_from(cand, r0, r1), bounds)
+    return out

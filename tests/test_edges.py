@@ -1,0 +1,433 @@
+"""Behaviour of CannyEdgeExtractor: scikit-image/OpenCV parity, contract, API."""
+
+import warnings
+
+import numpy as np
+import pytest
+from numpy.testing import assert_array_equal
+from scipy import ndimage as ndi
+from skimage import color, data, feature
+from skimage.util import img_as_ubyte
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from skseg.edges import CannyEdgeExtractor
+
+PHOTOS = ("astronaut", "coffee", "chelsea", "rocket")
+GRAY = ("camera", "coins", "moon")
+
+
+@pytest.fixture(scope="module")
+def photos():
+    return {name: getattr(data, name)() for name in PHOTOS}
+
+
+@pytest.fixture(scope="module")
+def grays():
+    return {name: getattr(data, name)() for name in GRAY}
+
+
+def _edges(image, **params):
+    """Edge map of a single image with CannyEdgeExtractor (batch of one)."""
+    return CannyEdgeExtractor(**params).fit_transform(image[None])[0]
+
+
+def _f1_within_one_pixel(a, b):
+    """F1 of two edge maps, an edge matching when the other has one within 1 px."""
+    grow = np.ones((3, 3), bool)
+    precision = (a & ndi.binary_dilation(b, grow)).sum() / max(a.sum(), 1)
+    recall = (b & ndi.binary_dilation(a, grow)).sum() / max(b.sum(), 1)
+    return 2 * precision * recall / max(precision + recall, 1e-12)
+
+
+# ---------------------------------------------------------------------------
+# acceptance: identical to skimage.feature.canny
+
+
+SKIMAGE_PARAMS = [
+    {},  # sigma=1, thresholds 10% and 20% of the dtype's maximum
+    {"sigma": 2.0, "low_threshold": 10, "high_threshold": 40},
+    {"sigma": 0.0},
+    {"sigma": 1.5, "low_threshold": 0.5, "high_threshold": 0.9, "use_quantiles": True},
+]
+
+
+@pytest.mark.parametrize("params", SKIMAGE_PARAMS)
+@pytest.mark.parametrize("name", GRAY)
+def test_uint8_and_float_images_identical_to_skimage(grays, name, params):
+    image = grays[name]
+    assert_array_equal(_edges(image, **params), feature.canny(image, **params))
+    # the same photo as float64 and float32 in [0, 1]: thresholds in its units
+    as_float = dict(params)
+    if "low_threshold" in params and not params.get("use_quantiles"):
+        as_float["low_threshold"] = params["low_threshold"] / 255
+        as_float["high_threshold"] = params["high_threshold"] / 255
+    for dtype in (np.float64, np.float32):
+        x = (image / 255).astype(dtype)
+        expected = feature.canny(x, **as_float)
+        assert_array_equal(_edges(x, **as_float), expected)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_rgb_input_via_luminance_agrees_with_skimage(photos, name):
+    # Acceptance: >= 99.9% identical pixels (here: identical, unless numpy's
+    # rgb2gray rounds differently on this platform).
+    image = photos[name]
+    gray = color.rgb2gray(image)  # float in [0, 1]
+    for params, sk_params in [
+        ({}, {}),
+        (
+            {"sigma": 2.0, "low_threshold": 0.05 * 255, "high_threshold": 0.15 * 255},
+            {"sigma": 2.0, "low_threshold": 0.05, "high_threshold": 0.15},
+        ),
+    ]:
+        ours = _edges(image, **params)  # uint8 RGB: thresholds in 0-255 units
+        assert (ours == feature.canny(gray, **sk_params)).mean() >= 0.999
+        ours = _edges(image / 255, **sk_params)  # float RGB
+        assert (ours == feature.canny(gray, **sk_params)).mean() >= 0.999
+
+
+def test_random_shapes_and_sigmas_identical_to_skimage():
+    # Tiny images, images smaller than the filter, odd sizes, every dtype path.
+    rng = np.random.default_rng(0)
+    for _ in range(60):
+        h, w = rng.integers(1, 12, 2)
+        sigma = float(rng.choice([0, 0.3, 1, 2.5, 6]))
+        for x in (
+            rng.integers(0, 256, (h, w)).astype(np.uint8),
+            rng.random((h, w)),
+            rng.random((h, w)).astype(np.float32),
+            (rng.integers(-(2**15), 2**15, (h, w))).astype(np.int16),
+        ):
+            assert_array_equal(_edges(x, sigma=sigma), feature.canny(x, sigma=sigma))
+
+
+def test_boolean_images_are_read_as_0_and_1_like_skimage():
+    horse = data.horse()
+    assert horse.dtype == bool
+    assert_array_equal(_edges(horse), feature.canny(horse))
+
+
+# ---------------------------------------------------------------------------
+# acceptance: the tutorial's cv2.Canny(gray, 150, 200)
+
+
+@pytest.mark.parametrize("name", PHOTOS)
+def test_l1_reproduces_the_tutorials_cv2_canny(photos, name):
+    cv2 = pytest.importorskip("cv2")
+    gray = img_as_ubyte(color.rgb2gray(photos[name]))
+    expected = cv2.Canny(gray, 150, 200) > 0
+    ours = _edges(gray, sigma=0, low_threshold=150, high_threshold=200, gradient="l1")
+    assert _f1_within_one_pixel(ours, expected) >= 0.98
+    assert (ours == expected).mean() >= 0.999
+
+
+def test_l1_reproduces_cv2_canny_on_tiny_images_and_borders():
+    cv2 = pytest.importorskip("cv2")
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1), (1, 7), (6, 1), (2, 3), (3, 3), (5, 9)]:
+        for _ in range(20):
+            x = rng.integers(0, 256, shape).astype(np.uint8)
+            ours = _edges(
+                x, sigma=0, low_threshold=50, high_threshold=150, gradient="l1"
+            )
+            assert_array_equal(ours, cv2.Canny(x, 50, 150) > 0)
+
+
+# ---------------------------------------------------------------------------
+# thresholds, scales, degenerate images
+
+
+def test_thresholds_are_in_the_image_units():
+    # A uint8 image with thresholds t gives the edges of the same image as
+    # 0..255 floats with thresholds t (both gradients), and of the image in
+    # [0, 1] with thresholds t / 255 (scikit-image's scale).
+    camera = data.camera()
+    for gradient in ("l2", "l1"):
+        on_uint8 = _edges(
+            camera, low_threshold=30, high_threshold=80, gradient=gradient
+        )
+        on_floats = _edges(
+            camera.astype(np.float64),
+            low_threshold=30,
+            high_threshold=80,
+            gradient=gradient,
+        )
+        assert (on_uint8 == on_floats).mean() >= 0.999
+    assert_array_equal(
+        _edges(camera, low_threshold=30, high_threshold=80),
+        _edges(camera / 255, low_threshold=30 / 255, high_threshold=80 / 255),
+    )
+
+
+def test_defaults_are_10_and_20_percent_of_the_dtype_maximum():
+    camera = data.camera()
+    assert_array_equal(
+        _edges(camera), _edges(camera, low_threshold=25.5, high_threshold=51)
+    )
+    assert_array_equal(
+        _edges(camera, gradient="l1"),
+        _edges(camera, gradient="l1", low_threshold=25.5, high_threshold=51),
+    )
+    x = camera / 255
+    assert_array_equal(_edges(x), _edges(x, low_threshold=0.1, high_threshold=0.2))
+
+
+@pytest.mark.parametrize("gradient", ["l2", "l1"])
+@pytest.mark.parametrize("sigma", [0.0, 1.0])
+def test_constant_image_has_no_edges(gradient, sigma):
+    for X in (
+        np.full((2, 30, 40), 200, np.uint8),
+        np.full((1, 30, 40), 0.7),
+        np.full((1, 30, 40, 3), 90, np.uint8),
+    ):
+        edges = CannyEdgeExtractor(sigma, gradient=gradient).fit_transform(X)
+        assert edges.dtype == bool and not edges.any()
+    # even with zero thresholds
+    edges = CannyEdgeExtractor(
+        sigma, low_threshold=0, high_threshold=0, gradient=gradient
+    ).fit_transform(np.full((1, 9, 9), 3.0))
+    assert not edges.any()
+
+
+@pytest.mark.parametrize("gradient", ["l2", "l1"])
+def test_tiny_images_and_images_smaller_than_the_filter(gradient):
+    rng = np.random.default_rng(0)
+    for shape in [(1, 1), (2, 3), (1, 50), (50, 1), (4, 4)]:
+        X = rng.integers(0, 256, (3,) + shape).astype(np.uint8)
+        edges = CannyEdgeExtractor(sigma=3.0, gradient=gradient).fit_transform(X)
+        assert edges.shape == X.shape and edges.dtype == bool
+    # scikit-image never marks the 1-pixel border: a 2-row image has no edges
+    x = np.zeros((2, 10))
+    x[:, 5:] = 1
+    assert not _edges(x, sigma=0).any()
+    assert _edges(x, sigma=0, gradient="l1").any()
+
+
+def test_flat_rows_without_image_shape_are_1_pixel_high_images():
+    rng = np.random.default_rng(0)
+    X = rng.random((5, 30))
+    edges = CannyEdgeExtractor().fit_transform(X)
+    assert edges.shape == X.shape and edges.dtype == bool
+    assert_array_equal(edges[0], feature.canny(X[:1]).ravel())
+    assert not edges.any()
+
+
+# ---------------------------------------------------------------------------
+# errors
+
+
+@pytest.mark.parametrize(
+    "params, message",
+    [
+        ({"sigma": -1.0}, "sigma"),
+        ({"sigma": float("nan")}, "sigma"),
+        ({"sigma": float("inf")}, r"'sigma' parameter .* range \[0.0, inf\)"),
+        ({"low_threshold": 0.5, "high_threshold": 0.2}, "must not be greater than"),
+        ({"high_threshold": 0.05}, r"low_threshold=0\.1 and high_threshold=0\.05"),
+        ({"low_threshold": -0.1}, "low_threshold"),
+        ({"use_quantiles": True, "high_threshold": 1.5}, r"\[0, 1\]"),
+        (
+            {"use_quantiles": True, "low_threshold": 0.9, "high_threshold": 0.5},
+            "greater",
+        ),
+        ({"gradient": "sobel"}, "gradient"),
+        ({"image_shape": (3, 0)}, "image_shape"),
+    ],
+)
+def test_bad_parameters_raise_clear_errors(params, message):
+    X = np.random.default_rng(0).random((2, 8, 8))
+    with pytest.raises(ValueError, match=message):
+        CannyEdgeExtractor(**params).fit(X)
+    with pytest.raises(ValueError, match=message):
+        CannyEdgeExtractor(**params).transform(X)
+
+
+def test_bad_images_raise_clear_errors():
+    X = np.zeros((1, 8, 8))
+    X[0, 3, 3] = np.nan
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        CannyEdgeExtractor().fit_transform(X)
+    X[0, 3, 3] = np.inf
+    with pytest.raises(ValueError, match="NaN or infinity"):
+        CannyEdgeExtractor().transform(X)
+    for c in (2, 4):
+        with pytest.raises(ValueError, match=f"RGB .3 channels.*{c} channels"):
+            CannyEdgeExtractor().fit_transform(np.zeros((1, 8, 8, c), np.uint8))
+    with pytest.raises(ValueError, match="image_shape"):
+        CannyEdgeExtractor(image_shape=(8, 8)).fit_transform(np.zeros((2, 63)))
+    with pytest.raises(ValueError, match="2-D, 3-D or 4-D"):
+        CannyEdgeExtractor().fit_transform(np.zeros(10))
+
+
+def test_64_bit_integer_images():
+    # Accepted while exact in float64 (scikit-learn feeds int64 features);
+    # beyond 2**53 a clear error.
+    camera = data.camera()[:64, :64]
+    for dtype in (np.int64, np.uint64):
+        x = camera.astype(dtype)
+        assert_array_equal(
+            _edges(x, low_threshold=30, high_threshold=80),
+            _edges(camera, low_threshold=30, high_threshold=80),
+        )
+        big = x.copy()
+        big[0, 0] = 2**53 + 2
+        with pytest.raises(ValueError, match=r"64-bit integer images .*2\*\*53"):
+            _edges(big, low_threshold=30, high_threshold=80)
+    # the defaults (10% / 20% of the int64 maximum) cannot find edges in
+    # 0-255 values: say so
+    with pytest.warns(UserWarning, match="no pixel can be an edge"):
+        assert not _edges(camera.astype(np.int64)).any()
+
+
+# ---------------------------------------------------------------------------
+# contract: layouts, inputs, parallelism
+
+
+def test_output_layouts():
+    rng = np.random.default_rng(0)
+    rgb = rng.integers(0, 256, (3, 20, 30, 3)).astype(np.uint8)
+    assert CannyEdgeExtractor().fit_transform(rgb).shape == (3, 20, 30)
+    gray = rng.random((3, 20, 30))
+    assert CannyEdgeExtractor().fit_transform(gray).shape == (3, 20, 30)
+    flat = CannyEdgeExtractor(image_shape=(20, 30, 3)).fit_transform(rgb.reshape(3, -1))
+    assert flat.shape == (3, 600) and flat.dtype == bool
+    assert_array_equal(flat, CannyEdgeExtractor().fit_transform(rgb).reshape(3, -1))
+    ragged = [rgb[0], rgb[1, :10], rgb[2, :, :7]]
+    out = CannyEdgeExtractor().fit_transform(ragged)
+    assert isinstance(out, list) and [e.shape for e in out] == [
+        (20, 30),
+        (10, 30),
+        (20, 7),
+    ]
+    for image, edges in zip(ragged, out):
+        assert_array_equal(edges, _edges(image))
+
+
+def test_inputs_are_not_modified_and_read_only_inputs_work():
+    rng = np.random.default_rng(0)
+    for X in (
+        rng.integers(0, 256, (2, 40, 50, 3)).astype(np.uint8),
+        rng.random((2, 40, 50)),
+        rng.random((2, 40, 50)).astype(np.float32),
+    ):
+        before = X.copy()
+        expected = CannyEdgeExtractor().fit_transform(X)
+        assert_array_equal(X, before)
+        X.setflags(write=False)
+        assert_array_equal(CannyEdgeExtractor().fit_transform(X), expected)
+        strided = np.repeat(before, 2, axis=2)[:, :, ::2]  # non-contiguous view
+        assert_array_equal(CannyEdgeExtractor().fit_transform(strided), expected)
+
+
+@pytest.mark.parametrize("gradient", ["l2", "l1"])
+def test_n_jobs_gives_the_same_output(gradient):
+    # One image: row bands in threads, joined across band borders; many
+    # images: split image by image.
+    astronaut = data.astronaut()
+    params = {"gradient": gradient, "low_threshold": 10, "high_threshold": 40}
+    one = CannyEdgeExtractor(n_jobs=1, **params).fit_transform(astronaut[None])
+    for n_jobs in (2, 3, -1):
+        assert_array_equal(
+            CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(astronaut[None]),
+            one,
+        )
+    crops = np.stack([astronaut[i : i + 64, i : i + 64] for i in range(0, 400, 50)])
+    expected = CannyEdgeExtractor(n_jobs=1, **params).fit_transform(crops)
+    assert_array_equal(
+        CannyEdgeExtractor(n_jobs=2, **params).fit_transform(crops), expected
+    )
+    from joblib import parallel_config
+
+    with parallel_config(backend="loky"):
+        got = CannyEdgeExtractor(n_jobs=2, **params).fit_transform(list(crops))
+    assert_array_equal(got, list(expected))
+
+
+def test_quantile_thresholds_with_bands_match_skimage():
+    camera = data.camera()
+    expected = feature.canny(
+        camera, low_threshold=0.8, high_threshold=0.95, use_quantiles=True
+    )
+    for n_jobs in (1, 2):
+        got = _edges(
+            camera,
+            low_threshold=0.8,
+            high_threshold=0.95,
+            use_quantiles=True,
+            n_jobs=n_jobs,
+        )
+        assert_array_equal(got, expected)
+
+
+# ---------------------------------------------------------------------------
+# scikit-learn API
+
+
+def test_passes_check_estimator():
+    from sklearn.utils.estimator_checks import check_estimator
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        results = check_estimator(CannyEdgeExtractor(), on_fail=None)
+    failed = [
+        (r["check_name"], r["exception"])
+        for r in results
+        if r["status"] not in ("passed", "skipped")
+    ]
+    assert not failed
+    assert sum(r["status"] == "passed" for r in results) >= 40
+
+
+def test_stateless_transform_without_fit():
+    X = np.random.default_rng(0).random((2, 12, 12))
+    assert_array_equal(
+        CannyEdgeExtractor().transform(X), CannyEdgeExtractor().fit_transform(X)
+    )
+
+
+def test_feature_union_with_histogram_feeds_a_classifier():
+    from sklearn.datasets import load_digits
+
+    from skseg import KMeansColorSegmenter
+
+    X, y = load_digits(return_X_y=True)
+    X, y = X[:600], y[:600]
+    union = FeatureUnion(
+        [
+            ("edges", CannyEdgeExtractor(image_shape=(8, 8))),
+            (
+                "hist",
+                KMeansColorSegmenter(
+                    4, output="histogram", image_shape=(8, 8), random_state=0
+                ),
+            ),
+        ]
+    )
+    Z = union.fit_transform(X)
+    assert Z.shape == (600, 64 + 4)
+    pipe = Pipeline([("features", union), ("clf", LogisticRegression(max_iter=2000))])
+    pipe.fit(X[:400], y[:400])
+    assert pipe.score(X[400:], y[400:]) > 0.5  # 10 classes: chance is 0.1
+
+
+def test_get_feature_names_out():
+    X = np.random.default_rng(0).random((3, 12))
+    est = CannyEdgeExtractor(image_shape=(2, 2, 3)).fit(X)
+    assert list(est.get_feature_names_out()) == [
+        f"cannyedgeextractor{p}" for p in range(4)
+    ]
+    with pytest.raises(ValueError, match="flattened"):
+        CannyEdgeExtractor().fit(X.reshape(3, 2, 2, 3)).get_feature_names_out()
+
+
+def test_kernels_are_cached_on_disk_and_release_the_gil():
+    from numba.core.dispatcher import Dispatcher
+
+    from skseg import _canny
+
+    kernels = [v for v in vars(_canny).values() if isinstance(v, Dispatcher)]
+    assert len(kernels) >= 10
+    for kernel in kernels:
+        assert type(kernel._cache).__name__ == "FunctionCache", kernel
+        assert kernel.targetoptions.get("nogil"), kernel
