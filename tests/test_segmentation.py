@@ -367,9 +367,7 @@ def test_any_joblib_backend_gives_the_same_output(small_photos, per_image):
     # give what threads give.
     from joblib import parallel_config
 
-    seg = KMeansColorSegmenter(3, per_image=per_image, random_state=0).fit(
-        small_photos
-    )
+    seg = KMeansColorSegmenter(3, per_image=per_image, random_state=0).fit(small_photos)
     expected = seg.transform(small_photos)
     seg.set_params(n_jobs=2)
     with parallel_config(backend="loky"):
