@@ -470,7 +470,7 @@ def _elbow(args):
     ):
         extra = "" if args.metric == "distortion" else f"{score:.6g}"
         mark = "  <- chosen" if k == selector.n_clusters_ else ""
-        print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}")
+        print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}".rstrip())
     print(f"chosen K: {selector.n_clusters_} ({args.metric}, {', '.join(stems)})")
     if args.plot is not None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
