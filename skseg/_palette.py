@@ -221,6 +221,28 @@ def _unique_rows(px, weights=None):
     return colors[order], counts[order]
 
 
+_MALLOC_TRIM = []
+
+
+def release_free_memory():
+    """Give memory freed by a large fit back to the operating system.
+
+    Fitting a large batch allocates and frees tens of MB of temporaries that
+    glibc keeps in the process heap; handing them back keeps the peak of a
+    following ``predict`` on a large photo ~20 MB lower. A no-op where the C
+    library has no ``malloc_trim`` (non-glibc systems).
+    """
+    if not _MALLOC_TRIM:
+        try:
+            import ctypes
+
+            _MALLOC_TRIM.append(ctypes.CDLL("libc.so.6").malloc_trim)
+        except (OSError, AttributeError):
+            _MALLOC_TRIM.append(None)
+    if _MALLOC_TRIM[0] is not None:
+        _MALLOC_TRIM[0](0)
+
+
 def _table_dtype(dtype):
     # Colours are kept exactly, in the images' own dtype where it is compact.
     return dtype if dtype.kind in "biu" or dtype == np.float32 else np.dtype(np.float64)

@@ -14,11 +14,13 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
 from ._batch import check_batch, user_stacklevel
-from ._palette import count_colors, fit_palette, merge_tables
+from ._palette import count_colors, fit_palette, merge_tables, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
 
 _OUTPUTS = ("labels", "quantized", "distances", "histogram")
+# Batches from this many pixels on hand the fit's freed memory back at once.
+_LARGE_BATCH = 2**22
 
 
 class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
@@ -342,6 +344,8 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             random_state=self.random_state,
         )
         self._set_palette(palette, table, batch)
+        if batch.n_pixels >= _LARGE_BATCH:
+            release_free_memory()
 
     def _set_palette(self, palette, table, batch):
         # Fitted state from a palette of ``table`` (the colours of ``batch``),
