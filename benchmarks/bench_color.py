@@ -126,6 +126,10 @@ def measure(img, space, repeat, ref_repeat, with_cv2=True):
     est = ColorSpaceTransformer(space)
     est.transform(X)  # warm: JIT / cache load, lookup tables, page faults
     times, out = time_call(lambda: est.transform(X), repeat)
+    par = ColorSpaceTransformer(space, n_jobs=-1)
+    par.transform(X)
+    par_times, par_out = time_call(lambda: par.transform(X), repeat)
+    assert np.array_equal(par_out, out), "n_jobs=-1 changed the output"
     ref_fn = skimage_function(space)
     ref_times, ref = time_call(lambda: ref_fn(img), ref_repeat)
     diff = float(np.abs(out[0].astype(np.float64) - ref).max())
@@ -140,6 +144,8 @@ def measure(img, space, repeat, ref_repeat, with_cv2=True):
         "skseg_s": statistics.median(times),
         "skseg_min_s": min(times),
         "skseg_times": times,
+        "skseg_par_s": statistics.median(par_times),
+        "skseg_par_min_s": min(par_times),
         "skimage_s": statistics.median(ref_times),
         "skimage_min_s": min(ref_times),
         "skimage_times": ref_times,
@@ -197,6 +203,8 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
                 f"{r['skseg_s'] * 1e3:.1f} ({r['skseg_min_s'] * 1e3:.1f})",
                 f"{r['skimage_s'] * 1e3:.0f} ({r['skimage_min_s'] * 1e3:.0f})",
                 fmt_ratio(r["skimage_min_s"] / r["skseg_min_s"], 1) + "x",
+                f"{r['skseg_par_s'] * 1e3:.1f} ({r['skseg_par_min_s'] * 1e3:.1f})",
+                fmt_ratio(r["skimage_min_s"] / r["skseg_par_min_s"], 1) + "x",
                 f"{r['max_abs_diff']:.2e}",
                 "-"
                 if r["roundtrip_max_abs"] is None
@@ -211,6 +219,8 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
         "space",
         "skseg",
         "skimage",
+        "speed-up",
+        "n_jobs=-1",
         "speed-up",
         "diff",
         "round trip",
@@ -239,6 +249,15 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
                 f"{speedup:.1f}x ({r['skimage_min_s'] * 1e3:.0f} ms vs "
                 f"{r['skseg_min_s'] * 1e3:.1f} ms, fastest runs; medians "
                 f"{r['skimage_s'] * 1e3:.0f} ms vs {r['skseg_s'] * 1e3:.1f} ms)",
+            )
+        )
+        par_speedup = r["skimage_min_s"] / r["skseg_par_min_s"]
+        checks.append(
+            verdict(
+                f"{space}: skseg n_jobs=-1 >= {MIN_SPEEDUP:g}x faster than skimage",
+                par_speedup >= MIN_SPEEDUP,
+                f"{par_speedup:.1f}x ({r['skimage_min_s'] * 1e3:.0f} ms vs "
+                f"{r['skseg_par_min_s'] * 1e3:.1f} ms, fastest runs; same output)",
             )
         )
         checks.append(
@@ -274,6 +293,8 @@ def float_section(spaces, repeat, ref_repeat) -> dict:
                 f"{r['skseg_s'] * 1e3:.1f} ({r['skseg_min_s'] * 1e3:.1f})",
                 f"{r['skimage_s'] * 1e3:.0f} ({r['skimage_min_s'] * 1e3:.0f})",
                 fmt_ratio(r["skimage_min_s"] / r["skseg_min_s"], 1) + "x",
+                f"{r['skseg_par_s'] * 1e3:.1f} ({r['skseg_par_min_s'] * 1e3:.1f})",
+                fmt_ratio(r["skimage_min_s"] / r["skseg_par_min_s"], 1) + "x",
                 f"{r['max_abs_diff']:.2e}",
             ]
         )
