@@ -344,3 +344,18 @@ def _json_default(obj):
     if isinstance(obj, Path):
         return str(obj)
     raise TypeError(f"not JSON serialisable: {type(obj).__name__}")
+
+
+def finish(report: dict, checks: list[dict], json_path: str | None) -> int:
+    """Print the acceptance summary, write the JSON report; the exit code."""
+    report["checks"] = checks
+    print(section("Acceptance summary"))
+    if hasattr(os, "getloadavg"):
+        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
+        print(f"  load average at the end: {load} (1/5/15 min)")
+    for check in checks:
+        print(format_verdict(check))
+    if json_path:
+        write_json(json_path, report)
+        print(f"\nJSON written to {json_path}")
+    return 1 if any(c["status"] == "FAIL" for c in checks) else 0

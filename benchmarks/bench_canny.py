@@ -53,7 +53,6 @@ Run from the repository root (the working-tree skseg is benchmarked)::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -66,6 +65,7 @@ from _common import (
     astronaut_path,
     child_report,
     environment,
+    finish,
     fmt_ratio,
     format_environment,
     format_table,
@@ -74,7 +74,6 @@ from _common import (
     run_child,
     section,
     verdict,
-    write_json,
 )
 
 # benchmark the working tree's skseg, whether or not a copy is installed
@@ -350,17 +349,7 @@ def main(argv=None) -> int:
     report["speed"] = speed_section(args.repeat, args.ref_repeat)
     report["cold_start"] = cold_section(args.cold)
     checks = report["speed"]["checks"]
-    report["checks"] = checks
-    print(section("Acceptance summary"))
-    if hasattr(os, "getloadavg"):
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-        print(f"  load average at the end: {load} (1/5/15 min)")
-    for check in checks:
-        print(format_verdict(check))
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nJSON written to {args.json}")
-    return 1 if any(c["status"] == "FAIL" for c in checks) else 0
+    return finish(report, checks, args.json)
 
 
 if __name__ == "__main__":

@@ -41,7 +41,6 @@ Run from the repository root (the working-tree skseg is benchmarked)::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -52,6 +51,7 @@ from _common import (
     REPO_ROOT,
     astronaut_path,
     environment,
+    finish,
     fmt_ratio,
     format_environment,
     format_table,
@@ -61,7 +61,6 @@ from _common import (
     section,
     time_call,
     verdict,
-    write_json,
 )
 
 # benchmark the working tree's skseg, whether or not a copy is installed
@@ -367,17 +366,7 @@ def main(argv=None) -> int:
     if not args.no_float:
         report["float32"] = float_section(args.spaces, args.repeat, args.ref_repeat)
     checks = report["speed"]["checks"]
-    report["checks"] = checks
-    print(section("Acceptance summary"))
-    if hasattr(os, "getloadavg"):
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-        print(f"  load average at the end: {load} (1/5/15 min)")
-    for check in checks:
-        print(format_verdict(check))
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nJSON written to {args.json}")
-    return 1 if any(c["status"] == "FAIL" for c in checks) else 0
+    return finish(report, checks, args.json)
 
 
 if __name__ == "__main__":

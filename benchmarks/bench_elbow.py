@@ -42,7 +42,6 @@ Run from the repository root (the working-tree skseg is benchmarked)::
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
@@ -54,6 +53,7 @@ from _common import (
     REPO_ROOT,
     astronaut_path,
     environment,
+    finish,
     fmt_ratio,
     fmt_sci,
     fmt_seconds,
@@ -66,7 +66,6 @@ from _common import (
     section,
     time_call,
     verdict,
-    write_json,
 )
 
 # benchmark the working tree's skseg, whether or not a copy is installed
@@ -332,17 +331,7 @@ def main(argv=None) -> int:
     checks = [
         c for part in ("photo", "bands") for c in report.get(part, {}).get("checks", [])
     ]
-    report["checks"] = checks
-    print(section("Acceptance summary"))
-    if hasattr(os, "getloadavg"):
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-        print(f"  load average at the end: {load} (1/5/15 min)")
-    for c in checks:
-        print(format_verdict(c))
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nJSON written to {args.json}")
-    return 1 if any(c["status"] == "FAIL" for c in checks) else 0
+    return finish(report, checks, args.json)
 
 
 if __name__ == "__main__":

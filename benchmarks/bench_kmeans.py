@@ -50,7 +50,6 @@ MB means 10**6 bytes throughout.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import tempfile
@@ -64,6 +63,7 @@ from _common import (
     child_report,
     current_rss_mb,
     environment,
+    finish,
     fmt_ratio,
     fmt_sci,
     fmt_seconds,
@@ -80,7 +80,6 @@ from _common import (
     section,
     time_call,
     verdict,
-    write_json,
 )
 
 # benchmark the working tree's skseg, whether or not a copy is installed
@@ -604,17 +603,7 @@ def main(argv=None) -> int:
         for part in ("speed", "small", "memory")
         for c in report.get(part, {}).get("checks", [])
     ]
-    report["checks"] = checks
-    print(section("Acceptance summary"))
-    if hasattr(os, "getloadavg"):
-        load = "{:.2f} {:.2f} {:.2f}".format(*os.getloadavg())
-        print(f"  load average at the end: {load} (1/5/15 min)")
-    for check in checks:
-        print(format_verdict(check))
-    if args.json:
-        write_json(args.json, report)
-        print(f"\nJSON written to {args.json}")
-    return 1 if any(c["status"] == "FAIL" for c in checks) else 0
+    return finish(report, checks, args.json)
 
 
 if __name__ == "__main__":
