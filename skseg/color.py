@@ -78,7 +78,7 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of features per row, only when fitted on 2-D (flattened) input.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, only when fitted on a 2-D input with string
         column names (e.g. a pandas DataFrame).
 

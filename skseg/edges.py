@@ -102,7 +102,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         Number of features per row, only when fitted on 2-D (flattened)
         input.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, only when fitted on a 2-D input with string
         column names (e.g. a pandas DataFrame).
 
@@ -145,7 +145,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
     ----------
     .. [1] J. Canny, "A computational approach to edge detection", IEEE
        Transactions on Pattern Analysis and Machine Intelligence, 8(6),
-       679-698, 1986. :doi:`10.1109/TPAMI.1986.4767851`
+       679-698, 1986. https://doi.org/10.1109/TPAMI.1986.4767851
 
     Examples
     --------

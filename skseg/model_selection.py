@@ -294,7 +294,7 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
         Number of features per row, only when fitted on 2-D (flattened)
         input.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, only when fitted on a 2-D input with string
         column names.
 

@@ -53,7 +53,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
           axis), as :meth:`predict`;
         - ``'distances'``: per pixel, the Euclidean distance to every colour of
           the palette (``n_clusters_`` channels), for per-pixel classifiers;
-        - ``'histogram'``: array of shape (n_images, n_clusters_), the fraction
+        - ``'histogram'``: array of shape (n_images, `n_clusters_`), the fraction
           of each image's pixels in each cluster, a fixed-width image-level
           feature vector for downstream classifiers.
 
@@ -97,7 +97,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
-    cluster_centers_ : ndarray of shape (n_clusters_, n_channels)
+    cluster_centers_ : ndarray of shape (`n_clusters_`, n_channels)
         The palette, in the units of the input (0-255 for uint8 images),
         sorted by brightness (mean over channels).
 
@@ -120,7 +120,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
     n_features_in_ : int
         Number of features per row, only when fitted on 2-D (flattened) input.
 
-    feature_names_in_ : ndarray of shape (n_features_in_,)
+    feature_names_in_ : ndarray of shape (`n_features_in_`,)
         Names of the features, only when fitted on a 2-D input with string
         column names (e.g. a pandas DataFrame).
 
