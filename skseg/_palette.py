@@ -535,44 +535,67 @@ def fit_palette(
     if k == table.n_colors:
         return _sorted(Palette(colors.copy(), 0.0, 0))
     rng = check_random_state(random_state)
-    explicit = not isinstance(init, str)
-    coarse = None
-    if table.n_colors >= CORESET_MIN_COLORS and table.n_channels <= 8:
-        coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS)
-        if coarse.shape[0] < 8 * k:
-            coarse = None
-    if coarse is None:
-        # Small table: restarts directly on the exact weighted colours.
-        if explicit:
-            starts = [np.asarray(init, dtype=np.float64)]
-        else:
-            starts = _starts(colors, weights, k, init, n_init, rng)
-        tol_abs = _abs_tol(colors, tol)
-        runs = [_lloyd(colors, weights, s, max_iter, tol_abs) for s in starts]
-        centers, inertia, n_iter = min(runs, key=lambda r: r[1])
-        return _sorted(Palette(centers, float(inertia), int(n_iter)))
-    if explicit:
-        best = np.asarray(init, dtype=np.float64)
+    levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
+    # Small tables run Lloyd on the exact weighted colours themselves.
+    exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
+    if isinstance(init, str):
+        best, inertia, n_iter = _best_restart(
+            k, init, n_init, rng, max_iter, exact, levels
+        )
     else:
-        # Restarts on the coarse coreset, the best few refined on a fine one.
-        tol_abs = _abs_tol(coarse, tol)
-        runs = [
-            _lloyd(coarse, coarse_w, s, max_iter, tol_abs)
-            for s in _starts(coarse, coarse_w, k, init, n_init, rng)
-        ]
-        runs.sort(key=lambda r: r[1])
-        fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS)
-        tol_abs = _abs_tol(fine, tol)
-        refined = [
-            _lloyd(fine, fine_w, r[0], max_iter, tol_abs) for r in runs[:N_REFINE]
-        ]
-        best = min(refined, key=lambda r: r[1])[0]
+        best = np.asarray(init, dtype=np.float64)
+        if exact is not None:
+            best, inertia, n_iter = _lloyd(*exact[:2], best, max_iter, exact[2])
+    if exact is not None:
+        return _sorted(Palette(best, float(inertia), int(n_iter)))
     # Exact refinement on the weighted table with scikit-learn's Lloyd: a
     # k-means fixed point of the objective over all pixels, and its WCSS.
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
         colors, sample_weight=weights
     )
     return _sorted(Palette(km.cluster_centers_, float(km.inertia_), int(km.n_iter_)))
+
+
+def _coreset_levels(colors, weights, tol, k_max, min_colors):
+    """Coarse and fine grid coresets of a large table, or None for a small one.
+
+    Each level is ``(points, weights, absolute tolerance)``. A table is small
+    when it has fewer than ``min_colors`` colours, more than 8 channels, or
+    too few occupied coarse cells for ``k_max`` clusters.
+    """
+    if colors.shape[0] < min_colors or colors.shape[1] > 8:
+        return None
+    coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS)
+    if coarse.shape[0] < 8 * k_max:
+        return None
+    fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS)
+    return (
+        (coarse, coarse_w, _abs_tol(coarse, tol)),
+        (fine, fine_w, _abs_tol(fine, tol)),
+    )
+
+
+def _best_restart(k, init, n_init, rng, max_iter, exact, levels):
+    """Best of ``n_init`` restarts: (centres, WCSS, n_iter) on its level.
+
+    Without coresets (``levels`` None) the restarts run on the ``exact``
+    table; otherwise on the coarse coreset, and the best ``N_REFINE`` of them
+    are refined on the fine one.
+    """
+    if levels is None:
+        X, w, tol_abs = exact
+        runs = [
+            _lloyd(X, w, s, max_iter, tol_abs)
+            for s in _starts(X, w, k, init, n_init, rng)
+        ]
+        return min(runs, key=lambda r: r[1])
+    (Xc, wc, tc), (Xf, wf, tf) = levels
+    runs = [
+        _lloyd(Xc, wc, s, max_iter, tc) for s in _starts(Xc, wc, k, init, n_init, rng)
+    ]
+    runs.sort(key=lambda r: r[1])
+    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:N_REFINE]]
+    return min(refined, key=lambda r: r[1])
 
 
 def _starts(X, w, k, init, n_init, rng):
@@ -702,23 +725,15 @@ def fit_palette_path(
     weights = table.counts.astype(np.float64)
     rng = check_random_state(random_state)
     seeds = rng.randint(np.iinfo(np.int32).max, size=len(ascending))
-    tol_exact = _abs_tol(colors, tol)
+    exact_level = (colors, weights, _abs_tol(colors, tol))
 
     # Restart level: coresets for large tables (as in fit_palette), the
     # exact table otherwise. One level for the whole path.
-    levels = None
-    if table.n_colors >= PATH_CORESET_MIN_COLORS and table.n_channels <= 8:
-        coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS)
-        if coarse.shape[0] >= 8 * ascending[-1]:
-            fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS)
-            levels = (
-                (coarse, coarse_w, _abs_tol(coarse, tol)),
-                (fine, fine_w, _abs_tol(fine, tol)),
-            )
-    # Where warm starts compete: the fine coreset, or the exact table.
-    X_mid, w_mid, tol_mid = (
-        levels[1] if levels is not None else (colors, weights, tol_exact)
+    levels = _coreset_levels(
+        colors, weights, tol, ascending[-1], PATH_CORESET_MIN_COLORS
     )
+    # Where warm starts compete: the fine coreset, or the exact table.
+    X_mid, w_mid, tol_mid = levels[1] if levels is not None else exact_level
 
     def restarts(k, seed):
         if k == table.n_colors:
@@ -726,21 +741,9 @@ def fit_palette_path(
         if k == 1:
             center, inertia = _one_cluster(X_mid, w_mid)
             return center, inertia, 1
-        seed_rng = np.random.RandomState(seed)
-        if levels is None:
-            runs = [
-                _lloyd(colors, weights, s, max_iter, tol_exact)
-                for s in _starts(colors, weights, k, init, n_init, seed_rng)
-            ]
-            return min(runs, key=lambda r: r[1])
-        (Xc, wc, tc), (Xf, wf, tf) = levels
-        runs = [
-            _lloyd(Xc, wc, s, max_iter, tc)
-            for s in _starts(Xc, wc, k, init, n_init, seed_rng)
-        ]
-        runs.sort(key=lambda r: r[1])
-        refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:N_REFINE]]
-        return min(refined, key=lambda r: r[1])
+        return _best_restart(
+            k, init, n_init, np.random.RandomState(seed), max_iter, exact_level, levels
+        )
 
     mid = _map(restarts, list(zip(ascending, seeds)), n_jobs)
 
@@ -762,7 +765,7 @@ def fit_palette_path(
             return run
         if k == 1:
             return _one_cluster(colors, weights) + (1,)
-        return _lloyd(colors, weights, run[0], max_iter, tol_exact)
+        return _lloyd(colors, weights, run[0], max_iter, exact_level[2])
 
     final = _map(exact, list(zip(mid, ascending)), n_jobs)
 
@@ -771,7 +774,7 @@ def fit_palette_path(
     for i in range(1, len(ascending)):
         if final[i][1] > final[i - 1][1]:
             start = _grow(colors, weights, final[i - 1][0], ascending[i])
-            final[i] = _lloyd(colors, weights, start, max_iter, tol_exact)
+            final[i] = _lloyd(colors, weights, start, max_iter, exact_level[2])
 
     palettes = [None] * len(ks)
     for pos, (centers, inertia, n_iter) in zip(order, final):
