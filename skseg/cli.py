@@ -366,16 +366,10 @@ def _segment(args):
     from skseg.datasets import save_image
 
     k = args.n_clusters
-    if args.images and args.sample is not None:
-        raise CommandError("--sample cannot be combined with IMAGE arguments")
-    stems = (
-        [Path(p).stem for p in args.images]
-        if args.images
-        else [args.sample or _DEFAULT_SAMPLE]
-    )
+    stems = _input_stems(args)
     # Output paths are checked before any image is read.
     targets = _output_paths(Path(args.output), stems, k)
-    images, _ = _load_inputs(args)
+    images = _load_inputs(args)
 
     from skseg import KMeansColorSegmenter
 
@@ -413,21 +407,27 @@ def _segment(args):
     return 0
 
 
-def _load_inputs(args):
-    """Images named on the command line, or the bundled sample, and their stems."""
-    from skseg.datasets import load_images, load_sample_image
-
+def _input_stems(args):
+    """Names of the images to work on: file stems, or the sample's name."""
     if args.images and args.sample is not None:
         raise CommandError("--sample cannot be combined with IMAGE arguments")
     if args.images:
+        return [Path(p).stem for p in args.images]
+    return [args.sample or _DEFAULT_SAMPLE]
+
+
+def _load_inputs(args):
+    """The images named on the command line, or the bundled sample."""
+    from skseg.datasets import load_images, load_sample_image
+
+    if args.images:
         sources = [str(p) for p in args.images]
         images = load_images(args.images)
-        stems = [Path(p).stem for p in args.images]
     else:
-        name = args.sample or _DEFAULT_SAMPLE
-        sources, stems, images = [f"sample {name!r}"], [name], [load_sample_image(name)]
+        (name,) = _input_stems(args)
+        sources, images = [f"sample {name!r}"], [load_sample_image(name)]
     _check_same_channels(images, sources)
-    return images, stems
+    return images
 
 
 def _as_batch(images):
@@ -451,7 +451,8 @@ def _elbow(args):
             raise CommandError(
                 "--plot needs matplotlib: pip install 'skseg[plot]'"
             ) from None
-    images, stems = _load_inputs(args)
+    stems = _input_stems(args)
+    images = _load_inputs(args)
 
     from skseg import ElbowKSelector
 
@@ -488,15 +489,9 @@ def _edges(args):
     """The ``edges`` subcommand."""
     from skseg.datasets import save_image
 
-    if args.images and args.sample is not None:
-        raise CommandError("--sample cannot be combined with IMAGE arguments")
-    stems = (
-        [Path(p).stem for p in args.images]
-        if args.images
-        else [args.sample or _DEFAULT_SAMPLE]
-    )
+    stems = _input_stems(args)
     targets = _output_paths(Path(args.output), stems, suffix="edges")
-    images, _ = _load_inputs(args)
+    images = _load_inputs(args)
     # Edges are found on the luminance: an alpha channel plays no part.
     images = [
         im[..., :3] if im.ndim == 3 and im.shape[-1] == 4 else im for im in images
