@@ -32,6 +32,11 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "_data"
 
+# Every benchmark imports this module first: benchmark the working tree's
+# skseg, whether or not a copy is installed.
+if str(REPO_ROOT) not in sys.path:
+    sys.path.insert(0, str(REPO_ROOT))
+
 #: marker prefixing the single JSON line a child process prints on stdout
 CHILD_MARKER = "@@BENCH_CHILD@@ "
 

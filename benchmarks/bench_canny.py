@@ -61,7 +61,6 @@ from pathlib import Path
 
 import numpy as np
 from _common import (
-    REPO_ROOT,
     astronaut_path,
     child_report,
     environment,
@@ -75,9 +74,6 @@ from _common import (
     section,
     verdict,
 )
-
-# benchmark the working tree's skseg, whether or not a copy is installed
-sys.path.insert(0, str(REPO_ROOT))
 
 SPEED_SHAPE = (2048, 2048)
 CV2_LOW, CV2_HIGH = 150, 200  # the tutorial's cv2.Canny(img, 150, 200)

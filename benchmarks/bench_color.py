@@ -48,7 +48,6 @@ from pathlib import Path
 
 import numpy as np
 from _common import (
-    REPO_ROOT,
     astronaut_path,
     environment,
     finish,
@@ -62,9 +61,6 @@ from _common import (
     time_call,
     verdict,
 )
-
-# benchmark the working tree's skseg, whether or not a copy is installed
-sys.path.insert(0, str(REPO_ROOT))
 
 SHAPE = (2048, 2048)
 ACCEPT_SPACES = ("hsv", "lab")

@@ -50,7 +50,6 @@ from pathlib import Path
 
 import numpy as np
 from _common import (
-    REPO_ROOT,
     astronaut_path,
     environment,
     finish,
@@ -67,9 +66,6 @@ from _common import (
     time_call,
     verdict,
 )
-
-# benchmark the working tree's skseg, whether or not a copy is installed
-sys.path.insert(0, str(REPO_ROOT))
 
 PHOTO_SHAPE = (2048, 2048)
 K_VALUES = list(range(1, 11))

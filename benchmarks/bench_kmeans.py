@@ -58,7 +58,6 @@ from pathlib import Path
 
 import numpy as np
 from _common import (
-    REPO_ROOT,
     astronaut_path,
     child_report,
     current_rss_mb,
@@ -81,9 +80,6 @@ from _common import (
     time_call,
     verdict,
 )
-
-# benchmark the working tree's skseg, whether or not a copy is installed
-sys.path.insert(0, str(REPO_ROOT))
 
 SPEED_SHAPE = (2048, 2048)
 SMALL_SHAPE = (512, 512)
