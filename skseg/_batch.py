@@ -58,6 +58,9 @@ class ImageBatch:
         lists of 2-D images, and 2-D rows without a channel in
         ``image_shape``). Single-channel image outputs then come back without
         a channel axis.
+    boolean : bool
+        True when the caller's images are boolean; they are then seen as a
+        0/1 uint8 view, and full intensity is 1, not 255.
     """
 
     layout: str
@@ -65,6 +68,7 @@ class ImageBatch:
     images: list | None
     n_channels: int
     gray: bool
+    boolean: bool = False
 
     @property
     def n_images(self):
@@ -256,12 +260,22 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
         ``feature_names_in_``).
     reset : bool, default=True
         Whether this is a fit (set ``n_features_in_``) or a later call
-        (check it).
+        (check it). A fit on image-shaped (not 2-D) input removes the
+        ``n_features_in_`` and ``feature_names_in_`` of an earlier fit.
 
     Returns
     -------
     batch : ImageBatch
     """
+    batch = _check_any(X, image_shape, estimator, reset)
+    if estimator is not None and reset and batch.layout != "2d":
+        for attr in ("n_features_in_", "feature_names_in_"):
+            if hasattr(estimator, attr):
+                delattr(estimator, attr)
+    return batch
+
+
+def _check_any(X, image_shape, estimator, reset):
     image_shape = check_image_shape(image_shape)
     if sparse.issparse(X):
         raise TypeError(
@@ -311,6 +325,7 @@ def _check_flat(X, image_shape, estimator, reset):
         _check_dtype(X.dtype)
         _check_finite(X)
     _check_dtype(X.dtype)
+    boolean = X.dtype == np.bool_
     X = _as_image_dtype(X)
     n, n_features = X.shape
     if n == 0 or n_features == 0:
@@ -328,7 +343,7 @@ def _check_flat(X, image_shape, estimator, reset):
                 f"image_shape={image_shape} needs {int(np.prod(shape))} features "
                 f"per row, but X has {n_features} features (shape {X.shape})."
             )
-    return ImageBatch("2d", X.reshape((n,) + shape), None, shape[2], gray)
+    return ImageBatch("2d", X.reshape((n,) + shape), None, shape[2], gray, boolean)
 
 
 def _check_array(X, image_shape):
@@ -366,11 +381,13 @@ def _check_array(X, image_shape):
             f"have shape {X.shape[1:]}."
         )
     _check_finite(arr)
-    return ImageBatch("3d" if gray else "4d", _as_image_dtype(arr), None, c, gray)
+    layout = "3d" if gray else "4d"
+    boolean = arr.dtype == np.bool_
+    return ImageBatch(layout, _as_image_dtype(arr), None, c, gray, boolean)
 
 
 def _check_list(X, image_shape):
-    images, ndims, channels = [], set(), set()
+    images, ndims, channels, booleans = [], set(), set(), set()
     for i, im in enumerate(X):
         if sparse.issparse(im):
             raise TypeError(
@@ -401,6 +418,7 @@ def _check_list(X, image_shape):
         _check_finite(im, what)
         ndims.add(np.ndim(X[i]))
         channels.add(c)
+        booleans.add(im.dtype == np.bool_)
         images.append(_as_image_dtype(im))
     if len(ndims) > 1 or len(channels) > 1:
         shapes = [np.shape(x) for x in X]
@@ -412,4 +430,5 @@ def _check_list(X, image_shape):
     if len(dtypes) > 1:
         common = np.result_type(*dtypes)
         images = [im.astype(common, copy=False) for im in images]
-    return ImageBatch("list", None, images, channels.pop(), ndims.pop() == 2)
+    boolean = booleans == {True}
+    return ImageBatch("list", None, images, channels.pop(), ndims.pop() == 2, boolean)

@@ -372,7 +372,6 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
     def _check_rgb(self, X, *, reset):
         """Validate a batch of RGB images: (batch, space, full scale)."""
         space = self._space()
-        boolean = _is_boolean(X)
         fitted_2d = hasattr(self, "n_features_in_")
         batch = check_batch(
             X,
@@ -381,13 +380,9 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
             reset=reset,
         )
         if reset:
-            if batch.layout != "2d":
-                for attr in ("n_features_in_", "feature_names_in_"):
-                    if hasattr(self, attr):
-                        delattr(self, attr)
             self.n_channels_in_ = int(batch.n_channels)
         dtype = batch.dtype
-        if boolean:
+        if batch.boolean:
             maxval = 1
         elif dtype.kind in "iu":
             maxval = int(np.iinfo(dtype).max)
@@ -542,19 +537,6 @@ def _threads_share_memory():
 
 def _out_dtype(dtype):
     return np.dtype(np.float64) if dtype == np.float64 else np.dtype(np.float32)
-
-
-def _is_boolean(X):
-    """Whether the caller's images are boolean (0/1, full scale 1)."""
-    dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
-    if dtypes is not None:
-        return len(dtypes) > 0 and all(dt == np.bool_ for dt in dtypes)
-    dtype = getattr(X, "dtype", None)
-    if dtype is not None:
-        return dtype == np.bool_
-    if isinstance(X, (list, tuple)) and len(X) > 0:
-        return all(getattr(np.asarray(x), "dtype", None) == np.bool_ for x in X)
-    return False
 
 
 def _forward_piece(px, space, out, maxval, clip):

@@ -273,10 +273,6 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         batch = check_batch(
             X, image_shape=self.image_shape, estimator=self, reset=reset
         )
-        if reset and batch.layout != "2d":
-            for attr in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, attr):
-                    delattr(self, attr)
         if batch.n_channels not in (1, 3):
             raise ValueError(
                 f"{type(self).__name__} needs grayscale (1 channel) or RGB (3 "
@@ -284,7 +280,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
                 "alpha channel with X[..., :3] (or blend it with "
                 "skimage.color.rgba2rgb) first."
             )
-        from_bool = _is_bool_batch(X, batch)
+        from_bool = batch.boolean
         params = CannyParams(
             self.sigma,
             self.low_threshold,
@@ -462,21 +458,6 @@ def _pool_runner(pool):
             future.result()
 
     return run_bands
-
-
-def _is_bool_batch(X, batch):
-    """Whether the caller's images are boolean (the batch sees a uint8 view)."""
-    if batch.dtype != np.uint8:
-        return False
-    dtype = getattr(X, "dtype", None)
-    if dtype is not None:
-        return dtype == np.bool_
-    dtypes = getattr(X, "dtypes", None)  # pandas DataFrame
-    if dtypes is not None:
-        return all(np.dtype(d) == np.bool_ for d in dtypes)
-    if isinstance(X, (list, tuple)):
-        return all(getattr(x, "dtype", None) == np.bool_ for x in X)
-    return False
 
 
 def _dtype_unit(dtype, from_bool):

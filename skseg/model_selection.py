@@ -450,10 +450,6 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
         batch = check_batch(
             X, image_shape=template.image_shape, estimator=self, reset=True
         )
-        if batch.layout != "2d":
-            for attr in ("n_features_in_", "feature_names_in_"):
-                if hasattr(self, attr):
-                    delattr(self, attr)
         table = template._count(batch)
         ks = self._clip(ks, table.n_colors)
 

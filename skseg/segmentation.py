@@ -288,12 +288,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         batch = check_batch(
             X, image_shape=self.image_shape, estimator=self, reset=reset
         )
-        if reset:
-            if batch.layout != "2d":
-                for attr in ("n_features_in_", "feature_names_in_"):
-                    if hasattr(self, attr):
-                        delattr(self, attr)
-        elif batch.n_channels != self.n_channels_in_:
+        if not reset and batch.n_channels != self.n_channels_in_:
             raise ValueError(
                 f"X has {batch.n_channels} channel(s), but {type(self).__name__} "
                 f"was fitted on images with {self.n_channels_in_} channel(s)."
