@@ -29,7 +29,7 @@ import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
-__all__ = ["ImageBatch", "check_batch", "check_image_shape"]
+__all__ = ["ImageBatch", "check_batch", "check_image_shape", "n_workers"]
 
 _RESHAPE_HINT = (
     "Reshape your data: a batch of images has the images on its first axis, "
@@ -157,6 +157,17 @@ class ImageBatch:
         if self.layout == "2d":
             return flat.reshape(n, -1)
         return flat.reshape((n, h, w) + tail)
+
+
+def n_workers(n_jobs):
+    """Number of workers an estimator's ``n_jobs`` asks for.
+
+    scikit-learn's convention: ``None`` means 1 unless in a
+    :func:`joblib.parallel_config` context, ``-1`` all processors.
+    """
+    from joblib import effective_n_jobs
+
+    return max(1, effective_n_jobs(n_jobs))
 
 
 def check_image_shape(image_shape):

@@ -38,6 +38,8 @@ from numba import njit
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
+from ._batch import n_workers
+
 __all__ = [
     "ColorTable",
     "count_colors",
@@ -786,7 +788,7 @@ def fit_palette_path(
 
 
 def _map(func, args, n_jobs):
-    if n_jobs in (None, 1) or len(args) == 1:
+    if len(args) == 1 or n_workers(n_jobs) == 1:
         return [func(*a) for a in args]
     from sklearn.utils.parallel import Parallel, delayed
 

@@ -13,7 +13,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._batch import check_batch, user_stacklevel
+from ._batch import check_batch, n_workers, user_stacklevel
 from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
@@ -352,9 +352,9 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
     def _edges(self, batch, params, from_bool):
         counts = batch.pixel_counts()
         offsets = np.concatenate([[0], np.cumsum(counts)])
-        n_workers = _n_workers(self.n_jobs)
-        if n_workers > 1 and batch.n_images >= n_workers:
-            runs = _runs(batch.n_images, 4 * n_workers)
+        workers = n_workers(self.n_jobs)
+        if workers > 1 and batch.n_images >= workers:
+            runs = _runs(batch.n_images, 4 * workers)
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(_edges_of_run)(
                     [batch.image(i) for i in range(start, stop)], params, from_bool
@@ -364,7 +364,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
             flat = np.concatenate(results)
         else:
             flat = np.empty(int(offsets[-1]), np.bool_)  # written in place
-            pool = ThreadPoolExecutor(n_workers) if n_workers > 1 else None
+            pool = ThreadPoolExecutor(workers) if workers > 1 else None
             try:
                 for i in range(batch.n_images):
                     image = batch.image(i)
@@ -374,7 +374,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
                         params,
                         from_bool=from_bool,
                         out=out,
-                        n_bands=n_workers,
+                        n_bands=workers,
                         run_bands=None if pool is None else _pool_runner(pool),
                     )
             finally:
@@ -424,14 +424,6 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
 
 # ----------------------------------------------------------------------
 # helpers
-
-
-def _n_workers(n_jobs):
-    if n_jobs == 1:
-        return 1
-    from joblib import effective_n_jobs
-
-    return max(1, effective_n_jobs(n_jobs))
 
 
 def _runs(n, n_runs):

@@ -13,7 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
-from ._batch import check_batch, user_stacklevel
+from ._batch import check_batch, n_workers, user_stacklevel
 from ._palette import count_colors, fit_palette, merge_tables, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
@@ -461,8 +461,8 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             runs = [(i, i + 1, batch.image_pixels(i)) for i in range(batch.n_images)]
             results = self._run(_segment_own_palette, runs, offsets, spec, params, seed)
         else:
-            n_runs = 1 if self.n_jobs in (None, 1) else 4 * _n_workers(self.n_jobs)
-            runs = list(batch.chunks(n_runs))
+            workers = n_workers(self.n_jobs)
+            runs = list(batch.chunks(1 if workers == 1 else 4 * workers))
             results = self._run(
                 _segment_with_palette, runs, offsets, spec, self.cluster_centers_
             )
@@ -491,7 +491,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
 
     def _run(self, func, runs, offsets, *args):
         counts = [np.diff(offsets[start : stop + 1]) for start, stop, _ in runs]
-        if len(runs) == 1 or self.n_jobs in (None, 1):
+        if len(runs) == 1 or n_workers(self.n_jobs) == 1:
             return [func(px, c, *args) for (_, _, px), c in zip(runs, counts)]
         return Parallel(n_jobs=self.n_jobs, prefer="threads")(
             delayed(func)(px, c, *args) for (_, _, px), c in zip(runs, counts)
@@ -567,12 +567,6 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
 
 # ----------------------------------------------------------------------
 # workers (one call per run of images; each returns its own arrays)
-
-
-def _n_workers(n_jobs):
-    from joblib import effective_n_jobs
-
-    return max(1, effective_n_jobs(n_jobs))
 
 
 def _float_dtype(dtype):
