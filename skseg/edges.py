@@ -350,8 +350,6 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
     # computing
 
     def _edges(self, batch, params, from_bool):
-        counts = batch.pixel_counts()
-        offsets = np.concatenate([[0], np.cumsum(counts)])
         workers = n_workers(self.n_jobs)
         if workers > 1 and batch.n_images >= workers:
             runs = _runs(batch.n_images, 4 * workers)
@@ -363,20 +361,16 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
             )
             flat = np.concatenate(results)
         else:
-            flat = np.empty(int(offsets[-1]), np.bool_)  # written in place
+            # Fewer images than workers: each image is split into row bands.
             pool = ThreadPoolExecutor(workers) if workers > 1 else None
             try:
-                for i in range(batch.n_images):
-                    image = batch.image(i)
-                    out = flat[offsets[i] : offsets[i + 1]].reshape(image.shape[:2])
-                    canny_image(
-                        image,
-                        params,
-                        from_bool=from_bool,
-                        out=out,
-                        n_bands=workers,
-                        run_bands=None if pool is None else _pool_runner(pool),
-                    )
+                flat = _edges_of_run(
+                    [batch.image(i) for i in range(batch.n_images)],
+                    params,
+                    from_bool,
+                    n_bands=workers,
+                    run_bands=None if pool is None else _pool_runner(pool),
+                )
             finally:
                 if pool is not None:
                     pool.shutdown()
@@ -431,14 +425,21 @@ def _runs(n, n_runs):
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _edges_of_run(images, params, from_bool):
+def _edges_of_run(images, params, from_bool, n_bands=1, run_bands=None):
     """Edges of a run of images, one flat boolean array (returned to the caller)."""
     flat = np.empty(sum(im.shape[0] * im.shape[1] for im in images), np.bool_)
     start = 0
     for image in images:
         stop = start + image.shape[0] * image.shape[1]
         out = flat[start:stop].reshape(image.shape[:2])
-        canny_image(image, params, from_bool=from_bool, out=out)
+        canny_image(
+            image,
+            params,
+            from_bool=from_bool,
+            out=out,
+            n_bands=n_bands,
+            run_bands=run_bands,
+        )
         start = stop
     return flat
 
