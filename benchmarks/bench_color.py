@@ -297,9 +297,8 @@ def float_section(spaces, repeat, ref_repeat) -> dict:
     headers += ["n_jobs=-1", "speed-up", "diff"]
     print(format_table(headers, rows))
     print(
-        "  (skimage computes float32 input in float32; skseg computes xyz, lab\n"
-        "   and luv in float32 and the other spaces in float64, then rounds to\n"
-        "   float32)"
+        "  (skimage and skseg compute float32 input in float32, but for skseg's\n"
+        "   hsv, computed in float64 and rounded to float32)"
     )
     return {"results": results}
 

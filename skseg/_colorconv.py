@@ -8,12 +8,12 @@ disk) that:
   lookup table of all the values of the dtype (``v / max`` or its sRGB
   linearisation), so the gamma curve of a uint8 or uint16 image is computed
   once per channel value, never per pixel;
-- compute every pixel in float64 and write it straight into an output array
-  of the caller's dtype (float32 or float64), without temporaries; the
-  linear-light spaces (xyz, lab, luv) compute in the output's float type
-  instead, so a float32 output runs twice the SIMD lanes (RGB to Lab on a
-  2048x2048 uint8 photo: 13.8 ms against 21 ms in float64; within 1.8e-4 of
-  skimage's float64 values against 3.8e-6);
+- compute every pixel in the float type of the output array (float32 or
+  float64) and write it straight there, without temporaries; a float32
+  output runs twice the SIMD lanes (RGB to Lab on a 2048x2048 uint8 photo:
+  13.8 ms against 21 ms in float64; within 1.8e-4 of skimage's float64
+  values against 3.8e-6). HSV, a branchy per-pixel kernel that is not
+  vectorised anyway, is computed in float64;
 - run the costly functions (cube root, sRGB decoding of floats, sine and
   cosine) in separate loops over blocks of 512 pixels, as branch-free
   polynomial seeds refined by Newton steps (to a few ulps of the float type
@@ -130,7 +130,8 @@ _COS_COEFS = tuple(
 
 
 def _as(value, like):
-    """``value`` as a float of the type of ``like`` (float32 or float64)."""
+    """``value`` as a float of the type of ``like`` (float32 or float64, or an
+    array of either)."""
 
 
 def _newton_steps(like):
@@ -142,7 +143,7 @@ def _newton_steps(like):
 # operation to float64 through a float64 literal.
 @overload(_as)
 def _as_impl(value, like):
-    if like == types.float32:
+    if like == types.float32 or getattr(like, "dtype", None) == types.float32:
         return lambda value, like: np.float32(value)
     return lambda value, like: np.float64(value)
 
@@ -374,16 +375,43 @@ def _fw_hsv_cossin(px, lut, out):
                 out[start + j, c] = buf[c, j]
 
 
+@njit(**_JIT, inline="always")
+def _affine_row(m, offset, c, out):
+    # Row c of (m | offset) as scalars of out's float type.
+    return (
+        _as(m[c, 0], out),
+        _as(m[c, 1], out),
+        _as(m[c, 2], out),
+        _as(offset[c], out),
+    )
+
+
+@njit(**_JIT, inline="always")
+def _affine(row, buf, j):
+    return row[0] * buf[0, j] + row[1] * buf[1, j] + row[2] * buf[2, j] + row[3]
+
+
 @njit(**_JIT)
 def _fw_matrix(px, lut, m, offset, out):
-    # gray, yuv, ycbcr: m @ rgb + offset on the gamma-encoded values.
+    # gray (one row), yuv, ycbcr: m @ rgb + offset on the gamma-encoded
+    # values, in blocks, computed in out's float type.
     k = out.shape[1]
-    for i in range(px.shape[0]):
-        r = _value(px, i, 0, lut)
-        g = _value(px, i, 1, lut)
-        b = _value(px, i, 2, lut)
-        for j in range(k):
-            out[i, j] = m[j, 0] * r + m[j, 1] * g + m[j, 2] * b + offset[j]
+    row0 = _affine_row(m, offset, 0, out)
+    row1 = _affine_row(m, offset, min(1, k - 1), out)
+    row2 = _affine_row(m, offset, min(2, k - 1), out)
+    buf = np.empty((3, _BLOCK), out.dtype)
+    for start in range(0, px.shape[0], _BLOCK):
+        n = min(_BLOCK, px.shape[0] - start)
+        _load_block(px, start, n, lut, buf, False)
+        if k == 1:
+            for j in range(n):
+                out[start + j, 0] = _affine(row0, buf, j)
+        else:
+            for j in range(n):
+                i = start + j
+                out[i, 0] = _affine(row0, buf, j)
+                out[i, 1] = _affine(row1, buf, j)
+                out[i, 2] = _affine(row2, buf, j)
 
 
 @njit(**_JIT)
@@ -693,8 +721,8 @@ def from_rgb(px, space, out, *, maxval=None):
         if maxval is None:
             maxval = np.iinfo(px.dtype).max
         n_values = 256 if px.dtype == np.uint8 else 65536
-        # linear-light kernels (xyz, lab, luv) compute in out's float type
-        dtype = out.dtype if space.linear else np.float64
+        # every kernel but hsv's computes in out's float type
+        dtype = np.float64 if space.name == "hsv" else out.dtype
         lut = lookup_table(n_values, maxval, space.linear, np.dtype(dtype))
     else:
         lut = _NO_LUT
