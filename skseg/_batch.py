@@ -61,6 +61,10 @@ class ImageBatch:
     boolean : bool
         True when the caller's images are boolean; they are then seen as a
         0/1 uint8 view, and full intensity is 1, not 255.
+    value_range : tuple of float or None
+        ``(min, max)`` of the values, when the finiteness check of float
+        images computed them (so that no estimator reads the data again for
+        them); ``None`` otherwise.
     """
 
     layout: str
@@ -69,6 +73,7 @@ class ImageBatch:
     n_channels: int
     gray: bool
     boolean: bool = False
+    value_range: tuple | None = None
 
     @property
     def n_images(self):
@@ -204,13 +209,16 @@ def _check_dtype(dtype, what="X"):
 
 
 def _check_finite(a, what="X"):
-    if a.dtype.kind == "f" and a.size:
-        # min/max propagate NaN and expose inf without a temporary mask.
-        lo, hi = a.min(), a.max()
-        if not (np.isfinite(lo) and np.isfinite(hi)):
-            raise ValueError(
-                f"Input {what} contains NaN or infinity; images must be finite."
-            )
+    """Raise on NaN or infinity; return (min, max) of float data, else None."""
+    if a.dtype.kind != "f" or not a.size:
+        return None
+    # min/max propagate NaN and expose inf without a temporary mask.
+    lo, hi = a.min(), a.max()
+    if not (np.isfinite(lo) and np.isfinite(hi)):
+        raise ValueError(
+            f"Input {what} contains NaN or infinity; images must be finite."
+        )
+    return float(lo), float(hi)
 
 
 def _as_image_dtype(a):
@@ -331,10 +339,11 @@ def _check_flat(X, image_shape, estimator, reset):
             ensure_min_samples=1,
             ensure_min_features=1,
         )
+        value_range = None
     else:
         X = np.asarray(X)
         _check_dtype(X.dtype)
-        _check_finite(X)
+        value_range = _check_finite(X)
     _check_dtype(X.dtype)
     boolean = X.dtype == np.bool_
     X = _as_image_dtype(X)
@@ -354,7 +363,9 @@ def _check_flat(X, image_shape, estimator, reset):
                 f"image_shape={image_shape} needs {int(np.prod(shape))} features "
                 f"per row, but X has {n_features} features (shape {X.shape})."
             )
-    return ImageBatch("2d", X.reshape((n,) + shape), None, shape[2], gray, boolean)
+    return ImageBatch(
+        "2d", X.reshape((n,) + shape), None, shape[2], gray, boolean, value_range
+    )
 
 
 def _check_array(X, image_shape):
@@ -391,14 +402,14 @@ def _check_array(X, image_shape):
             f"image_shape={image_shape} does not match the images in X, which "
             f"have shape {X.shape[1:]}."
         )
-    _check_finite(arr)
+    value_range = _check_finite(arr)
     layout = "3d" if gray else "4d"
     boolean = arr.dtype == np.bool_
-    return ImageBatch(layout, _as_image_dtype(arr), None, c, gray, boolean)
+    return ImageBatch(layout, _as_image_dtype(arr), None, c, gray, boolean, value_range)
 
 
 def _check_list(X, image_shape):
-    images, ndims, channels, booleans = [], set(), set(), set()
+    images, ndims, channels, booleans, ranges = [], set(), set(), set(), []
     for i, im in enumerate(X):
         if sparse.issparse(im):
             raise TypeError(
@@ -426,7 +437,7 @@ def _check_list(X, image_shape):
                 f"image_shape={image_shape} does not match {what}, which has "
                 f"shape {np.shape(X[i])}."
             )
-        _check_finite(im, what)
+        ranges.append(_check_finite(im, what))
         ndims.add(np.ndim(X[i]))
         channels.add(c)
         booleans.add(im.dtype == np.bool_)
@@ -442,4 +453,9 @@ def _check_list(X, image_shape):
         common = np.result_type(*dtypes)
         images = [im.astype(common, copy=False) for im in images]
     boolean = booleans == {True}
-    return ImageBatch("list", None, images, channels.pop(), ndims.pop() == 2, boolean)
+    value_range = None
+    if all(r is not None for r in ranges):  # float images only
+        value_range = (min(r[0] for r in ranges), max(r[1] for r in ranges))
+    return ImageBatch(
+        "list", None, images, channels.pop(), ndims.pop() == 2, boolean, value_range
+    )

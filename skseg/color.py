@@ -426,10 +426,13 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
 
     def _check_range(self, batch):
         """Whether values must be clipped; raise if they may not be."""
-        lo, hi = np.inf, -np.inf
-        for px in _pixel_runs(batch):
-            a, b = value_range(px)
-            lo, hi = min(lo, a), max(hi, b)
+        if batch.value_range is not None:  # computed by the batch contract
+            lo, hi = batch.value_range
+        else:
+            lo, hi = np.inf, -np.inf
+            for px in _pixel_runs(batch):
+                a, b = value_range(px)
+                lo, hi = min(lo, a), max(hi, b)
         too_high = batch.dtype.kind == "f" and hi > 1.0
         if self.clip:
             return lo < 0 or too_high

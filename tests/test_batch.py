@@ -806,6 +806,20 @@ def test_list_of_mixed_dtypes_uses_common_dtype():
     assert [o.dtype for o in out] == [np.float64, np.float64]
 
 
+def test_value_range_of_float_batches():
+    # The finiteness check computes min and max of float images; the batch
+    # keeps them so that estimators do not read the data again for them.
+    X = _rgb().astype(np.float32) / 255
+    X[0, 0, 0, 0], X[1, 2, 3, 1] = -0.25, 1.5
+    assert check_batch(X).value_range == (-0.25, 1.5)
+    flat = X.reshape(N, -1).astype(np.float64)
+    assert check_batch(flat, image_shape=(H, W, 3)).value_range == (-0.25, 1.5)
+    assert check_batch(list(X)).value_range == (-0.25, 1.5)
+    # not computed for integers, nor when a list mixes integer images in
+    assert check_batch(_rgb()).value_range is None
+    assert check_batch([_rgb()[0], X[1]]).value_range is None
+
+
 def test_check_batch_returns_views():
     X = _rgb()
     assert np.shares_memory(check_batch(X).array, X)

@@ -371,6 +371,14 @@ def test_out_of_range_floats_raise_with_the_range_found(crops):
         ColorSpaceTransformer("lab").fit(-crops.astype(np.int16))
     # exactly 0 and 1 are fine
     ColorSpaceTransformer("lab").fit_transform(np.array([[[[0.0, 1.0, 1.0]]]]))
+    # a list of a uint8 and a float image is read as float: 0-255 is out of range
+    mixed = [crops[0], crops[1] / 255.0]
+    with pytest.raises(ValueError, match=r"in \[0, 1\], but X \(float64\) has"):
+        ColorSpaceTransformer("lab").fit_transform(mixed)
+    ragged = [crops[0] / 255.0, crops[1, :10] / 255.0 * 2]
+    hi = ragged[1].max()
+    with pytest.raises(ValueError, match=rf"has values in \[0, {hi:.6g}\]"):
+        ColorSpaceTransformer("lab").fit_transform(ragged)
 
 
 def test_clip_true_clips_instead_of_raising(crops):
