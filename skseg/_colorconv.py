@@ -240,16 +240,18 @@ def _srgb_encode(x):
     # sRGB encoding, as skimage.color.xyz2rgb before its clipping to [0, 1]
     # (values above 1 are encoded as 1): 1.055 * x ** (1 / 2.4) - 0.055, with
     # x ** (1 / 2.4) = cbrt(x ** 1.25) and x ** 0.25 from two square roots.
-    # Branch-free.
-    xc = min(max(x, 0.0031308), 1.0)
+    # Branch-free; computed in x's float type.
+    xc = min(max(x, _as(0.0031308, x)), _as(1.0, x))
     p = _cbrt_unit(xc * np.sqrt(np.sqrt(xc)), 4)
-    return 1.055 * p - 0.055 if x > 0.0031308 else 12.92 * x
+    if x > _as(0.0031308, x):
+        return _as(1.055, x) * p - _as(0.055, x)
+    return _as(12.92, x) * x
 
 
 @njit(**_JIT, inline="always")
 def _clip01(x):
     # NaN-free inputs only (the caller checks finiteness).
-    return min(max(x, 0.0), 1.0)
+    return min(max(x, _as(0.0, x)), _as(1.0, x))
 
 
 def _value(px, i, j, lut):
@@ -471,6 +473,8 @@ def _fw_luv(px, lut, out):
 
 # ----------------------------------------------------------------------------
 # Inverse kernels: values (n, k) in the space's units -> RGB (n, 3) in [0, 1].
+# xyz, lab and luv compute in out's float type, as the forward kernels (Lab
+# back to RGB on 2048x2048 float32: 18.8 ms against 41.4 ms in float64).
 
 
 @njit(**_JIT, inline="always")
@@ -565,7 +569,7 @@ def _inv_matrix(src, m, offset, out):
 
 @njit(**_JIT)
 def _inv_xyz(src, out):
-    buf = np.empty((3, _BLOCK))
+    buf = np.empty((3, _BLOCK), out.dtype)  # computed in out's float type
     for start in range(0, src.shape[0], _BLOCK):
         k = min(_BLOCK, src.shape[0] - start)
         for j in range(k):
@@ -576,43 +580,49 @@ def _inv_xyz(src, out):
 
 @njit(**_JIT, inline="always")
 def _lab_finv(t):
-    return t * t * t if t > 0.2068966 else (t - 16.0 / 116.0) / 7.787
+    if t > _as(0.2068966, t):
+        return t * t * t
+    return (t - _as(16.0 / 116.0, t)) / _as(7.787, t)
 
 
 @njit(**_JIT)
 def _inv_lab(src, out):
     # skimage.color.lab2rgb: fz clipped at 0 (skimage warns), then xyz2rgb.
-    buf = np.empty((3, _BLOCK))
+    buf = np.empty((3, _BLOCK), out.dtype)  # computed in out's float type
     for start in range(0, src.shape[0], _BLOCK):
         k = min(_BLOCK, src.shape[0] - start)
         for j in range(k):
             i = start + j
-            fy = (np.float64(src[i, 0]) + 16.0) / 116.0
-            buf[0, j] = src[i, 1] / 500.0 + fy
+            fy = (_as(src[i, 0], buf) + _as(16.0, buf)) / _as(116.0, buf)
+            buf[0, j] = _as(src[i, 1], buf) / _as(500.0, buf) + fy
             buf[1, j] = fy
-            buf[2, j] = max(fy - src[i, 2] / 200.0, 0.0)
+            fz = fy - _as(src[i, 2], buf) / _as(200.0, buf)
+            buf[2, j] = max(fz, _as(0.0, buf))
         for c in range(3):
             for j in range(k):
-                buf[c, j] = _lab_finv(buf[c, j]) * WHITE_D65[c]
+                buf[c, j] = _lab_finv(buf[c, j]) * _as(WHITE_D65[c], buf)
         _xyz_block_to_rgb(buf, k, start, out)
 
 
 @njit(**_JIT)
 def _inv_luv(src, out):
-    # skimage.color.luv2rgb.
-    buf = np.empty((3, _BLOCK))
+    # skimage.color.luv2rgb, computed in out's float type.
+    buf = np.empty((3, _BLOCK), out.dtype)
     for start in range(0, src.shape[0], _BLOCK):
         k = min(_BLOCK, src.shape[0] - start)
         for j in range(k):
             i = start + j
-            L = np.float64(src[i, 0])
-            q = (L + 16.0) / 116.0
-            y = (q * q * q if L > 7.999625 else L / 903.3) * WHITE_D65[1]
-            a = _U0 + src[i, 1] / (13.0 * L + _EPS)
-            b = _V0 + src[i, 2] / (13.0 * L + _EPS)
-            c = 3.0 * y * (5.0 * b - 3.0)
-            z = ((a - 4.0) * c - 15.0 * a * b * y) / (12.0 * b)
-            buf[0, j] = -(c / b + 3.0 * z)
+            L = _as(src[i, 0], buf)
+            q = (L + _as(16.0, L)) / _as(116.0, L)
+            y = q * q * q if L > _as(7.999625, L) else L / _as(903.3, L)
+            y = y * _as(WHITE_D65[1], L)
+            d = _as(13.0, L) * L + _as(_EPS, L)
+            a = _as(_U0, L) + _as(src[i, 1], L) / d
+            b = _as(_V0, L) + _as(src[i, 2], L) / d
+            c = _as(3.0, L) * y * (_as(5.0, L) * b - _as(3.0, L))
+            z = (a - _as(4.0, L)) * c - _as(15.0, L) * a * b * y
+            z = z / (_as(12.0, L) * b)
+            buf[0, j] = -(c / b + _as(3.0, L) * z)
             buf[1, j] = y
             buf[2, j] = z
         _xyz_block_to_rgb(buf, k, start, out)
