@@ -1,6 +1,9 @@
 """ColorSpaceTransformer: agreement with skimage.color, round trips, dtypes,
 layouts, errors, the hue encoding, and the HSV -> K-Means pipeline."""
 
+import multiprocessing
+import warnings
+
 import numpy as np
 import pytest
 import skimage.color as skc
@@ -295,6 +298,50 @@ def test_n_jobs_and_backend_do_not_change_the_output(photos, space, encoding, ba
         est.set_params(n_jobs=2)
         assert_array_equal(est.fit_transform(img), expected)
         assert_array_equal(est.inverse_transform(expected), inverse)
+
+
+@pytest.mark.parametrize("n_jobs", [2, 3, 5])
+def test_threads_share_every_piece_of_a_ragged_batch(photos, n_jobs):
+    # More pieces than threads (three images, each split in row ranges): the
+    # calling thread and the pool's threads take pieces until none is left.
+    a = photos["astronaut"]
+    images = [a, a[:300, :400], photos["coffee"]]
+    est = ColorSpaceTransformer("lab")
+    expected = est.fit_transform(images)
+    got = est.set_params(n_jobs=n_jobs).fit_transform(images)
+    for g, e in zip(got, expected):
+        assert_array_equal(g, e)
+
+
+def _lab_in_child(img, conn):
+    conn.send(ColorSpaceTransformer("lab", n_jobs=2).fit_transform(img))
+    conn.close()
+
+
+@pytest.mark.skipif(
+    "fork" not in multiprocessing.get_all_start_methods(), reason="no fork"
+)
+def test_thread_pool_works_in_a_forked_child(photos):
+    # The pool is kept between calls; a child forked after the parent used it
+    # has a copy without threads and must make its own instead of hanging. (A
+    # plain, non-daemon Process: joblib runs daemon pool workers on 1 thread.)
+    img = photos["astronaut"][None]
+    expected = ColorSpaceTransformer("lab", n_jobs=2).fit_transform(img)
+    ctx = multiprocessing.get_context("fork")
+    receive, send = ctx.Pipe(duplex=False)
+    with warnings.catch_warnings():
+        # Python 3.12+ warns that forking a multi-threaded process may
+        # deadlock: that is the situation tested.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        child = ctx.Process(target=_lab_in_child, args=(img, send))
+        child.start()
+    try:
+        assert receive.poll(120), "the forked child did not finish its transform"
+        got = receive.recv()
+    finally:
+        child.kill()
+        child.join()
+    assert_array_equal(got, expected)
 
 
 @pytest.mark.parametrize(
