@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import math
 import warnings
-from concurrent.futures import ThreadPoolExecutor
 from numbers import Integral, Real
 
 import numpy as np
@@ -13,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._batch import check_batch, n_workers, user_stacklevel
+from ._batch import check_batch, n_workers, run_in_threads, user_stacklevel
 from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
@@ -362,18 +361,13 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
             flat = np.concatenate(results)
         else:
             # Fewer images than workers: each image is split into row bands.
-            pool = ThreadPoolExecutor(workers) if workers > 1 else None
-            try:
-                flat = _edges_of_run(
-                    [batch.image(i) for i in range(batch.n_images)],
-                    params,
-                    from_bool,
-                    n_bands=workers,
-                    run_bands=None if pool is None else _pool_runner(pool),
-                )
-            finally:
-                if pool is not None:
-                    pool.shutdown()
+            flat = _edges_of_run(
+                [batch.image(i) for i in range(batch.n_images)],
+                params,
+                from_bool,
+                n_bands=workers,
+                run_bands=_thread_runner(workers) if workers > 1 else None,
+            )
         return batch.rebuild(flat)
 
     # ------------------------------------------------------------------
@@ -444,11 +438,9 @@ def _edges_of_run(images, params, from_bool, n_bands=1, run_bands=None):
     return flat
 
 
-def _pool_runner(pool):
+def _thread_runner(workers):
     def run_bands(func, bounds):
-        futures = [pool.submit(func, a, b) for a, b in zip(bounds[:-1], bounds[1:])]
-        for future in futures:
-            future.result()
+        run_in_threads(func, zip(bounds[:-1], bounds[1:]), workers)
 
     return run_bands
 

@@ -2,6 +2,8 @@
 KMeansColorSegmenter: validation errors, layouts of the outputs, dtypes, and
 that the caller's data is never modified."""
 
+import threading
+import time
 import warnings
 
 import numpy as np
@@ -10,7 +12,7 @@ from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
 from skseg import KMeansColorSegmenter
-from skseg._batch import check_batch, check_image_shape
+from skseg._batch import check_batch, check_image_shape, fault_in, run_in_threads
 
 N, H, W = 3, 6, 5
 K = 3
@@ -884,3 +886,47 @@ def test_dataframe_input():
     # Refitting on images forgets the feature names.
     est.fit(_rgb())
     assert not hasattr(est, "feature_names_in_")
+
+
+# --- threads ----------------------------------------------------------------
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+@pytest.mark.parametrize("n_tasks", [0, 1, 2, 7])
+def test_run_in_threads_runs_every_task_once(n_threads, n_tasks):
+    calls, lock = [], threading.Lock()
+
+    def task(i, name):
+        time.sleep(0.001)
+        with lock:
+            calls.append((i, name, threading.current_thread().name))
+
+    run_in_threads(task, ((i, f"t{i}") for i in range(n_tasks)), n_threads)
+    assert sorted(c[:2] for c in calls) == [(i, f"t{i}") for i in range(n_tasks)]
+    assert len({c[2] for c in calls}) <= n_threads
+
+
+def test_run_in_threads_raises_after_every_thread_is_done():
+    finished = []
+
+    def task(i):
+        if i == 0:
+            raise ValueError("task 0 failed")
+        time.sleep(0.05)
+        finished.append(i)
+
+    with pytest.raises(ValueError, match="task 0 failed"):
+        run_in_threads(task, [(i,) for i in range(4)], 2)
+    # whichever thread took task 0 stopped there; the other ran to the end
+    # before the error was raised
+    n_done = len(finished)
+    time.sleep(0.2)
+    assert len(finished) == n_done >= 1
+
+
+def test_fault_in_touches_one_byte_per_page():
+    a = np.full((5000, 3), -1, np.int32)  # 60000 bytes of 0xff: 15 pages
+    fault_in(a)
+    flat = a.reshape(-1).view(np.uint8)
+    assert np.count_nonzero(flat[::4096]) == 0
+    assert np.count_nonzero(flat) == flat.size - 15  # nothing else written
