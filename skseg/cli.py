@@ -21,6 +21,9 @@ __all__ = ["main"]
 PROG = "skseg"
 _DEFAULT_SAMPLE = "astronaut"
 _DEFAULT_OUTPUT = "skseg-out"
+# Spaces `segment --space` clusters in: the 3-channel spaces of
+# ColorSpaceTransformer (written back to RGB through inverse_transform).
+_SEGMENT_SPACES = ("rgb", "hsv", "lab", "luv", "xyz", "ycbcr", "yuv")
 
 
 class CommandError(Exception):
@@ -99,7 +102,8 @@ def _build_parser():
             f"  {PROG} segment                      # the astronaut sample, K=3\n"
             f"  {PROG} segment -k 5 photo.jpg -o photo_k5.png\n"
             f"  {PROG} segment -k 7 --per-image a.png b.png -o results/\n"
-            f"  {PROG} segment --sample china -k 5"
+            f"  {PROG} segment --sample china -k 5\n"
+            f"  {PROG} segment --space hsv --hue-encoding cossin  # the tutorial's HSV"
         ),
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
@@ -149,6 +153,25 @@ def _build_parser():
         default=None,
         metavar="N",
         help="number of k-means restarts (default: the estimator's default)",
+    )
+    segment.add_argument(
+        "--space",
+        choices=_SEGMENT_SPACES,
+        default="rgb",
+        help=(
+            "colour space to cluster in, as the tutorial clusters in HSV; the "
+            "segmented images are converted back to RGB to be written "
+            "(default: %(default)s)"
+        ),
+    )
+    segment.add_argument(
+        "--hue-encoding",
+        choices=["cossin"],
+        default=None,
+        help=(
+            "with --space hsv: cluster on (s cos h, s sin h, v), so that reds "
+            "either side of hue 0 fall in one cluster"
+        ),
     )
     segment.add_argument(
         "--sample",
@@ -366,12 +389,17 @@ def _segment(args):
     from skseg.datasets import save_image
 
     k = args.n_clusters
+    if args.hue_encoding is not None and args.space != "hsv":
+        raise CommandError(
+            f"--hue-encoding {args.hue_encoding} needs --space hsv (got "
+            f"--space {args.space})"
+        )
     stems = _input_stems(args)
     # Output paths are checked before any image is read.
     targets = _output_paths(Path(args.output), stems, k)
     images = _load_inputs(args)
 
-    from skseg import KMeansColorSegmenter
+    from skseg import ColorSpaceTransformer, KMeansColorSegmenter
 
     params = {
         "n_clusters": k,
@@ -384,7 +412,19 @@ def _segment(args):
     segmenter = KMeansColorSegmenter(**params)
 
     X = _as_batch(images)
+    converter = None
+    if args.space != "rgb":
+        channels = images[0].shape[2] if images[0].ndim == 3 else 1
+        if channels != 3:  # the same for all images (checked when loaded)
+            kind = {1: "grayscale", 4: "RGBA"}.get(channels, f"{channels}-channel")
+            raise CommandError(
+                f"--space {args.space} needs RGB images, but the images are "
+                f"{kind}; use --space rgb"
+            )
+        converter = ColorSpaceTransformer(args.space, hue_encoding=args.hue_encoding)
     with _warnings_to_stderr():
+        if converter is not None:
+            X = converter.fit_transform(X)
         segmented = segmenter.fit_transform(X)
         if args.per_image:
             # inertia_ is the WCSS of the shared palette that fit learns;
@@ -393,6 +433,8 @@ def _segment(args):
         else:
             n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
             wcss = float(segmenter.inertia_) / n_pixels
+        if converter is not None:  # back to RGB in [0, 1], to be written
+            segmented = converter.inverse_transform(segmented)
 
     for target, image in zip(targets, segmented):
         save_image(target, image)
@@ -402,7 +444,10 @@ def _segment(args):
             f"wrote {target} ({width}x{height}, {n_colours} "
             f"colour{'' if n_colours == 1 else 's'})"
         )
-    suffix = " (one palette per image)" if args.per_image else ""
+    notes = [f"in {args.space} units"] if converter is not None else []
+    if args.per_image:
+        notes.append("one palette per image")
+    suffix = f" ({'; '.join(notes)})" if notes else ""
     print(f"WCSS per pixel: {wcss:.6g}{suffix}")
     return 0
 

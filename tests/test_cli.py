@@ -9,9 +9,10 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from numpy.testing import assert_array_equal
 
 import skseg
-from skseg import KMeansColorSegmenter, cli
+from skseg import ColorSpaceTransformer, KMeansColorSegmenter, cli
 from skseg.datasets import load_images, load_sample_image, save_image
 
 REPO_ROOT = Path(skseg.__file__).resolve().parent.parent
@@ -144,6 +145,29 @@ def test_rgba_keeps_alpha(tmp_path, small_rgb, capsys):
     assert code == 0, err
     (image,) = load_images([tmp_path / "rgba_k3.png"])
     assert image.shape == (64, 64, 4)
+
+
+@pytest.mark.parametrize("space, encoding", [("hsv", "cossin"), ("lab", None)])
+def test_segment_in_another_colour_space(tmp_path, rgb_files, capsys, space, encoding):
+    # The tutorial clusters in HSV: the same as the pipeline converter ->
+    # segmenter -> converter.inverse_transform, written as RGB.
+    argv = ["segment", *rgb_files[:2], "-k", "4", "--space", space, "-o", tmp_path]
+    if encoding:
+        argv += ["--hue-encoding", encoding]
+    code, out, err = run(argv, capsys)
+    assert code == 0, err
+    assert re.search(rf"^WCSS per pixel: [0-9.]+ \(in {space} units\)$", out, re.M)
+    converter = ColorSpaceTransformer(space, hue_encoding=encoding)
+    segmenter = KMeansColorSegmenter(4, random_state=0)
+    X = np.stack(load_images(rgb_files[:2]))
+    expected = converter.inverse_transform(
+        segmenter.fit_transform(converter.fit_transform(X))
+    )
+    for path, exp in zip(rgb_files[:2], expected):
+        save_image(tmp_path / "expected.png", exp)
+        (got,) = load_images([tmp_path / f"{path.stem}_k4.png"])
+        assert_array_equal(got, load_images([tmp_path / "expected.png"])[0])
+        assert got.shape == (64, 64, 3) and n_colours(got) <= 4
 
 
 def test_random_state_reproducible(tmp_path, rgb_files, capsys):
@@ -329,6 +353,9 @@ def test_bad_n_clusters(capsys, k, message):
         (["--random-state", "-1"], r"argument --random-state: must be between 0"),
         (["--sample", "lena"], "argument --sample: invalid choice: 'lena'"),
         (["--colour"], "unrecognized arguments: --colour"),
+        (["--space", "cmyk"], "argument --space: invalid choice: 'cmyk'"),
+        (["--hue-encoding", "cossin"], "--hue-encoding cossin needs --space hsv"),
+        (["--sample", "camera", "--space", "hsv"], "--space hsv needs RGB images, but"),
     ],
 )
 def test_bad_options(capsys, argv, message):
