@@ -297,8 +297,7 @@ def float_section(spaces, repeat, ref_repeat) -> dict:
     headers += ["n_jobs=-1", "speed-up", "diff"]
     print(format_table(headers, rows))
     print(
-        "  (skimage and skseg compute float32 input in float32, but for skseg's\n"
-        "   hsv, computed in float64 and rounded to float32)"
+        "  (skimage and skseg compute float32 input in float32)"
     )
     return {"results": results}
 
