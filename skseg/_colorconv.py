@@ -365,33 +365,29 @@ def _fw_values(px, lut, out):
             out[i, j] = _value(px, i, j, lut)
 
 
+@njit(**_JIT, inline="always")
+def _store_block(buf, k, start, out):
+    # out[start:start + k] = buf[:, :k].T
+    for j in range(k):
+        for c in range(3):
+            out[start + j, c] = buf[c, j]
+
+
 @njit(**_JIT)
-def _fw_hsv(px, lut, out):
+def _fw_hsv(px, lut, cossin, out):
+    # hsv, or with ``cossin`` (s cos h, s sin h, v).
     buf = np.empty((3, _BLOCK), out.dtype)  # computed in out's float type
     for start in range(0, px.shape[0], _BLOCK):
         k = min(_BLOCK, px.shape[0] - start)
         _load_block(px, start, k, lut, buf, False)
         _hsv_block(buf, k)
-        for j in range(k):
-            for c in range(3):
-                out[start + j, c] = buf[c, j]
-
-
-@njit(**_JIT)
-def _fw_hsv_cossin(px, lut, out):
-    buf = np.empty((3, _BLOCK), out.dtype)  # computed in out's float type
-    for start in range(0, px.shape[0], _BLOCK):
-        k = min(_BLOCK, px.shape[0] - start)
-        _load_block(px, start, k, lut, buf, False)
-        _hsv_block(buf, k)
-        for j in range(k):
-            c, sn = _sincos_turns(buf[0, j])
-            s = buf[1, j]
-            buf[0, j] = s * c
-            buf[1, j] = s * sn
-        for j in range(k):
-            for c in range(3):
-                out[start + j, c] = buf[c, j]
+        if cossin:
+            for j in range(k):
+                c, sn = _sincos_turns(buf[0, j])
+                s = buf[1, j]
+                buf[0, j] = s * c
+                buf[1, j] = s * sn
+        _store_block(buf, k, start, out)
 
 
 @njit(**_JIT, inline="always")
@@ -440,9 +436,7 @@ def _fw_xyz(px, lut, out):
         k = min(_BLOCK, px.shape[0] - start)
         _load_block(px, start, k, lut, buf, True)
         _matrix_block(XYZ_FROM_RGB, buf, k)
-        for j in range(k):
-            for c in range(3):
-                out[start + j, c] = buf[c, j]
+        _store_block(buf, k, start, out)
 
 
 @njit(**_JIT)
@@ -531,9 +525,7 @@ def _xyz_block_to_rgb(buf, k, start, out):
     for c in range(3):
         for j in range(k):
             buf[c, j] = _clip01(_srgb_encode(buf[c, j]))
-    for j in range(k):
-        for c in range(3):
-            out[start + j, c] = buf[c, j]
+    _store_block(buf, k, start, out)
 
 
 @njit(**_JIT)
@@ -719,12 +711,10 @@ def _forward_kernel(space, px, lut, out):
         _fw_matrix(px, lut, m, offset, out)
     elif name in ("rgb", "gray"):
         _fw_values(px, lut, out)
-    elif space.encoding == "cossin":
-        _fw_hsv_cossin(px, lut, out)
+    elif name == "hsv":
+        _fw_hsv(px, lut, space.encoding == "cossin", out)
     else:
-        {"hsv": _fw_hsv, "xyz": _fw_xyz, "lab": _fw_lab, "luv": _fw_luv}[name](
-            px, lut, out
-        )
+        {"xyz": _fw_xyz, "lab": _fw_lab, "luv": _fw_luv}[name](px, lut, out)
 
 
 def from_rgb(px, space, out, *, maxval=None):
