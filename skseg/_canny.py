@@ -677,7 +677,8 @@ def canny_band(src, smooth, weights, bleed, l1, low, high, r0, r1, cand, mag):
             m_next += 1
         m1 = ring_m[n % 3]
         if magnitude_only:
-            mag[n, :] = m1[1 : w + 1]
+            for j in range(w):  # a loop: a slice assignment compiles
+                mag[n, j] = m1[j + 1]  # numba's shape-error machinery (~2 s)
             continue
         c = cand[n]
         has_above = n > 0

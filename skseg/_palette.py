@@ -401,31 +401,56 @@ def _sq_dist(a, b):
 def _kmeanspp(X, w, k, u_first, u_trials):
     # Greedy weighted k-means++ (Arthur & Vassilvitskii 2007): each new centre
     # is the best of n_trials candidates drawn with probability w * D^2.
+    # Plain loops rather than array expressions (np.cumsum(w * closest),
+    # row assignments): those bring numba's broadcasting and error-message
+    # machinery, which took 3 of the 5 s of a first `skseg segment` to compile.
     n, c = X.shape
     centers = np.empty((k, c))
-    cum = np.cumsum(w)
-    first = min(np.searchsorted(cum, u_first * cum[-1]), n - 1)
-    centers[0] = X[first]
+    cum = np.empty(n)
+    acc = 0.0
+    for i in range(n):
+        acc += w[i]
+        cum[i] = acc
+    first = min(_search_left(cum, u_first * cum[-1]), n - 1)
+    for f in range(c):
+        centers[0, f] = X[first, f]
     closest = np.empty(n)
     for i in range(n):
         closest[i] = _sq_dist(X[i], centers[0])
     n_trials = u_trials.shape[1]
     for s in range(1, k):
-        cum = np.cumsum(w * closest)
+        acc = 0.0
+        for i in range(n):
+            acc += w[i] * closest[i]
+            cum[i] = acc
         best_pot = np.inf
         best_idx = 0
         for t in range(n_trials):
-            idx = min(np.searchsorted(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
+            idx = min(_search_left(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
             pot = 0.0
             for i in range(n):
                 pot += w[i] * min(closest[i], _sq_dist(X[i], X[idx]))
             if pot < best_pot:
                 best_pot = pot
                 best_idx = idx
-        centers[s] = X[best_idx]
+        for f in range(c):
+            centers[s, f] = X[best_idx, f]
         for i in range(n):
             closest[i] = min(closest[i], _sq_dist(X[i], centers[s]))
     return centers
+
+
+@njit(cache=True, nogil=True)
+def _search_left(a, v):
+    # np.searchsorted(a, v) (side='left') for an ascending, NaN-free a.
+    lo, hi = 0, a.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
 
 
 @njit(cache=True, nogil=True)
@@ -471,7 +496,7 @@ def _lloyd(X, w, init, max_iter, tol):
                     shift += (new - centers[j, f]) ** 2
                     centers[j, f] = new
             else:
-                far = np.argmax(w * d2)
+                far = _argmax_product(w, d2)
                 d2[far] = 0.0
                 for f in range(c):
                     shift += (X[far, f] - centers[j, f]) ** 2
@@ -485,6 +510,20 @@ def _lloyd(X, w, init, max_iter, tol):
             best = min(best, _sq_dist(X[i], centers[j]))
         inertia += w[i] * best
     return centers, inertia, n_iter
+
+
+@njit(cache=True, nogil=True)
+def _argmax_product(a, b):
+    # np.argmax(a * b) (the first maximum) without the temporary, nor the
+    # array-expression code numba would compile for it.
+    far = 0
+    top = -np.inf
+    for i in range(a.shape[0]):
+        v = a[i] * b[i]
+        if v > top:
+            top = v
+            far = i
+    return far
 
 
 def _abs_tol(X, tol):
