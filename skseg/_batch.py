@@ -204,7 +204,9 @@ def run_in_threads(func, tasks, n_threads):
                 return
             func(*task)
 
-    if n_threads <= 1:
+    if n_threads <= 1 or threading.current_thread().name.startswith(_POOL_NAME):
+        # one thread, or called from a task of the pool (whose threads may all
+        # be waiting for their own tasks): this thread does every task
         drain()
         return
     pool = _thread_pool(n_threads - 1, os.getpid())
@@ -217,9 +219,14 @@ def run_in_threads(func, tasks, n_threads):
         future.result()
 
 
+_POOL_NAME = "skseg-pool"
+
+
 @functools.lru_cache(maxsize=4)
 def _thread_pool(n_threads, pid):
-    return concurrent.futures.ThreadPoolExecutor(n_threads, thread_name_prefix="skseg")
+    return concurrent.futures.ThreadPoolExecutor(
+        n_threads, thread_name_prefix=_POOL_NAME
+    )
 
 
 def fault_in(a, page=4096):

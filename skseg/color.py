@@ -103,11 +103,11 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
     every other dtype (integers, booleans, float16) gives float32, whose 24-bit
     mantissa holds 8- and 16-bit images exactly; ``inverse_transform`` keeps
     float32 as float32 too. Values are computed in the output's float type
-    (float32 runs twice the SIMD lanes of float64). The float32
-    results are within a few float32 ulps of each space's range: Lab within
-    2e-4 of :func:`skimage.color.rgb2lab` on 8-bit photos (4e-6 in float64).
-    Pass float64 images for float64 precision. Layouts follow the image-batch contract:
-    4-D in, 4-D out; 2-D in, 2-D out; a list in, a list out. ``'gray'``
+    (float32 runs twice the SIMD lanes of float64); float32 results are
+    within a few float32 ulps of each space's range: Lab within 2e-4 of
+    :func:`skimage.color.rgb2lab` on 8-bit photos (4e-6 in float64). Pass
+    float64 images for float64 precision. Layouts follow the image-batch
+    contract: 4-D in, 4-D out; 2-D in, 2-D out; a list in, a list out. ``'gray'``
     drops the channel axis (3-D out for 4-D in), as
     :func:`skimage.color.rgb2gray` does.
 

@@ -906,6 +906,30 @@ def test_run_in_threads_runs_every_task_once(n_threads, n_tasks):
     assert len({c[2] for c in calls}) <= n_threads
 
 
+def test_run_in_threads_nested_in_its_own_tasks_does_not_deadlock():
+    # Every pool thread runs an outer task that itself runs inner tasks: the
+    # inner calls run on their own thread instead of waiting for the pool.
+    done, lock = [], threading.Lock()
+
+    def inner(i, j):
+        with lock:
+            done.append((i, j))
+
+    def outer(i):
+        time.sleep(0.01)  # let the pool's threads all take an outer task
+        run_in_threads(inner, [(i, j) for j in range(3)], 3)
+
+    finished = threading.Event()
+
+    def run():
+        run_in_threads(outer, [(i,) for i in range(6)], 3)
+        finished.set()
+
+    threading.Thread(target=run, daemon=True).start()
+    assert finished.wait(30), "nested run_in_threads deadlocked"
+    assert sorted(done) == [(i, j) for i in range(6) for j in range(3)]
+
+
 def test_run_in_threads_raises_after_every_thread_is_done():
     finished = []
 
