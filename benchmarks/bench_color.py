@@ -193,14 +193,9 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
     rows = []
     for space, r in results.items():
         rows.append(
-            [
-                space,
-                f"{r['skseg_s'] * 1e3:.1f} ({r['skseg_min_s'] * 1e3:.1f})",
-                f"{r['skimage_s'] * 1e3:.0f} ({r['skimage_min_s'] * 1e3:.0f})",
-                fmt_ratio(r["skimage_min_s"] / r["skseg_min_s"], 1) + "x",
-                f"{r['skseg_par_s'] * 1e3:.1f} ({r['skseg_par_min_s'] * 1e3:.1f})",
-                fmt_ratio(r["skimage_min_s"] / r["skseg_par_min_s"], 1) + "x",
-                f"{r['max_abs_diff']:.2e}",
+            [space]
+            + timing_cells(r)
+            + [
                 "-"
                 if r["roundtrip_max_abs"] is None
                 else f"{r['roundtrip_max_abs']:.1e}",
@@ -210,18 +205,8 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
                 else "-",
             ]
         )
-    headers = [
-        "space",
-        "skseg",
-        "skimage",
-        "speed-up",
-        "n_jobs=-1",
-        "speed-up",
-        "diff",
-        "round trip",
-        "cv2 u8",
-        "cv2 f32 diff",
-    ]
+    headers = ["space", "skseg", "skimage"] + TIMING_HEADERS[2:]
+    headers += ["round trip", "cv2 u8", "cv2 f32 diff"]
     print(format_table(headers, rows))
     print(
         "  round trip = max |inverse_transform(transform(X)) - X / 255|;\n"
@@ -275,6 +260,22 @@ def speed_section(spaces, repeat, ref_repeat, cold) -> dict:
     return {"cold_start": cold, "results": results, "checks": checks}
 
 
+# The columns both tables share: times in ms as median (min), speed-ups of
+# the fastest runs, max |skseg - skimage|.
+TIMING_HEADERS = ["skseg ms", "skimage ms", "speed-up", "n_jobs=-1", "speed-up", "diff"]
+
+
+def timing_cells(r) -> list[str]:
+    return [
+        f"{r['skseg_s'] * 1e3:.1f} ({r['skseg_min_s'] * 1e3:.1f})",
+        f"{r['skimage_s'] * 1e3:.0f} ({r['skimage_min_s'] * 1e3:.0f})",
+        fmt_ratio(r["skimage_min_s"] / r["skseg_min_s"], 1) + "x",
+        f"{r['skseg_par_s'] * 1e3:.1f} ({r['skseg_par_min_s'] * 1e3:.1f})",
+        fmt_ratio(r["skimage_min_s"] / r["skseg_par_min_s"], 1) + "x",
+        f"{r['max_abs_diff']:.2e}",
+    ]
+
+
 def float_section(spaces, repeat, ref_repeat) -> dict:
     print(section("2. INFO: float32 RGB in [0, 1] -> space (every pixel converted)"))
     img = (load_astronaut(*SHAPE).astype(np.float32) / 255).astype(np.float32)
@@ -282,23 +283,9 @@ def float_section(spaces, repeat, ref_repeat) -> dict:
     for space in spaces:
         r = measure(img, space, repeat, ref_repeat, with_cv2=False)
         results[space] = r
-        rows.append(
-            [
-                space,
-                f"{r['skseg_s'] * 1e3:.1f} ({r['skseg_min_s'] * 1e3:.1f})",
-                f"{r['skimage_s'] * 1e3:.0f} ({r['skimage_min_s'] * 1e3:.0f})",
-                fmt_ratio(r["skimage_min_s"] / r["skseg_min_s"], 1) + "x",
-                f"{r['skseg_par_s'] * 1e3:.1f} ({r['skseg_par_min_s'] * 1e3:.1f})",
-                fmt_ratio(r["skimage_min_s"] / r["skseg_par_min_s"], 1) + "x",
-                f"{r['max_abs_diff']:.2e}",
-            ]
-        )
-    headers = ["space", "skseg ms", "skimage ms", "speed-up"]
-    headers += ["n_jobs=-1", "speed-up", "diff"]
-    print(format_table(headers, rows))
-    print(
-        "  (skimage and skseg compute float32 input in float32)"
-    )
+        rows.append([space] + timing_cells(r))
+    print(format_table(["space"] + TIMING_HEADERS, rows))
+    print("  (skimage and skseg compute float32 input in float32)")
     return {"results": results}
 
 
