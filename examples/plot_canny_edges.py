@@ -121,7 +121,14 @@ print(f"identical to skimage.feature.canny(rgb2gray(image)): {same}")
 X, y = load_digits(return_X_y=True)
 features = FeatureUnion(
     [
-        ("edges", CannyEdgeExtractor(image_shape=(8, 8))),
+        # the digits are floats in 0..16: thresholds in their units (10% and
+        # 20% of 16; the defaults are meant for floats in [0, 1])
+        (
+            "edges",
+            CannyEdgeExtractor(
+                low_threshold=1.6, high_threshold=3.2, image_shape=(8, 8)
+            ),
+        ),
         (
             "hist",
             KMeansColorSegmenter(

@@ -13,6 +13,12 @@ Every public estimator takes a batch ``X`` whose first axis is images:
 list of arrays                        images of different sizes (ragged)
 ====================================  ==============================================
 
+A single image is not a batch: a 3-D array whose last axis has 3 or 4 entries
+is refused (``X[None]`` is one colour image, ``X[..., None]`` a batch of
+grayscale images 3 or 4 pixels wide), and so are a lone PIL image and file
+paths (read them with :func:`skseg.datasets.load_images`); a list of PIL images
+is a batch.
+
 This module is the only place that reshapes images. Estimators call
 :func:`check_batch` to get an :class:`ImageBatch` (a view of the caller's data,
 never a modified copy) and hand per-pixel results back to
@@ -25,8 +31,8 @@ import concurrent.futures
 import functools
 import numbers
 import os
+import sys
 import threading
-import warnings
 from dataclasses import dataclass
 
 import numpy as np
@@ -297,12 +303,46 @@ def _as_image_dtype(a):
     return a
 
 
+def _is_pil_image(x):
+    # PIL is never imported here: an object can only be a PIL image if the
+    # caller has imported PIL.Image already.
+    pil = sys.modules.get("PIL.Image")
+    return pil is not None and isinstance(x, pil.Image)
+
+
+def _is_path(x):
+    return isinstance(x, (str, bytes, os.PathLike))
+
+
+def _refuse_non_arrays(X):
+    """Raise for the things that are not a batch of images but look close."""
+    if _is_path(X) or (
+        isinstance(X, (list, tuple)) and len(X) and all(_is_path(x) for x in X)
+    ):
+        what = (
+            f"a path ({type(X).__name__})"
+            if _is_path(X)
+            else f"a {type(X).__name__} of paths"
+        )
+        raise TypeError(
+            f"X is {what}: skseg estimators take images, not file names. Read "
+            "the files first with skseg.datasets.load_images(paths), which "
+            "returns a list of arrays (a ragged batch)."
+        )
+    if _is_pil_image(X):
+        raise TypeError(
+            f"X is a single PIL image ({X.width}x{X.height}, mode {X.mode!r}), "
+            "but the first axis of X must be images. Pass np.asarray(img)[None] "
+            "for a batch of one image, or a list of PIL images [img, ...]."
+        )
+
+
 def _looks_like_image_list(X):
     # A list with at least one 2-D or 3-D item is a list of images; its other
     # items are then checked (and reported) image by image.
     if not isinstance(X, (list, tuple)) or len(X) == 0:
         return False
-    return any(np.ndim(x) >= 2 for x in X)
+    return any(_is_pil_image(x) or np.ndim(x) >= 2 for x in X)
 
 
 def user_stacklevel():
@@ -361,6 +401,7 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
 
 def _check_any(X, image_shape, estimator, reset):
     image_shape = check_image_shape(image_shape)
+    _refuse_non_arrays(X)
     if sparse.issparse(X):
         raise TypeError(
             "Sparse data was passed for X, but skseg estimators need dense "
@@ -433,6 +474,17 @@ def _check_flat(X, image_shape, estimator, reset):
     )
 
 
+def _single_image_message(shape):
+    return (
+        f"X has shape {shape}: a 3-D array whose last axis has {shape[-1]} "
+        "entries looks like a single colour image, but the first axis of X must "
+        "be images. Pass X[None] (shape "
+        f"{(1,) + tuple(shape)}) for one colour image, or X[..., None] (shape "
+        f"{tuple(shape) + (1,)}) for a batch of {shape[0]} grayscale images that "
+        f"really are {shape[-1]} pixels wide."
+    )
+
+
 def _check_array(X, image_shape):
     _check_dtype(X.dtype)
     if X.shape[0] == 0:
@@ -441,15 +493,8 @@ def _check_array(X, image_shape):
             "one image is required."
         )
     if X.ndim == 3:
-        if X.shape[-1] in (3, 4) and min(X.shape[:2]) > 4:
-            warnings.warn(
-                f"X has shape {X.shape}, which is read as a batch of "
-                f"{X.shape[0]} grayscale images of {X.shape[1]}x{X.shape[2]} "
-                "pixels. If it is a single colour image, pass X[None] (shape "
-                f"{(1,) + X.shape}).",
-                UserWarning,
-                stacklevel=user_stacklevel(),
-            )
+        if X.shape[-1] in (3, 4) and X.shape[1] > 0:
+            raise ValueError(_single_image_message(X.shape))
         arr, gray = X[..., None], True
     else:
         arr, gray = X, False
@@ -524,3 +569,90 @@ def _check_list(X, image_shape):
     return ImageBatch(
         "list", None, images, channels.pop(), ndims.pop() == 2, boolean, value_range
     )
+
+
+# ----------------------------------------------------------------------
+# set_output: 2-D outputs become DataFrames, image-shaped outputs pass through
+
+
+def _sklearn_wrapper_code():
+    from sklearn.utils._set_output import _wrap_method_output
+
+    return _wrap_method_output(lambda self, X: X, "transform").__code__
+
+
+def wrap_output(estimator, out, X):
+    """``out`` in the container ``estimator.set_output`` asks for, if 2-D.
+
+    2-D arrays (feature outputs, flattened images) become pandas or polars
+    DataFrames named by ``estimator.get_feature_names_out()``; everything
+    else (image-shaped arrays, lists of images, lazy arrays) is returned as
+    it is, so that image-shaped steps keep working in a configured
+    :class:`~sklearn.pipeline.Pipeline`.
+    """
+    if isinstance(out, np.ndarray) and out.ndim == 2:
+        from sklearn.utils._set_output import _wrap_data_with_container
+
+        return _wrap_data_with_container("transform", out, X, estimator)
+    return out
+
+
+def _wrap_method(method):
+    @functools.wraps(method)
+    def wrapped(self, X, *args, **kwargs):
+        return wrap_output(self, method(self, X, *args, **kwargs), X)
+
+    wrapped._skseg_wraps_output = True
+    return wrapped
+
+
+class ImageOutputMixin:
+    """``set_output`` for transformers whose outputs may be images.
+
+    scikit-learn's own wrapping (``_SetOutputMixin``) turns every output of
+    ``transform`` and ``fit_transform`` into a DataFrame, which fails for
+    image-shaped outputs. Put first among the bases, this mixin keeps
+    ``set_output`` (and the global ``transform_output`` configuration) but
+    wraps only 2-D outputs (:func:`wrap_output`).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)
+        # set_output is available when "transform" is among these keys.
+        cls._sklearn_auto_wrap_output_keys = {"transform"}
+        sklearn_wrapped = _sklearn_wrapper_code()
+        for name in ("transform", "fit_transform"):
+            method = getattr(cls, name, None)
+            if method is None or getattr(method, "_skseg_wraps_output", False):
+                continue
+            if getattr(method, "__code__", None) is sklearn_wrapped:
+                # inherited from TransformerMixin, wrapped by scikit-learn
+                method = method.__wrapped__
+            setattr(cls, name, _wrap_method(method))
+
+
+def channel_names_in(estimator, input_features):
+    """Names of the input channels of an estimator fitted on image-shaped input.
+
+    For image-shaped input, ``get_feature_names_out`` names the channels of
+    one output pixel; ``input_features`` are then the names of the channels of
+    one input pixel (what the previous step of a pipeline names), by default
+    ``channel0, channel1, ...``.
+    """
+    n = getattr(estimator, "n_channels_in_", None)
+    if input_features is None:
+        if n is None:
+            raise ValueError(
+                f"{type(estimator).__name__} has not seen any images: fit it "
+                "or pass input_features."
+            )
+        return np.asarray([f"channel{i}" for i in range(n)], dtype=object)
+    names = np.asarray(input_features, dtype=object)
+    if names.ndim != 1 or (n is not None and names.shape[0] != n):
+        raise ValueError(
+            f"input_features has shape {names.shape}, but "
+            f"{type(estimator).__name__} was fitted on images with {n} "
+            "channel(s); fitted on image-shaped input, its input features are "
+            "the channels of one pixel."
+        )
+    return names

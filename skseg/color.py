@@ -10,7 +10,14 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in
 
-from ._batch import check_batch, fault_in, n_workers, run_in_threads
+from ._batch import (
+    ImageOutputMixin,
+    channel_names_in,
+    check_batch,
+    fault_in,
+    n_workers,
+    run_in_threads,
+)
 from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 
 __all__ = ["ColorSpaceTransformer"]
@@ -19,7 +26,7 @@ __all__ = ["ColorSpaceTransformer"]
 _MIN_PIECE = 1 << 16
 
 
-class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
+class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Convert RGB images to another colour space (HSV, Lab, ...) and back.
 
     A stateless transformer over a batch of images, so that a colour space is
@@ -315,12 +322,16 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
         return batch.rebuild(flat)
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features of a 2-D :meth:`transform` output.
+        """Names of the output features.
 
-        Defined when fitted on flattened (2-D) images: ``pixel0_h,
-        pixel0_s, pixel0_v, pixel1_h, ...`` (channels of the space, e.g.
-        ``l, a, b`` for Lab). For ``'gray'`` on 1-channel images the input
-        names are kept.
+        Fitted on flattened (2-D) images, the columns of the 2-D output:
+        ``pixel0_h, pixel0_s, pixel0_v, pixel1_h, ...`` (channels of the
+        space, e.g. ``l, a, b`` for Lab); for ``'gray'`` on 1-channel images
+        the input names are kept. Fitted on image-shaped input (or not
+        fitted: the transformer is stateless), the output is images, not
+        columns, and the names are those of the channels of one output pixel
+        (``h, s, v``), which is what the next step of a
+        :class:`~sklearn.pipeline.Pipeline` receives as its input features.
 
         Parameters
         ----------
@@ -331,13 +342,12 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
         -------
         feature_names_out : ndarray of str objects
         """
-        if not hasattr(self, "n_features_in_"):
-            raise ValueError(
-                "get_feature_names_out is defined when the transformer was "
-                "fitted on flattened (2-D) images; call fit on 2-D X first."
-            )
-        names = _check_feature_names_in(self, input_features)
         space = self._space()
+        if not hasattr(self, "n_features_in_"):
+            if input_features is not None:
+                channel_names_in(self, input_features)
+            return np.asarray(space.channels, dtype=object)
+        names = _check_feature_names_in(self, input_features)
         if space.n_channels == 1 and self.n_channels_in_ == 1:
             return names
         n_pixels = self.n_features_in_ // self.n_channels_in_
@@ -412,11 +422,6 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
             )
         elif c == 4:
             msg += " Drop the alpha channel first, e.g. X[..., :3]."
-        elif batch.layout == "3d" and batch.array.shape[2] in (3, 4):
-            msg += (
-                f" X of shape {batch.array.shape[:3]} is read as a batch of "
-                "grayscale images; for a single RGB image pass X[None]."
-            )
         elif c == 1:
             msg += (
                 " Grayscale images have no colour: repeat them in 3 channels "

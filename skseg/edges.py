@@ -12,7 +12,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._batch import check_batch, n_workers, run_in_threads, user_stacklevel
+from ._batch import (
+    ImageOutputMixin,
+    channel_names_in,
+    check_batch,
+    n_workers,
+    run_in_threads,
+    user_stacklevel,
+)
 from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
@@ -21,7 +28,7 @@ __all__ = ["CannyEdgeExtractor"]
 _EXACT_INT = 2**53
 
 
-class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
+class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Canny edge maps of a batch of images.
 
     The tutorial's ``cv2.Canny(gray, 150, 200)`` as a stateless transformer
@@ -53,7 +60,11 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         an integer colour image is in the units of its dtype too. ``None``
         means 10% of the dtype's maximum (25.5 for uint8, 6553.5 for uint16,
         0.1 for floats, which scikit-image expects in [0, 1]) — the defaults
-        of :func:`skimage.feature.canny`.
+        of :func:`skimage.feature.canny`. A float image with values outside
+        [0, 1] and a default threshold gets a ``UserWarning`` that names the
+        range found (a 0..255 float photo would show about twice the edges
+        of the same photo as uint8): scale it to [0, 1], or give both
+        thresholds in its units.
 
     high_threshold : float, default=None
         Upper threshold, on the same scale: pixels at least this strong
@@ -310,6 +321,10 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
             what = f"threshold for {batch.dtype} images"
             if defaults:
                 self._warn_unreachable(batch, low)
+            if batch.dtype.kind == "f" and (
+                self.low_threshold is None or self.high_threshold is None
+            ):
+                self._warn_float_range(batch)
         if low > high:
             raise ValueError(
                 f"low_threshold must not be greater than high_threshold; got "
@@ -325,6 +340,35 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
                     f"values in [{lo}, {hi}]. Convert it to a smaller integer "
                     "dtype or to float first."
                 )
+
+    def _warn_float_range(self, batch):
+        # A default threshold is 10% or 20% of a [0, 1] float image's range:
+        # on floats in 0..255 it finds about twice the edges it would on the
+        # same image in [0, 1]. The range is the one the batch contract
+        # computed for its finiteness check (no second pass over the data).
+        lo, hi = batch.value_range or _value_range(batch)
+        if lo >= 0.0 and hi <= 1.0:
+            return
+        defaults = [
+            f"{name}={value}"
+            for name, value, given in (
+                ("low_threshold", 0.1, self.low_threshold),
+                ("high_threshold", 0.2, self.high_threshold),
+            )
+            if given is None
+        ]
+        verb = "is" if len(defaults) == 1 else "are"
+        warnings.warn(
+            f"X ({batch.dtype}) has values in [{lo:.6g}, {hi:.6g}], but the "
+            f"default {' and '.join(defaults)} {verb} meant for float images in "
+            "[0, 1]: on other ranges the edges found are not the intended "
+            "ones (more of them for 0..255 floats). Scale the images to "
+            "[0, 1] (e.g. X / 255, or pass them as uint8), or give "
+            "low_threshold and high_threshold in the images' units (or "
+            "use_quantiles=True).",
+            UserWarning,
+            stacklevel=user_stacklevel(),
+        )
 
     def _warn_unreachable(self, batch, low):
         # The defaults are 10%/20% of the dtype's range: for 32- and 64-bit
@@ -377,10 +421,14 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         return True
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features when ``X`` is 2-D (flattened images).
+        """Names of the output features.
 
-        One name per pixel: ``cannyedgeextractor0``, ``cannyedgeextractor1``,
-        ...
+        Fitted on flattened (2-D) images, the columns of the 2-D output, one
+        per pixel: ``cannyedgeextractor0``, ``cannyedgeextractor1``, ...
+        Fitted on image-shaped input (or not fitted: the transformer is
+        stateless), the output is edge maps, not columns, and the name is
+        that of the one channel of an output pixel, ``edge``, which is what
+        the next step of a :class:`~sklearn.pipeline.Pipeline` receives.
 
         Parameters
         ----------
@@ -392,10 +440,9 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         feature_names_out : ndarray of str objects
         """
         if not hasattr(self, "n_features_in_"):
-            raise ValueError(
-                "get_feature_names_out needs the estimator fitted on flattened "
-                "(2-D) images; its output is then one feature per pixel."
-            )
+            if input_features is not None:
+                channel_names_in(self, input_features)
+            return np.asarray(["edge"], dtype=object)
         _check_feature_names_in(self, input_features)
         shape = self.image_shape
         n_channels = shape[2] if shape is not None and len(shape) == 3 else 1

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._assign import assign_labels
-from ._batch import check_batch, user_stacklevel
+from ._batch import ImageOutputMixin, check_batch, user_stacklevel
 from ._palette import fit_palette_path
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,
@@ -209,7 +209,7 @@ def locate_knee(k_values, wcss, *, total_ss=None):
 # the estimator
 
 
-class ElbowKSelector(TransformerMixin, BaseEstimator):
+class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Choose the number of colours K of a K-Means colour segmentation.
 
     The tutorial's elbow method as a transformer: ``fit`` computes the

@@ -13,7 +13,13 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
-from ._batch import check_batch, n_workers, user_stacklevel
+from ._batch import (
+    ImageOutputMixin,
+    channel_names_in,
+    check_batch,
+    n_workers,
+    user_stacklevel,
+)
 from ._palette import count_colors, fit_palette, merge_tables, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
@@ -23,7 +29,7 @@ _OUTPUTS = ("labels", "quantized", "distances", "histogram")
 _LARGE_BATCH = 2**22
 
 
-class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
+class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Segment images by clustering their colours with K-Means.
 
     The tutorial workflow ``cv2.kmeans(pixels, K, ..., KMEANS_PP_CENTERS)``
@@ -516,13 +522,19 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
     # scikit-learn API
 
     def get_feature_names_out(self, input_features=None):
-        """Names of the output features of a 2-D :meth:`transform` output.
+        """Names of the output features.
 
-        ``'histogram'``: one name per cluster (``kmeanscolorsegmenter0``, ...).
-        Image outputs have names only when fitted on flattened (2-D) input:
-        ``'quantized'`` keeps the input feature names, ``'labels'`` gives
-        ``label0, ...`` (one per pixel), ``'distances'`` gives
-        ``pixel0_distance0, ...``.
+        ``'histogram'``: one name per cluster (``kmeanscolorsegmenter0``,
+        ...), the columns of the 2-D output whatever the input's layout.
+        Image outputs fitted on flattened (2-D) input, the columns of the
+        2-D output: ``'quantized'`` keeps the input feature names,
+        ``'labels'`` gives ``label0, ...`` (one per pixel), ``'distances'``
+        gives ``pixel0_distance0, ...``. Image outputs fitted on
+        image-shaped input are images, not columns: the names are those of
+        the channels of one output pixel (``'quantized'``: the input
+        channels, ``input_features`` or ``channel0, ...``; ``'labels'``:
+        ``label``; ``'distances'``: ``distance0, ...``), which is what the
+        next step of a :class:`~sklearn.pipeline.Pipeline` receives.
 
         Parameters
         ----------
@@ -539,11 +551,12 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         if self.output == "histogram":
             return np.asarray([f"{prefix}{i}" for i in range(k)], dtype=object)
         if not hasattr(self, "n_features_in_"):
-            raise ValueError(
-                f"get_feature_names_out is defined for output='histogram', or for "
-                f"output={self.output!r} when fitted on flattened (2-D) images; "
-                "this estimator was fitted on image-shaped input."
-            )
+            channels = channel_names_in(self, input_features)
+            if self.output == "quantized":
+                return channels
+            if self.output == "labels":
+                return np.asarray(["label"], dtype=object)
+            return np.asarray([f"distance{j}" for j in range(k)], dtype=object)
         names = _check_feature_names_in(self, input_features)
         if self.output == "quantized":
             return names

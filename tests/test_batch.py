@@ -5,13 +5,19 @@ that the caller's data is never modified."""
 import threading
 import time
 import warnings
+from pathlib import Path
 
 import numpy as np
 import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from scipy import sparse
 
-from skseg import KMeansColorSegmenter
+from skseg import (
+    CannyEdgeExtractor,
+    ColorSpaceTransformer,
+    ElbowKSelector,
+    KMeansColorSegmenter,
+)
 from skseg._batch import check_batch, check_image_shape, fault_in, run_in_threads
 
 N, H, W = 3, 6, 5
@@ -26,8 +32,7 @@ def _rgb(n=N, h=H, w=W, c=3, seed=0, dtype=np.uint8):
 
 
 def _gray(n=N, h=H, w=W + 2, seed=0, dtype=np.uint8):
-    # Width 7: a (n, h, 3 or 4) gray batch would trigger the single-colour
-    # image warning.
+    # Width 7: a (n, h, 3 or 4) gray batch is refused as a single colour image.
     rng = np.random.default_rng(seed)
     return rng.integers(0, 256, size=(n, h, w)).astype(dtype)
 
@@ -454,35 +459,114 @@ def test_k_larger_than_colours_warns():
 
 # --- a single image passed as a batch ---------------------------------------
 
-
-def test_single_colour_image_warns():
-    image = _rgb(n=1, h=64, w=64)[0]
-    with pytest.warns(UserWarning, match=r"single colour image, pass X\[None\]"):
-        batch = check_batch(image)
-    assert (batch.layout, batch.n_images) == ("3d", 64)
-    for method in ("fit", "fit_transform", "partial_fit"):
-        with pytest.warns(UserWarning, match=r"X\[None\] \(shape \(1, 64, 64, 3\)"):
-            getattr(_seg(), method)(image)
-    est = _seg().fit(_gray(h=64, w=3))
-    with pytest.warns(UserWarning, match=r"X\[None\]"):
-        est.transform(image)
+ESTIMATOR_FACTORIES = {
+    "KMeansColorSegmenter": lambda: _seg(),
+    "CannyEdgeExtractor": lambda: CannyEdgeExtractor(),
+    "ColorSpaceTransformer": lambda: ColorSpaceTransformer("hsv"),
+    "ElbowKSelector": lambda: ElbowKSelector(k_values=[1, 2, 3], random_state=0),
+}
 
 
-def test_single_colour_image_warning_points_at_caller():
-    with pytest.warns(UserWarning, match=r"X\[None\]") as record:
-        _seg().fit(_rgb(n=1, h=64, w=64)[0])
-    assert record[0].filename == __file__
+@pytest.mark.parametrize("c", [3, 4])
+def test_single_colour_image_is_refused(c):
+    image = _rgb(n=1, h=64, w=48, c=c)[0]
+    with pytest.raises(ValueError, match=r"Pass X\[None\] \(shape \(1, 64, 48, "):
+        check_batch(image)
+    with pytest.raises(ValueError, match=rf"X\[\.\.\., None\] \(shape \(64, 48, {c}, "):
+        check_batch(image)
 
 
 @pytest.mark.parametrize(
-    "shape", [(5, 64, 64), (64, 64, 5), (3, 64, 3), (64, 4, 3), (2, 2, 2, 3)]
+    "name, method",
+    [
+        (name, method)
+        for name in sorted(ESTIMATOR_FACTORIES)
+        for method in ("fit", "fit_transform", "partial_fit", "transform", "predict")
+        if hasattr(ESTIMATOR_FACTORIES[name](), method)
+    ],
 )
-def test_gray_batch_does_not_warn(shape):
+def test_every_estimator_refuses_a_single_colour_image(name, method):
+    est = ESTIMATOR_FACTORIES[name]()
+    image = _rgb(n=1, h=20, w=16)[0]
+    if method in ("transform", "predict") and name != "CannyEdgeExtractor":
+        est.fit(image[None])
+    with pytest.raises(ValueError, match=r"X\[None\].*X\[\.\.\., None\]"):
+        getattr(est, method)(image)
+
+
+@pytest.mark.parametrize("shape", [(2, 5, 3), (7, 7, 4), (1, 1, 3)])
+def test_thin_gray_images_need_an_explicit_channel_axis(shape):
+    # Gray images 3 or 4 pixels wide are refused too (the rule has no
+    # exceptions); X[..., None] is the batch they are.
     X = np.random.default_rng(0).integers(0, 256, size=shape).astype(np.uint8)
+    with pytest.raises(ValueError, match=r"X\[\.\.\., None\]"):
+        _seg(n_clusters=1).fit(X)
+    labels = _seg(n_clusters=1).fit(X[..., None]).predict(X[..., None])
+    assert labels.shape == shape
+
+
+@pytest.mark.parametrize(
+    "shape", [(5, 64, 64), (64, 64, 5), (3, 64, 2), (64, 4, 7), (2, 2, 2, 3)]
+)
+@pytest.mark.parametrize("name", sorted(ESTIMATOR_FACTORIES))
+def test_gray_batch_works_without_warnings(shape, name):
+    X = np.random.default_rng(0).integers(0, 256, size=shape).astype(np.uint8)
+    if name == "ColorSpaceTransformer":
+        est = ColorSpaceTransformer("gray" if len(shape) == 3 else "hsv")
+    else:
+        est = ESTIMATOR_FACTORIES[name]()
     with warnings.catch_warnings():
         warnings.simplefilter("error")
+        # random pixels have no elbow: ElbowKSelector says so, rightly
+        warnings.filterwarnings("ignore", message="No knee", category=UserWarning)
         check_batch(X)
-        _seg().fit(X).transform(X)
+        out = est.fit(X).transform(X)
+    assert out.shape[:3] == shape[:3]
+
+
+# --- things that are not arrays ---------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        "photo.png",
+        Path("photo.png"),
+        ["a.png", "b.png"],
+        (Path("a.png"), "b.jpg"),
+    ],
+    ids=["str", "path", "list-of-str", "tuple-of-paths"],
+)
+@pytest.mark.parametrize("name", sorted(ESTIMATOR_FACTORIES))
+def test_paths_point_at_load_images(X, name):
+    with pytest.raises(TypeError, match=r"skseg\.datasets\.load_images\(paths\)"):
+        ESTIMATOR_FACTORIES[name]().fit(X)
+
+
+def test_lone_pil_image_is_refused_with_the_fix():
+    Image = pytest.importorskip("PIL.Image")
+    img = Image.fromarray(_rgb(n=1, h=10, w=12)[0])
+    for name, factory in ESTIMATOR_FACTORIES.items():
+        with pytest.raises(
+            TypeError,
+            match=r"single PIL image \(12x10, mode 'RGB'\).*"
+            r"np\.asarray\(img\)\[None\]",
+        ):
+            factory().fit(img)
+
+
+def test_list_of_pil_images_is_a_batch():
+    Image = pytest.importorskip("PIL.Image")
+    arrays = _ragged()
+    images = [Image.fromarray(a) for a in arrays]
+    batch = check_batch(images)
+    assert (batch.layout, batch.n_images, batch.n_channels) == ("list", 3, 3)
+    expected = _seg().fit(arrays).predict(arrays)
+    got = _seg().fit(images).predict(images)
+    for a, b in zip(expected, got):
+        assert_array_equal(a, b)
+    gray = [Image.fromarray(a[..., 0]) for a in arrays]
+    assert check_batch(gray).gray
 
 
 # --- layouts ----------------------------------------------------------------
@@ -669,7 +753,7 @@ def test_read_only_input(layout, method, params):
 
 
 def _strided_cases():
-    rgb = _rgb(n=4, h=8, w=6)
+    rgb = _rgb(n=4, h=8, w=10)  # every other column of a gray batch: 5 wide
     flat = rgb.reshape(4, -1)
     return {
         "channels-reversed": (rgb[..., ::-1], {}),
@@ -679,8 +763,8 @@ def _strided_cases():
         "fortran-4d": (np.asfortranarray(rgb), {}),
         "transposed-images": (rgb.transpose(0, 2, 1, 3), {}),
         "flat-every-other-feature": (flat[:, ::2], {}),
-        "flat-every-other-row": (flat[::2], {"image_shape": (8, 6, 3)}),
-        "flat-fortran": (np.asfortranarray(flat), {"image_shape": (8, 6, 3)}),
+        "flat-every-other-row": (flat[::2], {"image_shape": (8, 10, 3)}),
+        "flat-fortran": (np.asfortranarray(flat), {"image_shape": (8, 10, 3)}),
         "list-of-views": (
             [rgb[0, ::2], rgb[1, :, ::-1], rgb[2].transpose(1, 0, 2)],
             {},

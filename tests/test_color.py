@@ -370,8 +370,17 @@ def test_get_feature_names_out():
     assert list(cossin[:3]) == ["pixel0_s_cos_h", "pixel0_s_sin_h", "pixel0_v"]
     gray = ColorSpaceTransformer("gray", image_shape=(2, 2, 3)).fit(X)
     assert list(gray.get_feature_names_out()) == [f"pixel{p}_gray" for p in range(4)]
-    with pytest.raises(ValueError, match="fitted on flattened"):
-        ColorSpaceTransformer().fit(X.reshape(3, 2, 2, 3)).get_feature_names_out()
+    # fitted on images (or not at all), the names of an output pixel's channels
+    images = ColorSpaceTransformer().fit(X.reshape(3, 2, 2, 3))
+    assert list(images.get_feature_names_out()) == ["h", "s", "v"]
+    assert list(ColorSpaceTransformer("lab").get_feature_names_out()) == [
+        "l",
+        "a",
+        "b",
+    ]
+    assert list(images.get_feature_names_out(["r", "g", "b"])) == ["h", "s", "v"]
+    with pytest.raises(ValueError, match=r"fitted on images with 3 channel\(s\)"):
+        images.get_feature_names_out(["r", "g"])
 
 
 # ----------------------------------------------------------------------------
@@ -394,10 +403,9 @@ def test_three_channel_spaces_reject_other_channel_counts(X, match):
             getattr(ColorSpaceTransformer("lab"), method)(X)
 
 
-def test_single_image_without_batch_axis_gets_a_hint(photos):
-    with pytest.warns(UserWarning, match="single colour image"):
-        with pytest.raises(ValueError, match=r"for a single RGB image pass X\[None\]"):
-            ColorSpaceTransformer("hsv").fit_transform(photos["coffee"])
+def test_single_image_without_batch_axis_is_refused(photos):
+    with pytest.raises(ValueError, match=r"single colour image.*Pass X\[None\]"):
+        ColorSpaceTransformer("hsv").fit_transform(photos["coffee"])
 
 
 def test_gray_accepts_one_or_three_channels_only():

@@ -29,6 +29,9 @@ def grays():
 
 def _edges(image, **params):
     """Edge map of a single image with CannyEdgeExtractor (batch of one)."""
+    if image.ndim == 2 and image.shape[1] in (3, 4):
+        # (1, h, 3 or 4) would be refused as one colour image
+        return CannyEdgeExtractor(**params).fit_transform([image])[0]
     return CannyEdgeExtractor(**params).fit_transform(image[None])[0]
 
 
@@ -194,9 +197,10 @@ def test_constant_image_has_no_edges(gradient, sigma):
 def test_tiny_images_and_images_smaller_than_the_filter(gradient):
     rng = np.random.default_rng(0)
     for shape in [(1, 1), (2, 3), (1, 50), (50, 1), (4, 4)]:
-        X = rng.integers(0, 256, (3,) + shape).astype(np.uint8)
+        # a channel axis: (3, h, 3 or 4) would be refused as one colour image
+        X = rng.integers(0, 256, (3,) + shape + (1,)).astype(np.uint8)
         edges = CannyEdgeExtractor(sigma=3.0, gradient=gradient).fit_transform(X)
-        assert edges.shape == X.shape and edges.dtype == bool
+        assert edges.shape == X.shape[:3] and edges.dtype == bool
     # scikit-image never marks the 1-pixel border: a 2-row image has no edges
     x = np.zeros((2, 10))
     x[:, 5:] = 1
@@ -395,7 +399,14 @@ def test_feature_union_with_histogram_feeds_a_classifier():
     X, y = X[:600], y[:600]
     union = FeatureUnion(
         [
-            ("edges", CannyEdgeExtractor(image_shape=(8, 8))),
+            # the digits are floats in 0..16: thresholds in their units (10% and
+            # 20% of 16; the defaults are meant for floats in [0, 1])
+            (
+                "edges",
+                CannyEdgeExtractor(
+                    low_threshold=1.6, high_threshold=3.2, image_shape=(8, 8)
+                ),
+            ),
             (
                 "hist",
                 KMeansColorSegmenter(
@@ -417,8 +428,12 @@ def test_get_feature_names_out():
     assert list(est.get_feature_names_out()) == [
         f"cannyedgeextractor{p}" for p in range(4)
     ]
-    with pytest.raises(ValueError, match="flattened"):
-        CannyEdgeExtractor().fit(X.reshape(3, 2, 2, 3)).get_feature_names_out()
+    # fitted on images, the output is edge maps: the name of an output pixel
+    images = CannyEdgeExtractor().fit(X.reshape(3, 2, 2, 3))
+    assert list(images.get_feature_names_out()) == ["edge"]
+    assert list(images.get_feature_names_out(["r", "g", "b"])) == ["edge"]
+    with pytest.raises(ValueError, match="input_features has shape"):
+        images.get_feature_names_out([["r", "g", "b"]])
 
 
 def test_kernels_are_cached_on_disk_and_release_the_gil():
@@ -431,3 +446,65 @@ def test_kernels_are_cached_on_disk_and_release_the_gil():
     for kernel in kernels:
         assert type(kernel._cache).__name__ == "FunctionCache", kernel
         assert kernel.targetoptions.get("nogil"), kernel
+
+
+# ---------------------------------------------------------------------------
+# float images outside [0, 1] with thresholds meant for [0, 1]
+
+
+def test_float_0_255_with_default_thresholds_warns_with_the_range(photos):
+    image = photos["astronaut"]
+    as_floats = image.astype(np.float64)[None]
+    with pytest.warns(
+        UserWarning,
+        match=r"X \(float64\) has values in \[0, 255\], but the default "
+        r"low_threshold=0\.1 and high_threshold=0\.2 are meant for float images "
+        r"in \[0, 1\].*X / 255.*low_threshold and high_threshold in the images' "
+        r"units",
+    ) as record:
+        edges = CannyEdgeExtractor().fit_transform(as_floats)
+    assert record[0].filename == __file__
+    # what the warning is about: more edges than the same image as uint8
+    on_uint8 = CannyEdgeExtractor().fit_transform(image[None])
+    assert edges.mean() > 1.5 * on_uint8.mean()
+
+
+@pytest.mark.parametrize(
+    "X",
+    [
+        np.linspace(0, 255, 64, dtype=np.float32).reshape(1, 8, 8),
+        [np.linspace(-1, 1, 64).reshape(8, 8)],
+        np.linspace(0, 2, 64).reshape(1, 64),
+    ],
+    ids=["3d-float32", "list-negative", "2d"],
+)
+def test_every_layout_warns_outside_unit_range(X):
+    with pytest.warns(UserWarning, match=r"has values in \[.*meant for float"):
+        CannyEdgeExtractor().fit(X)
+    with pytest.warns(UserWarning, match=r"has values in \[.*meant for float"):
+        CannyEdgeExtractor().transform(X)
+
+
+def test_one_default_threshold_is_named_alone():
+    X = np.linspace(0, 255, 64).reshape(1, 8, 8)
+    with pytest.warns(UserWarning, match=r"default high_threshold=0\.2 is meant"):
+        CannyEdgeExtractor(low_threshold=0.05).fit(X)
+    with pytest.warns(UserWarning, match=r"default low_threshold=0\.1 is meant"):
+        CannyEdgeExtractor(high_threshold=50).fit(X)
+
+
+@pytest.mark.parametrize(
+    "params, X",
+    [
+        ({}, np.linspace(0, 1, 64).reshape(1, 8, 8)),  # floats in [0, 1]
+        ({"low_threshold": 25, "high_threshold": 50}, 255 * np.ones((1, 8, 8))),
+        ({"use_quantiles": True}, np.linspace(0, 255, 64).reshape(1, 8, 8)),
+        ({"use_quantiles": True, "high_threshold": 0.9}, 255 * np.ones((1, 8, 8))),
+        ({}, np.full((1, 8, 8), 255, np.uint8)),  # integer images: dtype units
+    ],
+    ids=["unit-floats", "explicit", "quantiles", "quantile-low", "uint8"],
+)
+def test_no_range_warning_when_thresholds_fit_the_units(params, X):
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        CannyEdgeExtractor(**params).fit_transform(X)

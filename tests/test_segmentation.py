@@ -252,9 +252,23 @@ def test_get_feature_names_out():
     names = seg.get_feature_names_out()
     assert len(names) == seg.transform(X).shape[1] == 8
     assert names[1] == "pixel0_distance1"
+    # fitted on images, image outputs are named by the channels of one pixel
     img = KMeansColorSegmenter(2, random_state=0).fit(rng.random((2, 4, 4, 3)))
-    with pytest.raises(ValueError, match="fitted on image-shaped input"):
-        img.get_feature_names_out()
+    assert_array_equal(
+        img.get_feature_names_out(), ["channel0", "channel1", "channel2"]
+    )
+    assert_array_equal(img.get_feature_names_out(["h", "s", "v"]), ["h", "s", "v"])
+    with pytest.raises(ValueError, match=r"fitted on images with 3 channel\(s\)"):
+        img.get_feature_names_out(["h", "s"])
+    img.set_params(output="labels")
+    assert_array_equal(img.get_feature_names_out(), ["label"])
+    img.set_params(output="distances")
+    assert_array_equal(img.get_feature_names_out(), ["distance0", "distance1"])
+    img.set_params(output="histogram")
+    assert_array_equal(
+        img.get_feature_names_out(["h", "s", "v"]),
+        ["kmeanscolorsegmenter0", "kmeanscolorsegmenter1"],
+    )
 
 
 def test_integer_images_are_not_copied_to_float64():
