@@ -43,6 +43,7 @@ from sklearn.pipeline import FeatureUnion, make_pipeline
 from skseg import KMeansColorSegmenter
 from skseg.datasets import load_sample_image
 from skseg.edges import CannyEdgeExtractor
+from skseg.plotting import plot_edges
 
 photo = load_sample_image("astronaut")
 gray = img_as_ubyte(rgb2gray(photo))  # (512, 512) uint8
@@ -72,6 +73,16 @@ except ImportError:
 else:
     reference = cv2.Canny(gray, 150, 200) > 0
     print(f"identical to cv2.Canny: {np.array_equal(edges, reference)}")
+
+# %%
+# :func:`~skseg.plotting.plot_edges` draws an edge map over its image, which
+# shows what the edges follow (here scikit-image's defaults, ``sigma=1``, on
+# a crop of the face).
+crop = photo[30:230, 140:340]
+fig, ax = plt.subplots(figsize=(5, 5))
+plot_edges(crop, CannyEdgeExtractor().fit_transform(crop[None])[0], ax=ax)
+ax.set_title("CannyEdgeExtractor() over the photo")
+plt.show()
 
 # %%
 # Smoothing first: scikit-image's defaults
