@@ -31,3 +31,17 @@ def test_import_is_light():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True
     )
     assert out.stdout.strip() == ""
+
+
+def test_estimators_do_not_import_pil_or_matplotlib():
+    # The contract recognises PIL images only when the caller has imported
+    # PIL; plotting imports matplotlib inside its functions.
+    code = (
+        "import sys; from skseg import KMeansColorSegmenter, CannyEdgeExtractor; "
+        "import skseg._batch, skseg.plotting; "
+        "print(','.join(m for m in ('PIL', 'matplotlib') if m in sys.modules))"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.strip() == ""
