@@ -534,7 +534,8 @@ def _check_list(X, image_shape):
                 f"Each image of a list must be 2-D (height, width) or 3-D "
                 f"(height, width, n_channels); {what} has shape {im.shape}."
             )
-        if im.ndim == 2:
+        ndim = im.ndim  # read once: np.ndim(X[i]) converts a PIL image again
+        if ndim == 2:
             im = im[..., None]
         h, w, c = im.shape
         if h == 0 or w == 0 or c == 0:
@@ -545,15 +546,15 @@ def _check_list(X, image_shape):
         if image_shape is not None and tuple(image_shape) not in ((h, w), (h, w, c)):
             raise ValueError(
                 f"image_shape={image_shape} does not match {what}, which has "
-                f"shape {np.shape(X[i])}."
+                f"shape {im.shape[:ndim]}."
             )
         ranges.append(_check_finite(im, what))
-        ndims.add(np.ndim(X[i]))
+        ndims.add(ndim)
         channels.add(c)
         booleans.add(im.dtype == np.bool_)
         images.append(_as_image_dtype(im))
     if len(ndims) > 1 or len(channels) > 1:
-        shapes = [np.shape(x) for x in X]
+        shapes = [np.shape(x) for x in X]  # an error path: conversions are fine
         raise ValueError(
             "All images of a list must have the same number of channels; got "
             f"images of shapes {shapes}."
