@@ -3,7 +3,8 @@
 import inspect
 
 import pytest
-from sklearn.base import BaseEstimator
+from sklearn.base import BaseEstimator, clone
+from sklearn.utils import estimator_checks
 from sklearn.utils.estimator_checks import parametrize_with_checks
 
 import skseg
@@ -67,6 +68,11 @@ EXPECTED_FAILED_CHECKS: dict[str, dict[str, str]] = {
     }
     | dict.fromkeys(
         [
+            "check_global_output_transform_pandas",
+            "check_global_set_output_transform_polars",
+            "check_set_output_transform",
+            "check_set_output_transform_pandas",
+            "check_set_output_transform_polars",
             "check_dict_unchanged",
             "check_dont_overwrite_parameters",
             "check_dtype_object",
@@ -128,3 +134,33 @@ def test_every_public_estimator_is_discovered():
 )
 def test_sklearn_compatible_estimator(estimator, check):
     check(estimator)
+
+
+# scikit-learn's set_output checks, which check_estimator does not run (only
+# scikit-learn's own test suite does): on the 2-D data they feed, DataFrame
+# output must equal the array output, with get_feature_names_out as columns.
+# The pandas/polars checks skip themselves when the library is missing
+# (polars is not a test dependency).
+SET_OUTPUT_CHECKS = [
+    "check_set_output_transform",
+    "check_set_output_transform_pandas",
+    "check_global_output_transform_pandas",
+    "check_set_output_transform_polars",
+    "check_global_set_output_transform_polars",
+]
+
+
+def _set_output_cases():
+    for estimator in _instances():
+        for check in SET_OUTPUT_CHECKS:
+            reason = _expected_failures(estimator).get(check)
+            marks = [pytest.mark.xfail(reason=reason, strict=True)] if reason else []
+            yield pytest.param(
+                estimator, check, marks=marks, id=f"{estimator!r}-{check}"
+            )
+
+
+@pytest.mark.filterwarnings("ignore::UserWarning")
+@pytest.mark.parametrize("estimator, check", _set_output_cases())
+def test_set_output_checks(estimator, check):
+    getattr(estimator_checks, check)(type(estimator).__name__, clone(estimator))
