@@ -179,3 +179,14 @@ def test_image_pipeline_names_chain_through_channels():
     assert list(pipe.get_feature_names_out()) == ["h", "s", "v"]
     pipe.set_params(seg__output="distances")
     assert list(pipe.get_feature_names_out()) == [f"distance{j}" for j in range(3)]
+
+
+@pytest.mark.parametrize("container", CONTAINERS)
+def test_histogram_of_a_ragged_list_is_a_dataframe(container):
+    X = _images(n=2)
+    ragged = [X[0], X[1, :7, :5], X[0, 2:, 3:]]
+    seg = _seg(output="histogram").set_output(transform=container)
+    out = seg.fit_transform(ragged)
+    assert isinstance(out, _frame_type(container))
+    assert out.shape == (3, seg.n_clusters_)
+    assert_array_equal(np.asarray(out), _seg(output="histogram").fit_transform(ragged))
