@@ -310,6 +310,17 @@ def _is_pil_image(x):
     return pil is not None and isinstance(x, pil.Image)
 
 
+# PIL modes whose arrays are not intensities or RGB colours.
+_PIL_MODES_TO_CONVERT = {
+    "P": "colours but palette indices",
+    "PA": "colours but palette indices",
+    "CMYK": "RGB colours but CMYK inks",
+    "YCbCr": "RGB colours but YCbCr",
+    "LAB": "RGB colours but Lab",
+    "HSV": "RGB colours but HSV",
+}
+
+
 def _is_path(x):
     return isinstance(x, (str, bytes, os.PathLike))
 
@@ -526,8 +537,15 @@ def _check_list(X, image_shape):
                 f"Sparse data was passed as image {i}; skseg estimators need "
                 "dense images."
             )
-        im = np.asarray(im)
         what = f"image {i}"
+        if _is_pil_image(im) and im.mode in _PIL_MODES_TO_CONVERT:
+            raise ValueError(
+                f"{what} is a PIL image in mode {im.mode!r}, whose values are "
+                f"not {_PIL_MODES_TO_CONVERT[im.mode]}; convert it first, e.g. "
+                "img.convert('RGB') (skseg.datasets.load_images does this for "
+                "files)."
+            )
+        im = np.asarray(im)
         _check_dtype(im.dtype, what)
         if im.ndim not in (2, 3):
             raise ValueError(

@@ -569,6 +569,16 @@ def test_list_of_pil_images_is_a_batch():
     assert check_batch(gray).gray
 
 
+@pytest.mark.parametrize("mode", ["P", "CMYK", "YCbCr"])
+def test_pil_images_whose_values_are_not_colours_are_refused(mode):
+    Image = pytest.importorskip("PIL.Image")
+    rgb = Image.fromarray(_rgb(n=1, h=6, w=5)[0])
+    images = [rgb, rgb.convert(mode)]
+    with pytest.raises(ValueError, match=rf"image 1 is a PIL image in mode '{mode}'"):
+        _seg().fit(images)
+    _seg().fit([im.convert("RGB") for im in images])  # the fix works
+
+
 # --- layouts ----------------------------------------------------------------
 
 
