@@ -139,8 +139,8 @@ def test_sklearn_compatible_estimator(estimator, check):
 # scikit-learn's set_output checks, which check_estimator does not run (only
 # scikit-learn's own test suite does): on the 2-D data they feed, DataFrame
 # output must equal the array output, with get_feature_names_out as columns.
-# The pandas/polars checks skip themselves when the library is missing
-# (polars is not a test dependency).
+# The pandas/polars checks skip themselves when the library is missing; both
+# are test dependencies, so they run.
 SET_OUTPUT_CHECKS = [
     "check_set_output_transform",
     "check_set_output_transform_pandas",

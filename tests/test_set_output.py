@@ -18,18 +18,9 @@ from skseg import (
 
 pd = pytest.importorskip("pandas")
 
-# polars is not a test dependency (its runtime is 170 MB installed): the
-# polars cases run where it is installed and are skipped elsewhere.
-CONTAINERS = [
-    "pandas",
-    pytest.param(
-        "polars",
-        marks=pytest.mark.skipif(
-            not __import__("importlib").util.find_spec("polars"),
-            reason="polars not installed",
-        ),
-    ),
-]
+# polars is a test dependency, so its cases run in CI.
+CONTAINERS = ["pandas", "polars"]
+pl = pytest.importorskip("polars")
 
 
 def _frame_type(container):
@@ -135,7 +126,29 @@ def test_global_config_leaves_images_alone(container):
     assert isinstance(out, _frame_type(container))
 
 
-@pytest.mark.parametrize("container", CONTAINERS)
+# scikit-learn < 1.9 concatenates a FeatureUnion's polars frames before giving
+# them the union's names, and polars refuses the branches' shared names
+# (scikit-learn/scikit-learn#32104, fixed by #32853 in 1.9).
+_SKLEARN_POLARS_UNION_BUG = tuple(
+    int(p) for p in sklearn.__version__.split(".")[:2]
+) < (1, 9)
+
+
+@pytest.mark.parametrize(
+    "container",
+    [
+        "pandas",
+        pytest.param(
+            "polars",
+            marks=pytest.mark.xfail(
+                _SKLEARN_POLARS_UNION_BUG,
+                reason="scikit-learn < 1.9: FeatureUnion + polars duplicate "
+                "column names (scikit-learn#32104)",
+                strict=True,
+            ),
+        ),
+    ],
+)
 def test_feature_union_of_histograms_has_unique_columns(container):
     X = _images(n=5)
     union = FeatureUnion(
