@@ -60,6 +60,8 @@ CONVERT_SCALE_CLIP = 2
 # numba options of every kernel: machine code cached on disk, the GIL released,
 # IEEE division (no ZeroDivisionError checks in the loops)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+# helpers only called from other kernels: no Python or C entry point compiled
+_INNER = {**_JIT, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
 # ----------------------------------------------------------------------------
@@ -159,53 +161,16 @@ def gaussian_weights(sigma, truncate=4.0):
     return np.ascontiguousarray(phi_x[radius:])
 
 
-@njit(**_JIT)
-def _bleed_table(h, w, weights, eps, out):
-    """Smoothed all-ones image plus ``eps``, by row and border column.
-
-    ``out`` has shape (h, ncol): ``ncol = w`` when ``w <= 2 * radius + 1``,
-    else ``2 * radius + 1`` columns (``radius`` left border columns, one
-    interior column shared by every interior pixel of the row, ``radius``
-    right border columns). Values are computed with the arithmetic of the
-    smoothing kernel, so they are the values ``gaussian(ones)`` has.
-    """
-    radius = weights.shape[0] - 1
-    ncol = out.shape[1]
-    col = np.empty(h, np.float64)
-    for i in range(h):
-        acc = 1.0 * weights[0]
-        for k in range(radius, 0, -1):
-            a = 1.0 if i - k >= 0 else 0.0
-            b = 1.0 if i + k < h else 0.0
-            if a + b != 0.0:
-                acc += (a + b) * weights[k]
-        col[i] = out.dtype.type(acc)
-    for i in range(h):
-        v = col[i]
-        for c in range(ncol):
-            if ncol == w or c < radius:
-                j = c
-            elif c == radius:
-                j = radius
-            else:
-                j = w - (ncol - c)
-            acc = v * weights[0]
-            for k in range(radius, 0, -1):
-                a = v if j - k >= 0 else 0.0
-                b = v if j + k < w else 0.0
-                if a != 0.0 or b != 0.0:
-                    acc += (a + b) * weights[k]
-            out[i, c] = out.dtype.type(acc) + eps
-
-
-@njit(**_JIT)
+@njit(**_INNER)
 def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, nt):
-    """Add up to four symmetric taps to ``acc`` in one pass.
+    """Add four symmetric taps (``nt=4``), one (``nt=1``) or none to ``acc``.
 
     ``acc[j] = mid[j] * w0`` first if ``first``, then ``acc[j] += (a1[j] +
-    b1[j]) * v1``, then taps 2, 3 and 4 (``nt`` of them), in that order:
-    per element exactly the additions of scipy.ndimage's symmetric
-    correlation, in fewer passes over ``acc``.
+    b1[j]) * v1``, then taps 2, 3 and 4 if ``nt == 4``, in that order: per
+    element exactly the additions of scipy.ndimage's symmetric correlation,
+    in fewer passes over ``acc``. (Four taps per pass cover sigma=1, whose
+    radius is 4; the taps beyond a multiple of four go one per pass, so
+    that there are three loops to compile, not five.)
     """
     n = acc.shape[0]
     if nt == 4:
@@ -215,19 +180,6 @@ def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, n
             s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
             s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
             s += (np.float64(a4[j]) + np.float64(b4[j])) * v4
-            acc[j] = s
-    elif nt == 3:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
-            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
-            s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
-            acc[j] = s
-    elif nt == 2:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
-            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
             acc[j] = s
     elif nt == 1:
         for j in range(n):
@@ -249,7 +201,7 @@ def _mirror(i, n):
     return period - i if i >= n else i
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     """Row ``t`` of the smoothed image.
 
@@ -275,7 +227,7 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     k = radius
     first = True
     while first or k > 0:
-        nt = min(k, 4)
+        nt = 4 if k >= 4 else min(k, 1)
         k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
         if opencv is not None:
             _taps(
@@ -317,7 +269,7 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     k = radius
     first = True
     while first or k > 0:
-        nt = min(k, 4)
+        nt = 4 if k >= 4 else min(k, 1)
         k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
         _taps(
             acc, first, mid, w0,
@@ -366,7 +318,7 @@ def _sobel(am, a0, ap, bm, b0, bp, cm, c0, cp, like):
     return gi, gj
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     """Sobel gradients and magnitude of the middle row ``sb``.
 
@@ -401,7 +353,7 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
         m_row[j + 1] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     """scikit-image's bilinear non-maximum suppression of one row.
 
@@ -451,7 +403,7 @@ def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     return count
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
     """OpenCV's non-maximum suppression of one row (``L2gradient=False``).
 
@@ -527,7 +479,7 @@ def _flood(cand, stack, top, r0, r1):
                     top += 1
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _link_row(cand, n, r0, stack):
     """Online hysteresis for row ``n`` once its candidates are known.
 
@@ -721,12 +673,39 @@ def stitch_bands(cand, seams, n_cand):
 
 
 def bleed_table(h, w, weights, working, eps):
-    """Smoothed all-ones image plus ``eps``, by row and border column."""
+    """Smoothed all-ones image plus ``eps``, by row and border column.
+
+    Returns an array of shape (h, ncol) in the working type: ``ncol = w``
+    when ``w <= 2 * radius + 1``, else ``2 * radius + 1`` columns
+    (``radius`` left border columns, one interior column shared by every
+    interior pixel of the row, ``radius`` right border columns). Values are
+    computed with the arithmetic of the smoothing kernel (taps added from
+    the outside in, in double, rounded to the working type after each axis;
+    a tap outside the image adds nothing), so they are the values
+    ``gaussian(ones)`` has. NumPy rather than a compiled kernel: the table is
+    small, and a kernel would be one more thing to compile.
+    """
     radius = weights.shape[0] - 1
     ncol = w if w <= 2 * radius + 1 else 2 * radius + 1
-    out = np.empty((h, ncol), working)
-    _bleed_table(h, w, weights, working.type(eps), out)
-    return out
+    # axis 0: the number of taps inside the image is the same along a row
+    i = np.arange(h)
+    acc = np.full(h, 1.0 * weights[0])
+    for k in range(radius, 0, -1):
+        ab = (i - k >= 0).astype(np.float64) + (i + k < h)
+        acc = np.where(ab != 0.0, acc + ab * weights[k], acc)
+    v = acc.astype(working).astype(np.float64)[:, None]
+    # axis 1, at the columns the table keeps
+    c = np.arange(ncol)
+    if ncol == w:
+        j = c
+    else:
+        j = np.where(c < radius, c, np.where(c == radius, radius, w - (ncol - c)))
+    acc = np.repeat(v * weights[0], ncol, axis=1)
+    for k in range(radius, 0, -1):
+        a = np.where(j - k >= 0, v, 0.0)
+        b = np.where(j + k < w, v, 0.0)
+        acc = np.where((a != 0.0) | (b != 0.0), acc + (a + b) * weights[k], acc)
+    return acc.astype(working) + working.type(eps)
 
 
 # ----------------------------------------------------------------------------

@@ -173,7 +173,7 @@ def _hash_unique_rows(rows, weights, capacity):
     for s in range(capacity):
         slots[s] = -1
     first = np.empty(n, np.int32)
-    total = np.zeros(n, np.int64)
+    total = np.empty(n, np.int64)  # entry m is set when colour m is found
     m = 0
     for i in range(n):
         h = np.uint64(14695981039346656037)
