@@ -328,20 +328,24 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     ``sqrt(gi * gi + gj * gj)`` in the working type (as scikit-image), or
     ``|gi| + |gj|`` (``l1``, as OpenCV); it is written to ``m_row[1:-1]``
     (``m_row`` keeps a zero on each side). The interior columns run in one
-    loop that the compiler vectorises (recomputing the row derivatives is
-    cheaper than another pass over memory).
+    loop over shifted views that the compiler vectorises (recomputing the
+    row derivatives is cheaper than another pass over memory).
     """
     w = sb.shape[0]
-    for j in range(1, w - 1):
+    n = max(w - 2, 0)
+    am, a0, ap = sa[0:n], sa[1 : n + 1], sa[2 : n + 2]
+    bm, b0, bp = sb[0:n], sb[1 : n + 1], sb[2 : n + 2]
+    cm, c0, cp = sc[0:n], sc[1 : n + 1], sc[2 : n + 2]
+    gi_out = gi_row[1 : n + 1]
+    gj_out = gj_row[1 : n + 1]
+    m_out = m_row[2 : n + 2]
+    for j in range(n):
         gi, gj = _sobel(
-            sa[j - 1], sa[j], sa[j + 1],
-            sb[j - 1], sb[j], sb[j + 1],
-            sc[j - 1], sc[j], sc[j + 1],
-            gi_row,
-        )  # fmt: skip
-        gi_row[j] = gi
-        gj_row[j] = gj
-        m_row[j + 1] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
+            am[j], a0[j], ap[j], bm[j], b0[j], bp[j], cm[j], c0[j], cp[j], gi_row
+        )
+        gi_out[j] = gi
+        gj_out[j] = gj
+        m_out[j] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
     for j in (0, w - 1):
         jm = max(j - 1, 0)
         jp = min(j + 1, w - 1)
