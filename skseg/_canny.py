@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic, overload
+
+from ._jit import njit
 
 __all__ = ["CannyParams", "canny_image", "gaussian_weights", "image_scale"]
 
@@ -72,7 +74,7 @@ def _luma(r, g, b, c0, c1, c2):  # pragma: no cover - replaced by the overload
     raise NotImplementedError
 
 
-@overload(_luma, jit_options={"cache": True})
+@overload(_luma)
 def _luma_impl(r, g, b, c0, c1, c2):
     """``rgb @ coeffs`` as numpy evaluates it for one pixel.
 

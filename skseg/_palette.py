@@ -34,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._batch import n_workers
+from ._jit import njit
 
 __all__ = [
     "ColorTable",

@@ -96,3 +96,37 @@ def test_warmup_subset_runs_in_process(capsys):
     assert "ColorSpaceTransformer" not in out  # --quiet: no progress lines
     assert "kernel variants ready" in out
     assert "numba cache:" in out
+
+
+def test_no_writable_cache_folder_compiles_without_cache(tmp_path):
+    # numba finds no folder to cache in (only NUMBA_CACHE_DIR is tried, and
+    # it cannot be created): numba.njit(cache=True) raises at import; skseg
+    # compiles without the disk cache, warns once, and warmup says so.
+    blocked = tmp_path / "file"
+    blocked.write_text("not a folder")
+    env_vars = {"NUMBA_CACHE_LOCATOR_CLASSES": "UserProvidedCacheLocator"}
+    code = (
+        "import warnings, numpy as np\n"
+        "with warnings.catch_warnings(record=True) as caught:\n"
+        "    warnings.simplefilter('always')\n"
+        "    from skseg import CannyEdgeExtractor\n"
+        "edges = CannyEdgeExtractor().fit_transform(np.eye(20, dtype=np.uint8)[None])\n"
+        "print(int(edges.sum()), [str(w.message)[:40] for w in caught])\n"
+    )
+    env = {**os.environ, **env_vars, "NUMBA_CACHE_DIR": str(blocked / "cache")}
+    proc = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, env=env
+    )
+    assert proc.returncode == 0, proc.stderr
+    assert "numba has no writable folder to cache" in proc.stdout
+
+    proc = subprocess.run(
+        [sys.executable, "-m", "skseg", "warmup", "--only", "color", "-q"]
+        + ["--dtype", "bool"],
+        capture_output=True,
+        text=True,
+        env=env,
+    )
+    assert proc.returncode == 1
+    assert "numba cache: None" in proc.stdout
+    assert "set NUMBA_CACHE_DIR to a writable folder" in proc.stderr
