@@ -58,7 +58,7 @@ def test_warmup_fills_the_cache_a_fresh_process_loads(tmp_path):
     assert cold["cache_hits"] == 0
 
     cache = tmp_path / "warm"
-    proc = _run(["-m", "skseg", "warmup", "--only", "edges", "--dtype", "uint8"], cache)
+    proc = _run(["-m", "skseg", "warmup", "--only", "edges", "--dtype", "bool"], cache)
     assert proc.returncode == 0, proc.stderr
     assert "CannyEdgeExtractor" in proc.stdout  # progress lines
     assert str(cache) in proc.stdout  # says where the cache lives
