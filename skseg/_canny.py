@@ -692,26 +692,43 @@ def bleed_table(h, w, weights, working, eps):
     small, and a kernel would be one more thing to compile.
     """
     radius = weights.shape[0] - 1
-    ncol = w if w <= 2 * radius + 1 else 2 * radius + 1
-    # axis 0: the number of taps inside the image is the same along a row
-    i = np.arange(h)
-    acc = np.full(h, 1.0 * weights[0])
+    # Pixels more than ``radius`` from both borders of an axis all see the
+    # same taps: the table is computed at ``radius`` positions from each
+    # border and one interior position per axis, then rows are expanded.
+    rows, row_of = _border_positions(h, radius)
+    cols, _ = _border_positions(w, radius)
+    # axis 0
+    acc = np.full(rows.shape[0], 1.0 * weights[0])
     for k in range(radius, 0, -1):
-        ab = (i - k >= 0).astype(np.float64) + (i + k < h)
+        ab = (rows - k >= 0).astype(np.float64) + (rows + k < h)
         acc = np.where(ab != 0.0, acc + ab * weights[k], acc)
     v = acc.astype(working).astype(np.float64)[:, None]
-    # axis 1, at the columns the table keeps
-    c = np.arange(ncol)
-    if ncol == w:
-        j = c
-    else:
-        j = np.where(c < radius, c, np.where(c == radius, radius, w - (ncol - c)))
-    acc = np.repeat(v * weights[0], ncol, axis=1)
+    # axis 1
+    acc = np.repeat(v * weights[0], cols.shape[0], axis=1)
     for k in range(radius, 0, -1):
-        a = np.where(j - k >= 0, v, 0.0)
-        b = np.where(j + k < w, v, 0.0)
+        a = np.where(cols - k >= 0, v, 0.0)
+        b = np.where(cols + k < w, v, 0.0)
         acc = np.where((a != 0.0) | (b != 0.0), acc + (a + b) * weights[k], acc)
-    return acc.astype(working) + working.type(eps)
+    table = acc.astype(working) + working.type(eps)
+    return table[row_of]
+
+
+def _border_positions(n, radius):
+    """Positions along an axis of length ``n`` that see distinct Gaussian taps.
+
+    Returns ``(positions, index)``: ``positions`` are ``0 .. radius - 1``,
+    one interior position and the last ``radius`` (every position if ``n <=
+    2 * radius + 1``); ``index[i]`` is the entry of ``positions`` that
+    position ``i`` behaves as.
+    """
+    i = np.arange(n)
+    if n <= 2 * radius + 1:
+        return i, i
+    positions = np.concatenate([i[:radius], [radius], i[n - radius :]])
+    index = np.where(
+        i < radius, i, np.where(i < n - radius, radius, i - (n - 2 * radius - 1))
+    )
+    return positions, index
 
 
 # ----------------------------------------------------------------------------
