@@ -8,7 +8,8 @@ caller allocates, so a whole batch is labelled with one output array.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 __all__ = ["assign_labels", "center_distances", "gather_colors"]
 

@@ -40,8 +40,10 @@ from __future__ import annotations
 
 import numpy as np
 from llvmlite import ir
-from numba import njit, types
+from numba import types
 from numba.extending import intrinsic, overload
+
+from ._jit import njit
 
 __all__ = ["CannyParams", "canny_image", "gaussian_weights", "image_scale"]
 
@@ -60,29 +62,19 @@ CONVERT_SCALE_CLIP = 2
 # numba options of every kernel: machine code cached on disk, the GIL released,
 # IEEE division (no ZeroDivisionError checks in the loops)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+# helpers only called from other kernels: no Python or C entry point compiled
+_INNER = {**_JIT, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
 # ----------------------------------------------------------------------------
 # scalar helpers
 
 
-def _as_working(x, like):  # pragma: no cover - replaced by the overload below
-    raise NotImplementedError
-
-
-@overload(_as_working, jit_options={"cache": True})
-def _as_working_impl(x, like):
-    """Round ``x`` to the working type: that of the array (or tuple) ``like``."""
-    if like.dtype == types.float32:
-        return lambda x, like: np.float32(x)
-    return lambda x, like: np.float64(x)
-
-
 def _luma(r, g, b, c0, c1, c2):  # pragma: no cover - replaced by the overload
     raise NotImplementedError
 
 
-@overload(_luma, jit_options={"cache": True})
+@overload(_luma)
 def _luma_impl(r, g, b, c0, c1, c2):
     """``rgb @ coeffs`` as numpy evaluates it for one pixel.
 
@@ -115,45 +107,37 @@ def _fma(typingctx, a, b, c):
 # 1. input conversion (img_as_float and rgb2gray semantics)
 
 
+@njit(inline="always", **_JIT)
+def _read(src, i, j, ch, scale, clip):
+    """``src[i, j, ch] * scale`` in float64, and ``max(., -1)`` if ``clip``."""
+    x = np.float64(src[i, j, ch]) * scale
+    return max(x, -1.0) if clip else x
+
+
 @njit(**_JIT)
-def _convert(src, mode, scale, out):
+def _convert(src, scale, clip, out):
     """Write the working-float image of ``src`` (h, w, 1 or 3) into ``out``.
 
-    ``mode`` is CONVERT_AS_IS (float values as given), CONVERT_SCALE
-    (``x * scale``, computed in float64, as ``img_as_float`` converts unsigned
-    integers) or CONVERT_SCALE_CLIP (``max(x * scale, -1)``, signed
-    integers). Three channels are reduced to luminance as
-    ``skimage.color.rgb2gray`` does (``rgb @ coeffs`` in the working type).
+    Values are read as ``x * scale`` computed in float64 (``img_as_float``'s
+    conversion of integers; floats come with ``scale=1``, which is exact),
+    then ``max(x * scale, -1)`` if ``clip`` (signed integers). Three
+    channels are reduced to luminance as ``skimage.color.rgb2gray`` does
+    (``rgb @ coeffs`` in the working type, that of ``out``).
     """
     h, w, c = src.shape
-    c0 = _as_working(0.2125, out)
-    c1 = _as_working(0.7154, out)
-    c2 = _as_working(0.0721, out)
+    wt = out.dtype.type
+    c0 = wt(0.2125)
+    c1 = wt(0.7154)
+    c2 = wt(0.0721)
     for i in range(h):
         if c == 1:
-            if mode == CONVERT_AS_IS:
-                for j in range(w):
-                    out[i, j] = src[i, j, 0]
-            elif mode == CONVERT_SCALE:
-                for j in range(w):
-                    out[i, j] = np.float64(src[i, j, 0]) * scale
-            else:
-                for j in range(w):
-                    out[i, j] = max(np.float64(src[i, j, 0]) * scale, -1.0)
+            for j in range(w):
+                out[i, j] = _read(src, i, j, 0, scale, clip)
         else:
             for j in range(w):
-                if mode == CONVERT_AS_IS:
-                    r = _as_working(src[i, j, 0], out)
-                    g = _as_working(src[i, j, 1], out)
-                    b = _as_working(src[i, j, 2], out)
-                elif mode == CONVERT_SCALE:
-                    r = _as_working(np.float64(src[i, j, 0]) * scale, out)
-                    g = _as_working(np.float64(src[i, j, 1]) * scale, out)
-                    b = _as_working(np.float64(src[i, j, 2]) * scale, out)
-                else:
-                    r = _as_working(max(np.float64(src[i, j, 0]) * scale, -1.0), out)
-                    g = _as_working(max(np.float64(src[i, j, 1]) * scale, -1.0), out)
-                    b = _as_working(max(np.float64(src[i, j, 2]) * scale, -1.0), out)
+                r = wt(_read(src, i, j, 0, scale, clip))
+                g = wt(_read(src, i, j, 1, scale, clip))
+                b = wt(_read(src, i, j, 2, scale, clip))
                 out[i, j] = _luma(r, g, b, c0, c1, c2)
 
 
@@ -179,53 +163,16 @@ def gaussian_weights(sigma, truncate=4.0):
     return np.ascontiguousarray(phi_x[radius:])
 
 
-@njit(**_JIT)
-def _bleed_table(h, w, weights, eps, out):
-    """Smoothed all-ones image plus ``eps``, by row and border column.
-
-    ``out`` has shape (h, ncol): ``ncol = w`` when ``w <= 2 * radius + 1``,
-    else ``2 * radius + 1`` columns (``radius`` left border columns, one
-    interior column shared by every interior pixel of the row, ``radius``
-    right border columns). Values are computed with the arithmetic of the
-    smoothing kernel, so they are the values ``gaussian(ones)`` has.
-    """
-    radius = weights.shape[0] - 1
-    ncol = out.shape[1]
-    col = np.empty(h, np.float64)
-    for i in range(h):
-        acc = 1.0 * weights[0]
-        for k in range(radius, 0, -1):
-            a = 1.0 if i - k >= 0 else 0.0
-            b = 1.0 if i + k < h else 0.0
-            if a + b != 0.0:
-                acc += (a + b) * weights[k]
-        col[i] = _as_working(acc, out)
-    for i in range(h):
-        v = col[i]
-        for c in range(ncol):
-            if ncol == w or c < radius:
-                j = c
-            elif c == radius:
-                j = radius
-            else:
-                j = w - (ncol - c)
-            acc = v * weights[0]
-            for k in range(radius, 0, -1):
-                a = v if j - k >= 0 else 0.0
-                b = v if j + k < w else 0.0
-                if a != 0.0 or b != 0.0:
-                    acc += (a + b) * weights[k]
-            out[i, c] = _as_working(acc, out) + eps
-
-
-@njit(**_JIT)
+@njit(**_INNER)
 def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, nt):
-    """Add up to four symmetric taps to ``acc`` in one pass.
+    """Add four symmetric taps (``nt=4``), one (``nt=1``) or none to ``acc``.
 
     ``acc[j] = mid[j] * w0`` first if ``first``, then ``acc[j] += (a1[j] +
-    b1[j]) * v1``, then taps 2, 3 and 4 (``nt`` of them), in that order:
-    per element exactly the additions of scipy.ndimage's symmetric
-    correlation, in fewer passes over ``acc``.
+    b1[j]) * v1``, then taps 2, 3 and 4 if ``nt == 4``, in that order: per
+    element exactly the additions of scipy.ndimage's symmetric correlation,
+    in fewer passes over ``acc``. (Four taps per pass cover sigma=1, whose
+    radius is 4; the taps beyond a multiple of four go one per pass, so
+    that there are three loops to compile, not five.)
     """
     n = acc.shape[0]
     if nt == 4:
@@ -235,19 +182,6 @@ def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, n
             s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
             s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
             s += (np.float64(a4[j]) + np.float64(b4[j])) * v4
-            acc[j] = s
-    elif nt == 3:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
-            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
-            s += (np.float64(a3[j]) + np.float64(b3[j])) * v3
-            acc[j] = s
-    elif nt == 2:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(a1[j]) + np.float64(b1[j])) * v1
-            s += (np.float64(a2[j]) + np.float64(b2[j])) * v2
             acc[j] = s
     elif nt == 1:
         for j in range(n):
@@ -269,8 +203,8 @@ def _mirror(i, n):
     return period - i if i >= n else i
 
 
-@njit(**_JIT)
-def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
+@njit(**_INNER)
+def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     """Row ``t`` of the smoothed image.
 
     The arithmetic is scipy.ndimage's ``correlate1d`` with a symmetric
@@ -278,12 +212,15 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
     ``k = radius .. 1``, in double, rounded to the working type after each
     axis (rows first, then columns).
 
-    scikit-image's border (``mirror=False``): zero padding (rows outside the
-    image are ``zeros``, ``rowbuf`` keeps ``radius`` zeros on each side;
-    ``x + 0.0`` and ``acc + 0.0`` are exact), then the division by the
-    bleed-over row ``brow`` in the working type. OpenCV's border
-    (``mirror=True``, ``cv2.GaussianBlur``'s default ``BORDER_REFLECT_101``):
-    the image reflected, no division, so a constant image stays constant.
+    scikit-image's border (``brow`` given, ``opencv`` None): zero padding
+    (rows outside the image are ``zeros``, ``rowbuf`` keeps ``radius`` zeros
+    on each side; ``x + 0.0`` and ``acc + 0.0`` are exact), then the
+    division by the bleed-over row ``brow`` in the working type. OpenCV's
+    border (``brow`` None, ``opencv`` not None, ``cv2.GaussianBlur``'s
+    default ``BORDER_REFLECT_101``): the image reflected, no division, so a
+    constant image stays constant. The flavour is chosen by which argument
+    is None, so numba compiles only the code of the flavour used (a branch
+    on an argument that is None is removed before typing).
     """
     h, w = src.shape
     radius = weights.shape[0] - 1
@@ -292,9 +229,9 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
     k = radius
     first = True
     while first or k > 0:
-        nt = min(k, 4)
+        nt = 4 if k >= 4 else min(k, 1)
         k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
-        if mirror:
+        if opencv is not None:
             _taps(
                 acc, first, src[t], w0,
                 src[_mirror(t - k1, h)], src[_mirror(t + k1, h)], weights[k1],
@@ -303,7 +240,7 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
                 src[_mirror(t - k4, h)], src[_mirror(t + k4, h)], weights[k4],
                 nt,
             )  # fmt: skip
-        else:
+        if brow is not None:
             _taps(
                 acc, first, src[t], w0,
                 src[t - k1] if t - k1 >= 0 else zeros,
@@ -325,7 +262,7 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
     mid = rowbuf[radius : radius + w]
     for j in range(w):
         mid[j] = acc[j]
-    if mirror:
+    if opencv is not None:
         for k in range(1, radius + 1):
             rowbuf[radius - k] = mid[_mirror(-k, w)]
             rowbuf[radius + w - 1 + k] = mid[_mirror(w - 1 + k, w)]
@@ -334,7 +271,7 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
     k = radius
     first = True
     while first or k > 0:
-        nt = min(k, 4)
+        nt = 4 if k >= 4 else min(k, 1)
         k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
         _taps(
             acc, first, mid, w0,
@@ -346,42 +283,44 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, mirror):
         )  # fmt: skip
         k -= nt
         first = False
-    if mirror:
+    if opencv is not None:
         for j in range(w):
             dst[j] = acc[j]
-        return
-    # round, divide by the bleed-over (border columns have their own)
-    ncol = brow.shape[0]
-    b_in = brow[min(radius, ncol - 1)]
-    for j in range(w):
-        dst[j] = _as_working(acc[j], dst) / b_in
-    for j in range(min(radius, w)):
-        dst[j] = _as_working(acc[j], dst) / brow[j]
-    for j in range(max(w - radius, radius, 0), w):
-        dst[j] = _as_working(acc[j], dst) / brow[ncol - (w - j)]
+    if brow is not None:
+        # round, divide by the bleed-over (border columns have their own)
+        ncol = brow.shape[0]
+        b_in = brow[min(radius, ncol - 1)]
+        for j in range(w):
+            dst[j] = dst.dtype.type(acc[j]) / b_in
+        for j in range(min(radius, w)):
+            dst[j] = dst.dtype.type(acc[j]) / brow[j]
+        for j in range(max(w - radius, radius, 0), w):
+            dst[j] = dst.dtype.type(acc[j]) / brow[ncol - (w - j)]
 
 
 @njit(inline="always", **_JIT)
-def _sobel_at(sa, sb, sc, jm, j, jp):
-    """Sobel gradients ``(gi, gj)`` of the middle row ``sb`` at column ``j``.
+def _sobel(am, a0, ap, bm, b0, bp, cm, c0, cp, like):
+    """Sobel gradients ``(gi, gj)`` at the centre of a 3x3 neighbourhood.
 
-    ``jm``/``jp`` are the neighbouring columns (``j`` itself at the border).
-    As ``scipy.ndimage.sobel(img, axis)``: the derivative ``x[+1] - x[-1]``
-    along ``axis`` rounded to the working type, then ``2 * x[0] + (x[-1] +
+    ``a*``, ``b*``, ``c*`` are the rows above, at and below; ``m``, ``0``,
+    ``p`` the columns left, at and right. As ``scipy.ndimage.sobel(img,
+    axis)``: the derivative ``x[+1] - x[-1]`` along ``axis`` rounded to the
+    working type (that of the array ``like``), then ``2 * x[0] + (x[-1] +
     x[+1])`` along the other axis, rounded.
     """
-    dm = _as_working(np.float64(sa[jp]) - np.float64(sa[jm]), sb)
-    d0 = _as_working(np.float64(sb[jp]) - np.float64(sb[jm]), sb)
-    dp = _as_working(np.float64(sc[jp]) - np.float64(sc[jm]), sb)
-    gj = _as_working(np.float64(d0) * 2.0 + (np.float64(dm) + np.float64(dp)), sb)
-    em = _as_working(np.float64(sc[jm]) - np.float64(sa[jm]), sb)
-    e0 = _as_working(np.float64(sc[j]) - np.float64(sa[j]), sb)
-    ep = _as_working(np.float64(sc[jp]) - np.float64(sa[jp]), sb)
-    gi = _as_working(np.float64(e0) * 2.0 + (np.float64(em) + np.float64(ep)), sb)
+    wt = like.dtype.type
+    dm = wt(np.float64(ap) - np.float64(am))
+    d0 = wt(np.float64(bp) - np.float64(bm))
+    dp = wt(np.float64(cp) - np.float64(cm))
+    gj = wt(np.float64(d0) * 2.0 + (np.float64(dm) + np.float64(dp)))
+    em = wt(np.float64(cm) - np.float64(am))
+    e0 = wt(np.float64(c0) - np.float64(a0))
+    ep = wt(np.float64(cp) - np.float64(ap))
+    gi = wt(np.float64(e0) * 2.0 + (np.float64(em) + np.float64(ep)))
     return gi, gj
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     """Sobel gradients and magnitude of the middle row ``sb``.
 
@@ -403,20 +342,24 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     gj_out = gj_row[1 : n + 1]
     m_out = m_row[2 : n + 2]
     for j in range(n):
-        gi, gj = _sobel_at(
-            (am[j], a0[j], ap[j]), (bm[j], b0[j], bp[j]), (cm[j], c0[j], cp[j]), 0, 1, 2
+        gi, gj = _sobel(
+            am[j], a0[j], ap[j], bm[j], b0[j], bp[j], cm[j], c0[j], cp[j], gi_row
         )
         gi_out[j] = gi
         gj_out[j] = gj
         m_out[j] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
     for j in (0, w - 1):
-        gi, gj = _sobel_at(sa, sb, sc, max(j - 1, 0), j, min(j + 1, w - 1))
+        jm = max(j - 1, 0)
+        jp = min(j + 1, w - 1)
+        gi, gj = _sobel(
+            sa[jm], sa[j], sa[jp], sb[jm], sb[j], sb[jp], sc[jm], sc[j], sc[jp], gi_row
+        )
         gi_row[j] = gi
         gj_row[j] = gj
         m_row[j + 1] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     """scikit-image's bilinear non-maximum suppression of one row.
 
@@ -466,7 +409,7 @@ def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     return count
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
     """OpenCV's non-maximum suppression of one row (``L2gradient=False``).
 
@@ -514,7 +457,7 @@ def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
 EDGE = 3  # candidate map value of a pixel found to be an edge
 
 
-@njit(**_JIT)
+@njit(inline="always", **_JIT)
 def _flood(cand, stack, top, r0, r1):
     """Mark as EDGE the candidates 8-connected to the stacked pixels.
 
@@ -542,7 +485,7 @@ def _flood(cand, stack, top, r0, r1):
                     top += 1
 
 
-@njit(**_JIT)
+@njit(**_INNER)
 def _link_row(cand, n, r0, stack):
     """Online hysteresis for row ``n`` once its candidates are known.
 
@@ -599,7 +542,7 @@ def edges_from(cand, r0, r1):
 
 
 @njit(**_JIT)
-def canny_band(src, smooth, weights, bleed, l1, low, high, r0, r1, cand, mag):
+def canny_band(src, weights, bleed, opencv, low, high, r0, r1, cand, mag):
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
     Smoothed rows, gradients and magnitudes live in small ring buffers (the
@@ -609,60 +552,72 @@ def canny_band(src, smooth, weights, bleed, l1, low, high, r0, r1, cand, mag):
     done inside the band, row by row; edges crossing band borders are joined
     by :func:`stitch_bands`.
 
+    The steps a call does not use are given as None: numba removes a branch
+    on an argument that is None before typing, so each flavour compiles only
+    its own code (no smoothing code for ``cv2.Canny``'s call, no quantised
+    suppression for scikit-image's).
+
     Parameters
     ----------
     src : ndarray of shape (h, w)
-        The image in the working float type, or (``l1`` without smoothing)
-        in its own dtype.
-    smooth : bool
-        Smooth with ``weights`` and divide by ``bleed``; otherwise the rows
-        are used as they are.
-    weights : ndarray of float64
-        Half Gaussian kernel (:func:`gaussian_weights`).
-    bleed : ndarray of shape (h, ncol) or (0, 0), working type
-        Bleed-over table (:func:`bleed_table`); its dtype is the working type.
-    l1 : bool
-        OpenCV's flavour (``|gi| + |gj|``, quantised suppression, border
-        pixels included, strict thresholds) instead of scikit-image's.
+        The image in the working float type, or (OpenCV's flavour without
+        smoothing) in its own dtype.
+    weights : ndarray of float64 or None
+        Half Gaussian kernel (:func:`gaussian_weights`); None: no smoothing.
+    bleed : ndarray of shape (h, ncol), working type, or None
+        Bleed-over table (:func:`bleed_table`) of scikit-image's flavour
+        (``sqrt(gi**2 + gj**2)``, bilinear suppression on the interior
+        pixels, ``>=`` thresholds); None for OpenCV's.
+    opencv : bool or None
+        Not None for OpenCV's flavour (``|gi| + |gj|``, quantised
+        suppression, border pixels included, strict thresholds), None for
+        scikit-image's. Exactly one of ``bleed`` and ``opencv`` is None.
     low, high : float
         Thresholds as the flavour compares them.
     r0, r1 : int
         Rows of the band.
     cand : ndarray of uint8, shape (h, w)
     mag : ndarray of shape (h, w) or (0, 0), working type
-        If not empty, only the magnitudes of the band are written there
-        (no suppression), for thresholds given as quantiles.
+        Its dtype is the working type. If not empty, only the magnitudes of
+        the band are written there (no suppression), for thresholds given
+        as quantiles.
     """
     h, w = src.shape
-    radius = weights.shape[0] - 1
-    dtype = bleed.dtype
+    l1 = opencv is not None
+    dtype = mag.dtype
     ring_s = np.zeros((5, w), dtype)  # smoothed rows
     ring_m = np.zeros((3, w + 2), dtype)  # zero-padded magnitude rows
     ring_gi = np.zeros((3, w), dtype)
     ring_gj = np.zeros((3, w), dtype)
     zeros = np.zeros(w + 2, dtype)
-    zeros_s = np.zeros(w, src.dtype)
-    acc = np.empty(w, np.float64)
-    rowbuf = np.zeros(w + 2 * radius, dtype)
     magnitude_only = mag.shape[0] > 0
     stack = np.empty(1024, np.int64)
     n_cand = 0
     s_next = max(r0 - 2, 0)
     m_next = max(r0 - 1, 0)
+    if weights is not None:
+        zeros_s = np.zeros(w, src.dtype)
+        acc = np.empty(w, np.float64)
+        rowbuf = np.zeros(w + 2 * weights.shape[0] - 2, dtype)
     for n in range(r0, r1):
         # gradients up to row n + 1, smoothed rows up to row n + 2
         while m_next <= min(n + 1, h - 1):
             while s_next <= min(m_next + 1, h - 1):
                 row = ring_s[s_next % 5]
-                if smooth:
-                    brow = bleed[min(s_next, bleed.shape[0] - 1)]
-                    _smooth_row(
-                        src, s_next, weights, brow, acc, rowbuf, zeros_s, row, l1
-                    )
-                else:
+                if weights is None:
                     x = src[s_next]
                     for j in range(w):
                         row[j] = x[j]
+                if weights is not None:
+                    if bleed is not None:
+                        brow = bleed[min(s_next, bleed.shape[0] - 1)]
+                        _smooth_row(
+                            src, s_next, weights, brow, acc, rowbuf, zeros_s, row, None
+                        )
+                    if opencv is not None:
+                        _smooth_row(
+                            src, s_next, weights, None, acc, rowbuf, zeros_s, row, True
+                        )
                 s_next += 1
             g = m_next
             _gradient_row(
@@ -685,18 +640,19 @@ def canny_band(src, smooth, weights, bleed, l1, low, high, r0, r1, cand, mag):
         has_below = n < h - 1
         m0 = ring_m[(n - 1) % 3] if has_above else zeros
         m2 = ring_m[(n + 1) % 3] if has_below else zeros
-        if l1:
+        count = 0
+        if opencv is not None:
             count = _suppress_quantized(
                 ring_gi[n % 3], ring_gj[n % 3], m0, m1, m2, low, high, c
             )
-        elif has_above and has_below and w > 2:
-            count = _suppress_bilinear(
-                ring_gi[n % 3], ring_gj[n % 3], m0, m1, m2, low, high, c
-            )
-        else:
-            count = 0
-            for j in range(w):
-                c[j] = 0  # scikit-image never marks the image border
+        if bleed is not None:
+            if has_above and has_below and w > 2:
+                count = _suppress_bilinear(
+                    ring_gi[n % 3], ring_gj[n % 3], m0, m1, m2, low, high, c
+                )
+            else:
+                for j in range(w):
+                    c[j] = 0  # scikit-image never marks the image border
         if count:
             n_cand += count
             if n_cand > stack.shape[0]:
@@ -723,12 +679,56 @@ def stitch_bands(cand, seams, n_cand):
 
 
 def bleed_table(h, w, weights, working, eps):
-    """Smoothed all-ones image plus ``eps``, by row and border column."""
+    """Smoothed all-ones image plus ``eps``, by row and border column.
+
+    Returns an array of shape (h, ncol) in the working type: ``ncol = w``
+    when ``w <= 2 * radius + 1``, else ``2 * radius + 1`` columns
+    (``radius`` left border columns, one interior column shared by every
+    interior pixel of the row, ``radius`` right border columns). Values are
+    computed with the arithmetic of the smoothing kernel (taps added from
+    the outside in, in double, rounded to the working type after each axis;
+    a tap outside the image adds nothing), so they are the values
+    ``gaussian(ones)`` has. NumPy rather than a compiled kernel: the table is
+    small, and a kernel would be one more thing to compile.
+    """
     radius = weights.shape[0] - 1
-    ncol = w if w <= 2 * radius + 1 else 2 * radius + 1
-    out = np.empty((h, ncol), working)
-    _bleed_table(h, w, weights, working.type(eps), out)
-    return out
+    # Pixels more than ``radius`` from both borders of an axis all see the
+    # same taps: the table is computed at ``radius`` positions from each
+    # border and one interior position per axis, then rows are expanded.
+    rows, row_of = _border_positions(h, radius)
+    cols, _ = _border_positions(w, radius)
+    # axis 0
+    acc = np.full(rows.shape[0], 1.0 * weights[0])
+    for k in range(radius, 0, -1):
+        ab = (rows - k >= 0).astype(np.float64) + (rows + k < h)
+        acc = np.where(ab != 0.0, acc + ab * weights[k], acc)
+    v = acc.astype(working).astype(np.float64)[:, None]
+    # axis 1
+    acc = np.repeat(v * weights[0], cols.shape[0], axis=1)
+    for k in range(radius, 0, -1):
+        a = np.where(cols - k >= 0, v, 0.0)
+        b = np.where(cols + k < w, v, 0.0)
+        acc = np.where((a != 0.0) | (b != 0.0), acc + (a + b) * weights[k], acc)
+    table = acc.astype(working) + working.type(eps)
+    return table[row_of]
+
+
+def _border_positions(n, radius):
+    """Positions along an axis of length ``n`` that see distinct Gaussian taps.
+
+    Returns ``(positions, index)``: ``positions`` are ``0 .. radius - 1``,
+    one interior position and the last ``radius`` (every position if ``n <=
+    2 * radius + 1``); ``index[i]`` is the entry of ``positions`` that
+    position ``i`` behaves as.
+    """
+    i = np.arange(n)
+    if n <= 2 * radius + 1:
+        return i, i
+    positions = np.concatenate([i[:radius], [radius], i[n - radius :]])
+    index = np.where(
+        i < radius, i, np.where(i < n - radius, radius, i - (n - 2 * radius - 1))
+    )
+    return positions, index
 
 
 # ----------------------------------------------------------------------------
@@ -817,7 +817,7 @@ def prepare_image(image, params, *, from_bool=False):
             src = np.ascontiguousarray(src)
     else:
         src = np.empty((h, w), working)
-        _convert(image, mode, scale, src)
+        _convert(image, scale, mode == CONVERT_SCALE_CLIP, src)
     return src, working, divisor, unit
 
 
@@ -883,11 +883,11 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
     if out is None:
         out = np.empty((h, w), np.bool_)
     cand = out.view(np.uint8)  # the candidate map, then the 0/1 edges
-    if params.smooth and not params.l1:
+    if not params.l1:
         eps = float(np.finfo(working).eps)
         bleed = bleed_table(h, w, params.weights, working, eps)
     else:
-        bleed = np.ones((1, 1), working)  # only its dtype is used
+        bleed = None
     if not params.use_quantiles:
         low, high = thresholds(params, working, divisor, unit)
     if (
@@ -908,7 +908,9 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
             for r0, r1 in zip(bounds[:-1], bounds[1:]):
                 func(r0, r1)
 
-    args = (src, params.smooth, params.weights, bleed, params.l1)
+    # None for the steps not taken: numba compiles only the code of the others
+    weights = params.weights if params.smooth else None
+    args = (src, weights, bleed, True if params.l1 else None)
     if params.use_quantiles:
         mag = np.empty((h, w), working)
         run_bands(lambda r0, r1: canny_band(*args, 0.0, 0.0, r0, r1, cand, mag), bounds)

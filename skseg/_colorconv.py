@@ -40,8 +40,10 @@ from dataclasses import dataclass
 from functools import lru_cache
 
 import numpy as np
-from numba import njit, types
+from numba import types
 from numba.extending import overload
+
+from ._jit import njit
 
 __all__ = ["HSV_COSSIN", "SPACES", "from_rgb", "lookup_table", "to_rgb", "value_range"]
 

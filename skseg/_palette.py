@@ -34,11 +34,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from numba import njit
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._batch import n_workers
+from ._jit import njit
 
 __all__ = [
     "ColorTable",
@@ -107,6 +107,21 @@ def _count_codes_u8(px, counts):
 
 
 @njit(cache=True, nogil=True)
+def _pass_rgb8(px, bits, prefix, counts, count):
+    # Presence bitmap of 24-bit RGB codes (2 MiB for all 16.7 M colours) when
+    # not ``count``; else counts[rank of the colour among the present ones]
+    # += 1. One kernel for both passes: one compilation.
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        w = code >> 6
+        if count:
+            below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
+            counts[prefix[w] + _popcount64(below)] += 1
+        else:
+            bits[w] |= np.uint64(1) << np.uint64(code & 63)
+
+
+@njit(cache=True, nogil=True, inline="always")
 def _popcount64(x):
     x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
     x = (x & np.uint64(0x3333333333333333)) + (
@@ -117,36 +132,14 @@ def _popcount64(x):
 
 
 @njit(cache=True, nogil=True)
-def _mark_rgb8(px, bits):
-    # Presence bitmap of 24-bit RGB codes (2 MiB for all 16.7 M colours).
-    for i in range(px.shape[0]):
-        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
-        bits[code >> 6] |= np.uint64(1) << np.uint64(code & 63)
-
-
-@njit(cache=True, nogil=True)
-def _bitmap_ranks(bits):
-    # prefix[w] = number of colours whose code is below 64 * w.
+def _bitmap_index(bits):
+    # prefix[w] = number of colours whose code is below 64 * w, and the codes
+    # of the present colours in increasing order.
     prefix = np.empty(bits.shape[0], np.int64)
     total = 0
     for w in range(bits.shape[0]):
         prefix[w] = total
         total += _popcount64(bits[w])
-    return prefix, total
-
-
-@njit(cache=True, nogil=True)
-def _count_ranked_rgb8(px, bits, prefix, counts):
-    # counts[rank of the colour among the present ones] += 1
-    for i in range(px.shape[0]):
-        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
-        w = code >> 6
-        below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
-        counts[prefix[w] + _popcount64(below)] += 1
-
-
-@njit(cache=True, nogil=True)
-def _bitmap_codes(bits, total):
     codes = np.empty(total, np.int64)
     r = 0
     for w in range(bits.shape[0]):
@@ -158,7 +151,7 @@ def _bitmap_codes(bits, total):
                 r += 1
             word >>= np.uint64(1)
             b += 1
-    return codes
+    return prefix, codes
 
 
 @njit(cache=True, nogil=True)
@@ -173,11 +166,14 @@ def _hash_unique_rows(rows, weights, capacity):
     # Distinct rows of a (n, n_bytes) uint8 array by open addressing on a
     # FNV-1a hash of the bytes; returns the index of the first occurrence of
     # each distinct row and the summed weights.
+    # (Loops, not np.full or slice copies: less for numba to compile.)
     n, nb = rows.shape
     mask = capacity - 1
-    slots = np.full(capacity, -1, np.int32)
+    slots = np.empty(capacity, np.int32)
+    for s in range(capacity):
+        slots[s] = -1
     first = np.empty(n, np.int32)
-    total = np.zeros(n, np.int64)
+    total = np.empty(n, np.int64)  # entry m is set when colour m is found
     m = 0
     for i in range(n):
         h = np.uint64(14695981039346656037)
@@ -202,7 +198,7 @@ def _hash_unique_rows(rows, weights, capacity):
                 total[u] += weights[i]
                 break
             s = (s + 1) & mask
-    return first[:m].copy(), total[:m].copy()
+    return first, total, m
 
 
 def _unique_rows(px, weights=None):
@@ -217,7 +213,8 @@ def _unique_rows(px, weights=None):
     capacity = 1 << max(4, int(2 * n - 1).bit_length())
     if n >= 2**31:
         raise ValueError(f"Too many pixels in one chunk to count ({n}); split it.")
-    first, counts = _hash_unique_rows(rows, weights.astype(np.int64), capacity)
+    first, counts, m = _hash_unique_rows(rows, weights.astype(np.int64), capacity)
+    first, counts = first[:m], counts[:m].copy()
     colors = px[first]
     order = np.lexsort(colors.T[::-1])
     return colors[order], counts[order]
@@ -284,13 +281,14 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         # indexed by each colour's rank among the present ones. Memory is
         # 2 MiB plus the table, not a 2**24-entry counter array.
         bits = np.zeros(2**18, np.uint64)
+        no_ranks = np.empty(0, np.int64)
         for px in pixel_chunks:
-            _mark_rgb8(px, bits)
-        prefix, total = _bitmap_ranks(bits)
+            _pass_rgb8(px, bits, no_ranks, no_ranks, False)
+        prefix, codes = _bitmap_index(bits)
+        total = codes.shape[0]
         counts = np.zeros(total, np.int64)
         for px in pixel_chunks:
-            _count_ranked_rgb8(px, bits, prefix, counts)
-        codes = _bitmap_codes(bits, total)
+            _pass_rgb8(px, bits, prefix, counts, True)
         colors = np.empty((total, 3), np.uint8)
         colors[:, 0] = codes >> 16
         colors[:, 1] = (codes >> 8) & 255
@@ -388,11 +386,13 @@ def _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums):
             sums[cell, j] += weights[i] * colors[i, j]
 
 
-@njit(cache=True, nogil=True)
-def _sq_dist(a, b):
+@njit(cache=True, nogil=True, inline="always")
+def _sq_dist(A, i, B, j):
+    # Squared distance between rows A[i] and B[j] (indices, not row views:
+    # less for numba to compile).
     d = 0.0
-    for f in range(a.shape[0]):
-        t = a[f] - b[f]
+    for f in range(A.shape[1]):
+        t = A[i, f] - B[j, f]
         d += t * t
     return d
 
@@ -416,7 +416,7 @@ def _kmeanspp(X, w, k, u_first, u_trials):
         centers[0, f] = X[first, f]
     closest = np.empty(n)
     for i in range(n):
-        closest[i] = _sq_dist(X[i], centers[0])
+        closest[i] = _sq_dist(X, i, centers, 0)
     n_trials = u_trials.shape[1]
     for s in range(1, k):
         acc = 0.0
@@ -429,18 +429,18 @@ def _kmeanspp(X, w, k, u_first, u_trials):
             idx = min(_search_left(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
             pot = 0.0
             for i in range(n):
-                pot += w[i] * min(closest[i], _sq_dist(X[i], X[idx]))
+                pot += w[i] * min(closest[i], _sq_dist(X, i, X, idx))
             if pot < best_pot:
                 best_pot = pot
                 best_idx = idx
         for f in range(c):
             centers[s, f] = X[best_idx, f]
         for i in range(n):
-            closest[i] = min(closest[i], _sq_dist(X[i], centers[s]))
+            closest[i] = min(closest[i], _sq_dist(X, i, centers, s))
     return centers
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _search_left(a, v):
     # np.searchsorted(a, v) (side='left') for an ascending, NaN-free a.
     lo, hi = 0, a.shape[0]
@@ -460,22 +460,31 @@ def _lloyd(X, w, init, max_iter, tol):
     # moved to the point that is worst served. Returns centres, WCSS, n_iter.
     n, c = X.shape
     k = init.shape[0]
-    centers = init.copy()
-    labels = np.full(n, -1, np.int64)
+    # Plain loops rather than init.copy(), np.full, sums[:] = 0.0: those
+    # compile numba's broadcasting machinery (slower first call).
+    centers = np.empty((k, c))
+    for j in range(k):
+        for f in range(c):
+            centers[j, f] = init[j, f]
+    labels = np.empty(n, np.int64)
+    for i in range(n):
+        labels[i] = -1
     d2 = np.empty(n)
     sums = np.empty((k, c))
     wsum = np.empty(k)
     n_iter = 0
     for it in range(max_iter):
         n_iter = it + 1
-        sums[:] = 0.0
-        wsum[:] = 0.0
+        for j in range(k):
+            wsum[j] = 0.0
+            for f in range(c):
+                sums[j, f] = 0.0
         changed = False
         for i in range(n):
             best = np.inf
             arg = 0
             for j in range(k):
-                d = _sq_dist(X[i], centers[j])
+                d = _sq_dist(X, i, centers, j)
                 if d < best:
                     best = d
                     arg = j
@@ -493,13 +502,15 @@ def _lloyd(X, w, init, max_iter, tol):
             if wsum[j] > 0:
                 for f in range(c):
                     new = sums[j, f] / wsum[j]
-                    shift += (new - centers[j, f]) ** 2
+                    t = new - centers[j, f]
+                    shift += t * t
                     centers[j, f] = new
             else:
                 far = _argmax_product(w, d2)
                 d2[far] = 0.0
                 for f in range(c):
-                    shift += (X[far, f] - centers[j, f]) ** 2
+                    t = X[far, f] - centers[j, f]
+                    shift += t * t
                     centers[j, f] = X[far, f]
         if shift <= tol:
             break
@@ -507,12 +518,12 @@ def _lloyd(X, w, init, max_iter, tol):
     for i in range(n):
         best = np.inf
         for j in range(k):
-            best = min(best, _sq_dist(X[i], centers[j]))
+            best = min(best, _sq_dist(X, i, centers, j))
         inertia += w[i] * best
     return centers, inertia, n_iter
 
 
-@njit(cache=True, nogil=True)
+@njit(cache=True, nogil=True, inline="always")
 def _argmax_product(a, b):
     # np.argmax(a * b) (the first maximum) without the temporary, nor the
     # array-expression code numba would compile for it.
@@ -666,21 +677,26 @@ def _grow(X, w, centers, k):
     # WCSS (largest w * D^2), until there are k. Each new centre lowers the
     # WCSS by at least that contribution, so the result is strictly better
     # than ``centers`` unless every point already sits on a centre.
+    # Plain loops: np.argmax(w * d2) and row assignments compiled numba's
+    # array-expression machinery (6 s of a first ElbowKSelector().fit).
     n, c = X.shape
     m = centers.shape[0]
     out = np.empty((k, c))
-    out[:m] = centers
+    for j in range(m):
+        for f in range(c):
+            out[j, f] = centers[j, f]
     d2 = np.empty(n)
     for i in range(n):
         best = np.inf
         for j in range(m):
-            best = min(best, _sq_dist(X[i], out[j]))
+            best = min(best, _sq_dist(X, i, out, j))
         d2[i] = best
     for s in range(m, k):
-        far = np.argmax(w * d2)
-        out[s] = X[far]
+        far = _argmax_product(w, d2)
+        for f in range(c):
+            out[s, f] = X[far, f]
         for i in range(n):
-            d2[i] = min(d2[i], _sq_dist(X[i], out[s]))
+            d2[i] = min(d2[i], _sq_dist(X, i, out, s))
     return out
 
 

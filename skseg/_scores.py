@@ -19,7 +19,8 @@ within-cluster dispersion) is ``+inf`` rather than 1.
 from __future__ import annotations
 
 import numpy as np
-from numba import njit
+
+from ._jit import njit
 
 __all__ = ["sample_pixels", "weighted_calinski_harabasz", "weighted_silhouettes"]
 

@@ -1,0 +1,197 @@
+"""Compile every kernel ahead of time (``skseg warmup``).
+
+skseg's loops are compiled by numba on first use and cached on disk
+(``cache=True``): a fresh process with a filled cache loads machine code
+instead of compiling it. :func:`warmup` fills the cache by running every
+estimator, on small synthetic images, with the input types and options whose
+kernels differ (numba compiles one variant per argument type), so that a
+container image or a cluster worker built after ``skseg warmup`` starts warm.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+import warnings
+
+import numpy as np
+
+__all__ = ["cache_location", "warmup"]
+
+# Modules whose kernels are compiled (and counted).
+_KERNEL_MODULES = ("_assign", "_canny", "_colorconv", "_palette", "_scores")
+
+
+def _dispatchers():
+    import importlib
+
+    from numba.core.registry import CPUDispatcher
+
+    found = []
+    for name in _KERNEL_MODULES:
+        module = importlib.import_module(f"skseg.{name}")
+        for value in vars(module).values():
+            if isinstance(value, CPUDispatcher):
+                found.append(value)
+    return found
+
+
+def cache_location():
+    """The folder where numba caches skseg's kernels.
+
+    Returns
+    -------
+    path : str or None
+        The folder numba reads and writes the machine code of skseg's
+        kernels in (``NUMBA_CACHE_DIR`` if it is set, else the package's
+        ``__pycache__`` if it is writable, else a per-user folder such as
+        ``~/.cache/numba``), or None if numba found no writable place (the
+        kernels are then compiled in every new process).
+    """
+    for dispatcher in _dispatchers():
+        cache = getattr(dispatcher, "_cache", None)
+        path = getattr(cache, "_cache_path", None)
+        if path:
+            return str(path)
+    return None
+
+
+def _images(rng):
+    """Small synthetic batches: every input type the estimators read.
+
+    The colour batch has about 60 k distinct colours, so the palette engine
+    takes its coreset path as it does on a photo.
+    """
+    rgb8 = rng.randint(0, 256, size=(2, 160, 160, 3)).astype(np.uint8)
+    gray8 = rgb8[..., 1].copy()
+    return {
+        "uint8 RGB": rgb8,
+        "uint8 gray": gray8,
+        "uint16 RGB": rgb8.astype(np.uint16) * 257,
+        "uint16 gray": gray8.astype(np.uint16) * 257,
+        "float32 RGB": (rgb8 / 255).astype(np.float32),
+        "float32 gray": (gray8 / 255).astype(np.float32),
+        "float64 RGB": rgb8 / 255.0,
+        "float64 gray": gray8 / 255.0,
+        "bool gray": gray8 > 127,
+    }
+
+
+def _runs(images):
+    """(short name, estimator name, input kind, callable) of every warm-up call."""
+    from skseg import (
+        CannyEdgeExtractor,
+        ColorSpaceTransformer,
+        ElbowKSelector,
+        KMeansColorSegmenter,
+    )
+    from skseg._colorconv import SPACES
+
+    runs = []
+    for kind, X in images.items():
+
+        def segment(X=X):
+            km = KMeansColorSegmenter(3, n_init=2, random_state=0).fit(X)
+            for output in ("labels", "quantized", "distances", "histogram"):
+                km.set_params(output=output).transform(X)
+            KMeansColorSegmenter(3, n_init=1, per_image=True).fit_transform(X)
+
+        runs.append(("segment", "KMeansColorSegmenter", kind, segment))
+    for kind, X in images.items():
+
+        def edges(X=X):
+            for sigma, gradient in ((1.0, "l2"), (0.0, "l1"), (1.0, "l1")):
+                for n_jobs in (1, 2):
+                    CannyEdgeExtractor(
+                        sigma=sigma, gradient=gradient, n_jobs=n_jobs
+                    ).fit_transform(X)
+                CannyEdgeExtractor(
+                    sigma=sigma, gradient=gradient, use_quantiles=True
+                ).fit_transform(X)
+
+        runs.append(("edges", "CannyEdgeExtractor", kind, edges))
+    for kind, X in images.items():
+        spaces = sorted(SPACES) if kind.endswith("RGB") else ["gray"]
+        Xc = X if kind.endswith("RGB") else X[..., None]
+
+        def convert(X=Xc, spaces=spaces):
+            for space in spaces:
+                encodings = (None, "cossin") if space == "hsv" else (None,)
+                for encoding in encodings:
+                    t = ColorSpaceTransformer(space, hue_encoding=encoding)
+                    t.inverse_transform(t.fit_transform(X))
+
+        runs.append(("color", "ColorSpaceTransformer", kind, convert))
+    for kind in ("uint8 RGB", "float32 RGB"):
+        X = images.get(kind)
+        if X is None:
+            continue
+
+        def elbow(X=X):
+            for metric in ("distortion", "silhouette", "calinski_harabasz"):
+                ElbowKSelector(k_values=(1, 2, 3), metric=metric, random_state=0).fit(X)
+
+        runs.append(("elbow", "ElbowKSelector", kind, elbow))
+    return runs
+
+
+def warmup(log=None, *, only=None, dtypes=None):
+    """Compile every kernel of skseg for the input types the estimators use.
+
+    Runs each estimator on small synthetic images of every supported kind
+    (uint8, uint16, float32, float64 and boolean; colour and grayscale) with
+    the options that select different kernels (Canny's two gradients, with
+    and without smoothing, quantile thresholds, row bands in threads; every
+    colour space both ways; every elbow metric). numba writes the machine
+    code to its cache, so that later processes load it instead of compiling.
+
+    Parameters
+    ----------
+    log : callable, optional
+        Called with one line of progress per estimator and input kind.
+    only : sequence of {'segment', 'edges', 'color', 'elbow'}, optional
+        Compile only the kernels of these estimators (default: all four).
+    dtypes : sequence of {'uint8', 'uint16', 'float32', 'float64', 'bool'}, optional
+        Compile only for images of these dtypes (default: all).
+
+    Returns
+    -------
+    report : dict
+        ``"seconds"`` (time taken), ``"kernels"`` (number of compiled
+        kernel variants now in memory, compiled or loaded) and ``"cache"``
+        (the cache folder, see :func:`cache_location`).
+    """
+    log = log or (lambda line: None)
+    t0 = time.perf_counter()
+    images = {
+        kind: X
+        for kind, X in _images(np.random.RandomState(0)).items()
+        if dtypes is None or kind.split()[0] in dtypes
+    }
+    runs = [run for run in _runs(images) if only is None or run[0] in only]
+    with warnings.catch_warnings():
+        # Random colours have no knee, and a few warm-up K are degenerate.
+        warnings.simplefilter("ignore")
+        for _, name, kind, call in runs:
+            t = time.perf_counter()
+            call()
+            log(f"{name:<22} {kind:<13} {time.perf_counter() - t:6.1f} s")
+    n_kernels = sum(len(d.overloads) for d in _dispatchers())
+    return {
+        "seconds": time.perf_counter() - t0,
+        "kernels": n_kernels,
+        "cache": cache_location(),
+    }
+
+
+def cache_writable(path):
+    """Whether numba can write in ``path`` (it exists or can be created)."""
+    if path is None:
+        return False
+    probe = path
+    while not os.path.exists(probe):
+        parent = os.path.dirname(probe)
+        if parent == probe:
+            return False
+        probe = parent
+    return os.access(probe, os.W_OK)
