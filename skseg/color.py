@@ -10,7 +10,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in
 
-from ._batch import check_batch, fault_in, n_workers, run_in_threads
+from ._batch import check_batch, dask_aware, fault_in, n_workers, run_in_threads
 from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 
 __all__ = ["ColorSpaceTransformer"]
@@ -220,6 +220,7 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
     # scikit-learn API
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit(self, X, y=None):
         """Check the parameters and the images; nothing is learned.
 
@@ -242,6 +243,7 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit_transform(self, X, y=None):
         """Convert ``X`` (fitting does nothing but check it).
 
@@ -259,6 +261,7 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
         """
         return self._from_rgb(*self._check_rgb(X, reset=True))
 
+    @dask_aware
     def transform(self, X):
         """Convert a batch of RGB images to ``space``.
 
@@ -279,6 +282,7 @@ class ColorSpaceTransformer(TransformerMixin, BaseEstimator):
         self._validate_params()
         return self._from_rgb(*self._check_rgb(X, reset=False))
 
+    @dask_aware
     def inverse_transform(self, X):
         """Convert images in ``space`` back to RGB in [0, 1].
 

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._batch import check_batch, n_workers, run_in_threads, user_stacklevel
+from ._batch import check_batch, dask_aware, n_workers, run_in_threads, user_stacklevel
 from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
@@ -205,6 +205,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit(self, X, y=None):
         """Check the parameters and the batch; nothing is learned.
 
@@ -227,6 +228,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit_transform(self, X, y=None):
         """Edge maps of the images of ``X`` (``fit`` does nothing else).
 
@@ -244,6 +246,7 @@ class CannyEdgeExtractor(TransformerMixin, BaseEstimator):
         """
         return self._edges(*self._prepare(X, reset=True))
 
+    @dask_aware
     def transform(self, X):
         """Edge maps of the images of ``X``.
 

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._assign import assign_labels
-from ._batch import check_batch, user_stacklevel
+from ._batch import check_batch, dask_aware, user_stacklevel
 from ._palette import fit_palette_path
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,
@@ -427,6 +427,7 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
     # fitting
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @dask_aware
     def fit(self, X, y=None):
         """Fit a palette for every K and choose K.
 
