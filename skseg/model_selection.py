@@ -447,12 +447,19 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
             Fitted selector.
         """
         template = self._template()
-        ks = self._check_k_values()
+        self._check_k_values()  # parameters before data
         batch = check_batch(
             X, image_shape=template.image_shape, estimator=self, reset=True
         )
-        table = template._count(batch)
-        ks = self._clip(ks, table.n_colors)
+        self._fit_table(template._count(batch), batch, X)
+        return self
+
+    def _fit_table(self, table, batch, X):
+        # The palettes of every K from the colour table of ``batch`` (the
+        # checked ``X``); shared with the dask adapter, whose ``X`` stands in
+        # for the images' shape.
+        template = self._template()
+        ks = self._clip(self._check_k_values(), table.n_colors)
 
         rng = check_random_state(self.random_state)
         path_seed, sample_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -487,7 +494,6 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
         estimator._check_batch(X, reset=True)
         estimator._set_palette(palettes[best], table, batch)
         self.best_estimator_ = estimator
-        return self
 
     def _clip(self, ks, n_colors):
         if max(ks) <= n_colors:
