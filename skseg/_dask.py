@@ -131,17 +131,6 @@ def probe(X):
     return np.broadcast_to(np.zeros((), X.dtype), (1,) + tuple(X.shape[1:]))
 
 
-class _Info:
-    """What fits need of a batch besides its colour table."""
-
-    def __init__(self, batch, n_pixels):
-        self.n_channels = batch.n_channels
-        self.dtype = batch.dtype
-        self.n_pixels = int(n_pixels)
-        self.gray = batch.gray
-        self.layout = batch.layout
-
-
 # ----------------------------------------------------------------------
 # fits: colour tables counted per block, merged in a tree
 
@@ -182,19 +171,16 @@ def color_table(X):
 
 def _segmenter_fit(est, X, y=None):
     X = _check_shape(X)
-    batch = est._check_batch(probe(X), reset=True)
-    table = color_table(X)
-    est._fit_table(table, _Info(batch, table.n_pixels))
-    return est
+    image = probe(X)
+    est._check_batch(image, reset=True)  # refuse before computing
+    return est._fit_counted(color_table(X), image)
 
 
 def _segmenter_partial_fit(est, X, y=None):
     X = _check_shape(X)
-    first = not hasattr(est, "_color_table")
-    batch = est._check_batch(probe(X), reset=first)
-    table = color_table(X)
-    est._partial_fit_table(table, _Info(batch, table.n_pixels), first=first)
-    return est
+    image = probe(X)
+    est._check_batch(image, reset=not hasattr(est, "_color_table"))
+    return est._fit_counted(color_table(X), image, partial=True)
 
 
 def _segmenter_fit_transform(est, X, y=None):
@@ -204,13 +190,10 @@ def _segmenter_fit_transform(est, X, y=None):
 
 def _elbow_fit(est, X, y=None):
     X = _check_shape(X)
-    template = est._template()
-    est._check_k_values()
     image = probe(X)
-    batch = check_batch(image, image_shape=template.image_shape, estimator=est)
-    table = color_table(X)
-    est._fit_table(table, _Info(batch, table.n_pixels), image)
-    return est
+    est._template()._check_batch(image, reset=True)  # refuse before computing
+    est._check_k_values()
+    return est._fit_counted(color_table(X), image)
 
 
 # ----------------------------------------------------------------------

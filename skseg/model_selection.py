@@ -454,6 +454,19 @@ class ElbowKSelector(TransformerMixin, BaseEstimator):
         self._fit_table(template._count(batch), batch, X)
         return self
 
+    def _fit_counted(self, table, image):
+        # Fit on a colour table counted elsewhere (dask blocks, files);
+        # ``image``: a batch of one image like the counted ones.
+        from .segmentation import Counted
+
+        template = self._template()
+        self._check_k_values()
+        batch = check_batch(
+            image, image_shape=template.image_shape, estimator=self, reset=True
+        )
+        self._fit_table(table, Counted(batch, table.n_pixels), image)
+        return self
+
     def _fit_table(self, table, batch, X):
         # The palettes of every K from the colour table of ``batch`` (the
         # checked ``X``); shared with the dask adapter, whose ``X`` stands in

@@ -309,6 +309,22 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
         self._partial_fit_table(self._count(batch), batch, first=first)
         return self
 
+    def _fit_counted(self, table, image, *, partial=False):
+        """Fit on a colour table counted elsewhere, as fit or partial_fit.
+
+        For tables reduced from the blocks of a dask array or counted file
+        by file by the command line. ``image``, a batch of one image with
+        the channels and dtype of the counted images, is checked as ``X``
+        would be.
+        """
+        first = not partial or not hasattr(self, "_color_table")
+        counted = Counted(self._check_batch(image, reset=first), table.n_pixels)
+        if partial:
+            self._partial_fit_table(table, counted, first=first)
+        else:
+            self._fit_table(table, counted)
+        return self
+
     def _partial_fit_table(self, table, batch, *, first):
         # The colour table of a new chunk (of ``batch``, checked with
         # ``reset=first``) into the running fit; shared with the dask adapter.
@@ -674,6 +690,16 @@ def _quantize_colors(centers, dtype):
             lo = np.nextafter(lo, 0.0)
         return np.clip(np.rint(centers), lo, hi).astype(dtype)
     return centers.astype(dtype)
+
+
+class Counted:
+    """What a fit needs of a batch whose colours were counted elsewhere."""
+
+    def __init__(self, batch, n_pixels):
+        self.n_channels = batch.n_channels
+        self.dtype = batch.dtype
+        self.gray = batch.gray
+        self.n_pixels = int(n_pixels)
 
 
 class _Stream:
