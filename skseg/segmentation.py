@@ -340,7 +340,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
                 previous = state.merged() if state is not None else self._color_table
                 table = merge_tables([previous, table])
             large = table.n_colors >= CORESET_MIN_COLORS
-            if first or not large or self.n_clusters_ < self.n_clusters:
+            if first or not large or self.n_clusters_ != self.n_clusters:
                 self._fit_table(table, batch)
                 if large and self.n_clusters_ == self.n_clusters:
                     state = _Stream(self.n_clusters, table)
