@@ -35,8 +35,12 @@ def make_photo(index, height, width, seed=0):
     h, w = src.shape[:2]
     if h < height or w < width:
         scale = max(height / h, width / w)
-        rows = np.minimum((np.arange(int(np.ceil(h * scale))) / scale).astype(int), h - 1)
-        cols = np.minimum((np.arange(int(np.ceil(w * scale))) / scale).astype(int), w - 1)
+        rows = np.minimum(
+            (np.arange(int(np.ceil(h * scale))) / scale).astype(int), h - 1
+        )
+        cols = np.minimum(
+            (np.arange(int(np.ceil(w * scale))) / scale).astype(int), w - 1
+        )
         src = src[rows][:, cols]
         h, w = src.shape[:2]
     top = rng.integers(0, h - height + 1)

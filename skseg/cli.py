@@ -582,7 +582,6 @@ class _Colours:
 
     def __init__(self):
         self.table, self.pending, self.pending_colors = None, [], 0
-        self.kinds, self.dtypes = {}, set()
 
     def add(self, table):
         self.pending.append(table)
@@ -630,19 +629,16 @@ def _collect_colours(run, inputs, prepare):
         pixels = features
         if alpha is not None and alpha.any():
             pixels = features[alpha > 0][None]  # transparent pixels left out
-        return _describe_channels(image), image.dtype, _count_table(pixels), features
+        # the image itself is dropped here: only its table is kept
+        return _describe_channels(image), _count_table(pixels), _probe(features)
 
     kinds = {}
-    probe = None
-    for item, (kind, dtype, table, features) in run.map(
-        count, inputs, "counting colours"
-    ):
+    probes = []
+    for item, (kind, table, probe) in run.map(count, inputs, "counting colours"):
         kinds.setdefault(kind, []).append(item.name)
-        colours.dtypes.add(np.dtype(features.dtype))
-        if probe is None:
-            probe = features
+        if not probes or probe.dtype != probes[-1].dtype:
+            probes.append(probe)
         colours.add(table)
-        del features
     if len(kinds) > 1:
         details = "; ".join(
             f"{kind}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
@@ -652,10 +648,10 @@ def _collect_colours(run, inputs, prepare):
             "all images of one run must have the same channels (alpha aside), "
             f"got {details}; segment them in separate runs or with --per-image"
         )
-    if probe is None:
+    if not probes:
         return None, None
-    dtype = np.result_type(*colours.dtypes)
-    return colours.total(), _probe(probe.astype(dtype, copy=False))
+    dtype = np.result_type(*[p.dtype for p in probes])
+    return colours.total(), probes[0].astype(dtype)
 
 
 def _segment(args):
