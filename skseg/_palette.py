@@ -355,7 +355,8 @@ def merge_tables(tables):
             tables = merged + tables[len(merged) * 2 :]
         (table,) = tables
         return ColorTable(
-            table.colors.astype(_table_dtype(table.colors.dtype)), table.counts
+            table.colors.astype(_table_dtype(table.colors.dtype), copy=False),
+            table.counts,
         )
     dtype = np.result_type(*[t.colors.dtype for t in tables])
     dtype = _table_dtype(dtype)
@@ -370,8 +371,23 @@ def _merge_sorted(a, count_a, b, count_b):
     # Union of two tables of distinct colours in lexicographic order: one
     # pass with two pointers, counts of colours in both added.
     n, m, c = a.shape[0], b.shape[0], a.shape[1]
-    out = np.empty((n + m, c), a.dtype)
-    counts = np.empty(n + m, np.int64)
+    # first pass: the size of the union (the output is allocated exactly)
+    i = 0
+    j = 0
+    r = 0
+    while i < n and j < m:
+        order = 0
+        for f in range(c):
+            if a[i, f] != b[j, f]:
+                order = -1 if a[i, f] < b[j, f] else 1
+                break
+        if order <= 0:
+            i += 1
+        if order >= 0:
+            j += 1
+        r += 1
+    out = np.empty((r + (n - i) + (m - j), c), a.dtype)
+    counts = np.empty(out.shape[0], np.int64)
     i = 0
     j = 0
     r = 0
@@ -400,7 +416,7 @@ def _merge_sorted(a, count_a, b, count_b):
             counts[r] = count_b[j]
             j += 1
         r += 1
-    return out[:r].copy(), counts[:r].copy()
+    return out, counts
 
 
 # --------------------------------------------------------------------------

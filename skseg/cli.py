@@ -575,31 +575,31 @@ def _ordered_map(func, items, jobs):
 class _Colours:
     """Colour tables of a stream of images, added up as they come.
 
-    Tables are kept pending until they hold as many colours as the running
-    total, then merged: the merges cost a geometric series, and memory
-    stays within twice the collection's table whatever the number of images.
+    A stack of tables of decreasing size: a new table is merged with the
+    top while the top is not much larger (as in a binary counter), so each
+    colour takes part in a logarithmic number of merges, and memory stays
+    within about twice the collection's table whatever the number of images.
     """
 
     def __init__(self):
-        self.table, self.pending, self.pending_colors = None, [], 0
+        self.stack = []
 
     def add(self, table):
-        self.pending.append(table)
-        self.pending_colors += table.n_colors
-        if self.table is None or self.pending_colors >= self.table.n_colors:
-            self._merge()
-
-    def _merge(self):
         from skseg._palette import merge_tables
 
-        tables = ([self.table] if self.table is not None else []) + self.pending
-        self.table = merge_tables(tables) if len(tables) > 1 else tables[0]
-        self.pending, self.pending_colors = [], 0
+        while self.stack and self.stack[-1].n_colors <= 2 * table.n_colors:
+            table = merge_tables([self.stack.pop(), table])
+        self.stack.append(table)
 
     def total(self):
-        if self.pending:
-            self._merge()
-        return self.table
+        from skseg._palette import merge_tables, release_free_memory
+
+        table = self.stack.pop()
+        while self.stack:
+            table = merge_tables([self.stack.pop(), table])
+        # the merges' temporaries, freed, go back to the system
+        release_free_memory()
+        return table
 
 
 def _count_table(pixels):
