@@ -9,14 +9,24 @@ chunked along the image axis; blocks split across height, width or channels
 are rechunked into whole images first (fits do not need it: colour tables
 of any pixels add up).
 
-- Fits (``KMeansColorSegmenter.fit`` / ``partial_fit``,
+- Fits (``KMeansColorSegmenter.fit``, ``partial_fit``,
   ``ElbowKSelector.fit``) count a colour table per block where the block
-  lives (on the workers of a ``dask.distributed`` cluster), merge the
-  tables in a tree reduction (:data:`SPLIT_EVERY` tables per merge) and
-  bring only the merged table to the caller, where the palette is fitted
-  once, exactly as in memory: the merged table is the table the in-memory
-  fit counts (colours sorted, counts added), so the palettes are identical
-  for the same ``random_state``. Pixels never travel.
+  lives (on the workers of a ``dask.distributed`` cluster) and merge the
+  tables in a tree reduction (:data:`SPLIT_EVERY` tables per merge). The
+  merged table is the table the in-memory fit counts (colours sorted,
+  counts added). Pixels never travel.
+
+  ``fit`` fits the palette once, by the in-memory code, on the worker that
+  holds the merged table; the client receives the fitted estimator, and
+  the table stays on the cluster (:class:`RemoteTable`) until
+  ``partial_fit`` continues from it: the client never holds the table nor
+  the float64 copies the fit makes of it. The palette is the in-memory one for the same
+  ``random_state``, bit for bit when the number of OpenMP threads is the
+  same (dask workers run one; scikit-learn's Lloyd iterations, used on
+  tables of over 40,000 colours, sum in an order that depends on it, within
+  1e-9 otherwise). ``partial_fit`` merges the chunk's table into the
+  running table in the client, and ``ElbowKSelector`` fits its curve in
+  the client, identical to the in-memory curve.
 - Transforms (``transform``, ``predict``, ``fit_transform``, Canny, colour
   conversions) are lazy: ``map_blocks`` of the in-memory method over the
   blocks, with a copy of the estimator that carries no colour table. Image
@@ -28,6 +38,7 @@ of any pixels add up).
 from __future__ import annotations
 
 import copy
+import sys
 import warnings
 
 import dask
@@ -149,12 +160,12 @@ def _merge(*tables):
     return merge_tables(tables)
 
 
-def color_table(X):
+def color_table(X, *, compute=True):
     """The colour table of all pixels of ``X``, reduced over its blocks.
 
     Each block's table is counted where the block is; tables are merged
-    :data:`SPLIT_EVERY` at a time until one is left, which is the only
-    result brought back.
+    :data:`SPLIT_EVERY` at a time until one is left. With ``compute=False``
+    the last merge is returned as a ``dask.delayed`` object.
     """
     tables = [
         dask.delayed(_block_table, pure=True)(block)
@@ -165,18 +176,97 @@ def color_table(X):
             dask.delayed(_merge, pure=True)(*tables[i : i + SPLIT_EVERY])
             for i in range(0, len(tables), SPLIT_EVERY)
         ]
+    if not compute:
+        return tables[0]
     (table,) = dask.compute(tables[0])
     return table
+
+
+def _fit_where_the_table_is(est, table, image):
+    # Runs on a worker: the palette fitted on the merged table there, so the
+    # client receives the fitted estimator (a few centres), and the table
+    # once, but never holds the float64 copies the fit makes of it.
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        est._fit_counted(table, image)
+    holder = getattr(est, "best_estimator_", est)
+    holder.__dict__.pop("_color_table", None)
+    holder.__dict__.pop("_stream", None)
+    return est, [(str(w.message), w.category) for w in caught]
+
+
+class RemoteTable:
+    """The merged colour table of a fit, left on the cluster.
+
+    A ``distributed`` future: the client does not hold the table (tens of MB
+    for a large collection) until ``partial_fit`` continues from it. Pickled
+    (or deep-copied), it becomes the table itself, so a saved estimator does
+    not depend on the cluster.
+    """
+
+    def __init__(self, future):
+        self.future = future
+
+    def fetch(self):
+        return self.future.result()
+
+    def __reduce__(self):
+        return (_same, (self.fetch(),))
+
+
+def _same(table):
+    return table
+
+
+def _distributed_client():
+    """The ``distributed`` client dask computes with now, or None."""
+    if "distributed" not in sys.modules:
+        return None
+    from dask.base import get_scheduler
+
+    scheduler = get_scheduler()
+    client = getattr(scheduler, "__self__", None)
+    return client if type(client).__name__ == "Client" else None
+
+
+def _fit_on_cluster(est, X, image):
+    """``est._fit_counted`` on the reduced table of ``X``, run on a worker.
+
+    Copies the fitted state into ``est`` and re-issues the fit's warnings
+    here. The table stays on the cluster (a :class:`RemoteTable`) when a
+    ``distributed`` client computes; otherwise it comes back.
+    """
+    from ._batch import user_stacklevel
+
+    table = color_table(X, compute=False)
+    light = copy.copy(est)
+    fit = dask.delayed(_fit_where_the_table_is, pure=True)(light, table, image)
+    client = _distributed_client()
+    if client is None:
+        (fitted, messages), table = dask.compute(fit, table)
+    else:
+        fit, table = client.compute([fit, table])
+        fitted, messages = fit.result()
+        table = RemoteTable(table)
+    est.__dict__.update(fitted.__dict__)
+    holder = getattr(est, "best_estimator_", est)
+    holder._color_table = table
+    holder._stream = None
+    for message, category in messages:
+        warnings.warn(message, category, stacklevel=user_stacklevel())
+    return est
 
 
 def _segmenter_fit(est, X, y=None):
     X = _check_shape(X)
     image = probe(X)
     est._check_batch(image, reset=True)  # refuse before computing
-    return est._fit_counted(color_table(X), image)
+    return _fit_on_cluster(est, X, image)
 
 
 def _segmenter_partial_fit(est, X, y=None):
+    # The running table is here, in the client: the chunk's table is reduced
+    # on the cluster and merged into it here.
     X = _check_shape(X)
     image = probe(X)
     est._check_batch(image, reset=not hasattr(est, "_color_table"))
@@ -193,6 +283,8 @@ def _elbow_fit(est, X, y=None):
     image = probe(X)
     est._template()._check_batch(image, reset=True)  # refuse before computing
     est._check_k_values()
+    # The curve is fitted here, in the client: its scores use BLAS sums whose
+    # last bits depend on the thread count, and workers run one thread.
     return est._fit_counted(color_table(X), image)
 
 

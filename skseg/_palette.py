@@ -46,7 +46,6 @@ __all__ = [
     "merge_tables",
     "fit_palette",
     "fit_palette_path",
-    "refine_palette",
     "cluster_stats",
 ]
 
@@ -721,41 +720,6 @@ def cluster_stats(table, centers):
         squares,
     )
     return weight, sums, squares
-
-
-def refine_palette(table, centers, *, max_iter=300, tol=1e-4):
-    """Weighted Lloyd iterations on ``table`` started from ``centers``.
-
-    The warm start of ``partial_fit``: when a chunk's colours are merged into
-    a large running table, the palette of the colours seen so far is a
-    nearly converged start for the merged table, and a few exact Lloyd
-    iterations (often one) reach a k-means fixed point of the objective over
-    all pixels seen, at a fraction of the cost of ``n_init`` new restarts.
-
-    Parameters
-    ----------
-    table : ColorTable
-        Distinct colours and their pixel counts.
-    centers : ndarray of shape (n_clusters, n_channels)
-        Starting palette.
-    max_iter, tol : int, float
-        Lloyd stopping rules, as in :func:`fit_palette`.
-
-    Returns
-    -------
-    palette : Palette
-        Sorted centres, their exact WCSS and the number of iterations.
-    """
-    colors = table.colors.astype(np.float64)
-    weights = table.counts.astype(np.float64)
-    start = np.ascontiguousarray(centers, dtype=np.float64)
-    # _abs_tol's tolerance without np.var's temporaries (a third of the
-    # time of a warm start on a table of millions of colours)
-    mean = colors.mean(axis=0)
-    var = np.einsum("ij,ij->j", colors, colors) / colors.shape[0] - mean**2
-    tol_abs = float(tol * np.mean(np.maximum(var, 0.0)))
-    best, inertia, n_iter = _lloyd(colors, weights, start, max_iter, tol_abs)
-    return _sorted(Palette(best, float(inertia), int(n_iter)))
 
 
 def _coreset_levels(colors, weights, tol, k_max, min_colors):

@@ -20,7 +20,6 @@ from ._palette import (
     count_colors,
     fit_palette,
     merge_tables,
-    refine_palette,
     release_free_memory,
 )
 
@@ -338,6 +337,8 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             # then warm starts from the palette so far.
             if not first:
                 previous = state.merged() if state is not None else self._color_table
+                if hasattr(previous, "fetch"):  # left on a dask cluster by fit
+                    previous = previous.fetch()
                 table = merge_tables([previous, table])
             large = table.n_colors >= CORESET_MIN_COLORS
             if first or not large or self.n_clusters_ != self.n_clusters:
@@ -354,11 +355,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             release_free_memory()
 
     def _refine(self, state):
-        palette = refine_palette(
-            state.merged(), state.centers(), max_iter=self.max_iter, tol=self.tol
-        )
-        state.restat(palette.centers)
-        return palette
+        return state.refine(self.max_iter, self.tol)
 
     @_fit_context(prefer_skip_nested_validation=True)
     @dask_aware
@@ -756,6 +753,37 @@ class _Stream:
 
     def due(self):
         return self.pixels >= _EXACT_GROWTH * self.exact_pixels
+
+    def refine(self, max_iter, tol):
+        """Exact Lloyd iterations on the merged table from the current centres.
+
+        Each iteration is one pass of :func:`cluster_stats` over the table in
+        its own dtype (no float64 copy of it); the last pass, at the final
+        centres, gives the exact WCSS and resets the statistics. Stops as
+        :class:`sklearn.cluster.KMeans` does: squared centre shift at most
+        ``tol`` times the mean variance of the colours.
+        """
+        from ._palette import Palette, _sorted
+
+        table = self.merged()
+        colors = table.colors
+        var = [np.var(colors[:, f], dtype=np.float64) for f in range(colors.shape[1])]
+        tol_abs = tol * float(np.mean(var))
+        centers = self.centers()
+        n_iter = 0
+        for n_iter in range(1, max_iter + 1):
+            weight, sums, _ = cluster_stats(table, centers)
+            filled = weight > 0
+            new = centers.copy()
+            new[filled] = sums[filled] / weight[filled, None]
+            shift = float(((new - centers) ** 2).sum())
+            centers = new
+            if shift <= tol_abs:
+                break
+        self.restat(centers)
+        norms = np.einsum("ij,ij->i", centers, centers)
+        wcss = self.Q - 2 * np.einsum("ij,ij->i", centers, self.S) + self.W * norms
+        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), n_iter))
 
     def palette(self):
         """The centres ``S / W`` and the WCSS of the assignment they were made of."""

@@ -99,8 +99,9 @@ def test_fit_gives_the_in_memory_palette(client, photos, chunks):
     assert dist.inertia_ == mem.inertia_
     assert dist.n_channels_in_ == 3 and not hasattr(dist, "n_features_in_")
     # the reduced table is the in-memory one, colour for colour
-    assert_array_equal(dist._color_table.colors, mem._color_table.colors)
-    assert_array_equal(dist._color_table.counts, mem._color_table.counts)
+    table = dist._color_table.fetch()
+    assert_array_equal(table.colors, mem._color_table.colors)
+    assert_array_equal(table.counts, mem._color_table.counts)
 
 
 @pytest.mark.parametrize("kind", ["gray", "float32", "bool"])
@@ -256,3 +257,27 @@ def test_graph_holds_no_client_side_pixels(photos):
         table = _dask.color_table(X)
     assert sorted(calls) == [0, 1, 2, 3]
     assert table.n_pixels == photos.shape[0] * 40 * 56
+
+
+def test_warnings_of_the_fit_on_a_worker_reach_the_caller(client):
+    two = np.zeros((4, 8, 8, 3), np.uint8)
+    two[:, :4] = (200, 10, 10)
+    X = da.from_array(two, chunks=(2, -1, -1, -1))
+    with pytest.warns(UserWarning, match=r"n_clusters=3 is larger than the number"):
+        seg = KMeansColorSegmenter(3, random_state=0).fit(X)
+    assert seg.n_clusters_ == 2
+    # the table stays on the cluster until partial_fit continues from it
+    assert seg._color_table.fetch().n_colors == 2
+    with pytest.warns(UserWarning, match="n_clusters=3 is larger"):
+        seg.partial_fit(X)
+    assert seg._color_table.counts.sum() == 2 * two[..., 0].size
+
+
+def test_a_fitted_estimator_pickles_without_the_cluster(client, photos):
+    import pickle
+
+    X = da.from_array(photos, chunks=(4, -1, -1, -1))
+    seg = KMeansColorSegmenter(3, random_state=0).fit(X)
+    copy = pickle.loads(pickle.dumps(seg))
+    assert_array_equal(copy._color_table.colors, seg._color_table.fetch().colors)
+    assert_array_equal(copy.predict(photos), seg.predict(photos))
