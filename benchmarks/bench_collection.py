@@ -166,6 +166,9 @@ def main(argv=None) -> int:
     parser.add_argument("--partial-photos", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-partial", action="store_true")
+    parser.add_argument(
+        "--only-partial", action="store_true", help="only the partial_fit section"
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
@@ -188,6 +191,8 @@ def main(argv=None) -> int:
     )
 
     rows, report = [], {"environment": info}
+    if args.only_partial:
+        return partial_only(folder, args, report)
     work = Path(tempfile.mkdtemp(prefix="skseg-bench-collection-"))
     try:
         runs = {}
@@ -274,6 +279,17 @@ def main(argv=None) -> int:
     ]
 
     if not args.skip_partial:
+        checks += partial_checks(folder, args, report)
+    return finish(report, checks, args.json)
+
+
+def partial_only(folder, args, report):
+    return finish(report, partial_checks(folder, args, report), args.json)
+
+
+def partial_checks(folder, args, report):
+    checks = []
+    if True:
         pf = partial_fit_section(folder, args.partial_photos, args.repeat)
         report["partial_fit"] = pf
         print(section("partial_fit over 20 chunks against one fit"))
@@ -303,7 +319,7 @@ def main(argv=None) -> int:
                 f"{excess:+.4%}",
             ),
         ]
-    return finish(report, checks, args.json)
+    return checks
 
 
 if __name__ == "__main__":

@@ -147,6 +147,16 @@ def _count_ranked_rgb8(px, bits, prefix, counts):
 
 
 @njit(cache=True, nogil=True)
+def _add_ranked_rgb8(px, weights, bits, prefix, counts):
+    # counts[rank of the colour among the present ones] += its weight
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        w = code >> 6
+        below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
+        counts[prefix[w] + _popcount64(below)] += weights[i]
+
+
+@njit(cache=True, nogil=True)
 def _bitmap_codes(bits, total):
     codes = np.empty(total, np.int64)
     r = 0
@@ -341,6 +351,28 @@ def merge_tables(tables):
     is the table that counting all the pixels at once gives.
     """
     tables = list(tables)
+    if len(tables) > 1 and all(
+        t.colors.dtype == np.uint8 and t.n_channels == 3 for t in tables
+    ):
+        # 8-bit RGB: the union through a presence bitmap of the 2**24
+        # colours, as count_colors counts them (one pass per table, no
+        # pairwise rounds): 5-8x faster than the two-pointer merges when a
+        # running table meets a dozen chunks' tables.
+        bits = np.zeros(2**18, np.uint64)
+        for t in tables:
+            _mark_rgb8(np.ascontiguousarray(t.colors), bits)
+        prefix, total = _bitmap_ranks(bits)
+        counts = np.zeros(total, np.int64)
+        for t in tables:
+            _add_ranked_rgb8(
+                np.ascontiguousarray(t.colors), t.counts, bits, prefix, counts
+            )
+        codes = _bitmap_codes(bits, total)
+        colors = np.empty((total, 3), np.uint8)
+        colors[:, 0] = codes >> 16
+        colors[:, 1] = (codes >> 8) & 255
+        colors[:, 2] = codes & 255
+        return ColorTable(colors, counts)
     if len({t.colors.dtype for t in tables}) == 1:
         # Tables are sorted: merge them pairwise with two pointers, linear in
         # their sizes (partial_fit merges a chunk's table into the running
@@ -695,8 +727,11 @@ def _cluster_stats(colors, counts, centers, weight, sums, squares):
         squares[arg] += w * norm
 
 
-def cluster_stats(table, centers):
+def cluster_stats(table, centers, n_threads=1):
     """Per-cluster statistics of ``table`` assigned to its nearest ``centers``.
+
+    ``n_threads`` threads each take a run of the table's rows (the kernel
+    releases the GIL); their sums are added in run order.
 
     Returns
     -------
@@ -709,16 +744,22 @@ def cluster_stats(table, centers):
         the assignment with centres ``sums / weight`` is
         ``sum(squares - |sums|**2 / weight)``.
     """
+    from ._batch import run_in_threads
+
     k, c = centers.shape
-    weight, sums, squares = np.zeros(k), np.zeros((k, c)), np.zeros(k)
-    _cluster_stats(
-        table.colors,
-        table.counts,
-        np.ascontiguousarray(centers, dtype=np.float64),
-        weight,
-        sums,
-        squares,
-    )
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    n_runs = max(1, min(int(n_threads), table.n_colors // 100_000))
+    bounds = np.linspace(0, table.n_colors, n_runs + 1).round().astype(int)
+    parts = [(np.zeros(k), np.zeros((k, c)), np.zeros(k)) for _ in range(n_runs)]
+
+    def run(i):
+        a, b = bounds[i], bounds[i + 1]
+        _cluster_stats(table.colors[a:b], table.counts[a:b], centers, *parts[i])
+
+    run_in_threads(run, [(i,) for i in range(n_runs)], n_runs)
+    weight, sums, squares = parts[0]
+    for w, s, q in parts[1:]:
+        weight, sums, squares = weight + w, sums + s, squares + q
     return weight, sums, squares
 
 

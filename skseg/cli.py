@@ -1,8 +1,12 @@
 """The ``skseg`` command line.
 
 ``skseg segment [IMAGE ...]`` segments images by colour with
-:class:`skseg.KMeansColorSegmenter` and writes the quantized images as PNG.
-Without IMAGE it works on a bundled sample photo.
+:class:`skseg.KMeansColorSegmenter` and writes the quantized images as PNG;
+``skseg edges`` writes Canny edge maps and ``skseg elbow`` chooses K. IMAGE
+may be a file, a folder or a glob: collections are streamed file by file in
+bounded memory (colour tables added up, one palette fitted on their sum).
+Without IMAGE it works on a bundled sample photo. An unreadable file is
+reported in one line and skipped; no traceback reaches the terminal.
 
 The estimators are imported inside the subcommand, not when this module is
 imported.

@@ -289,10 +289,11 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
            centres: colours added earlier are not reassigned);
         3. whenever the number of pixels seen has grown 4-fold since the
            last exact pass, the chunks' tables are merged (tables add up:
-           the merged table is the one :meth:`fit` counts) and Lloyd
-           iterations run on the exact weighted table from the current
-           centres, which makes the palette a k-means fixed point of the
-           objective over every pixel seen and ``inertia_`` its exact WCSS.
+           the merged table is the one :meth:`fit` counts), Lloyd iterations
+           run from the current centres on the fine grid coreset of the
+           merged table (as :meth:`fit` refines its best restarts), and one
+           pass over the exact table gives ``inertia_``, the exact WCSS of
+           the new centres over every pixel seen, and new sums.
 
         The exact passes form a geometric series, so a loop over the 20
         chunks of a photo collection costs about one :meth:`fit`
@@ -699,6 +700,16 @@ class Counted:
         self.n_pixels = int(n_pixels)
 
 
+def _n_cpus():
+    """Threads of partial_fit's passes: every usable CPU, as the OpenMP loops
+    of scikit-learn's KMeans that fit runs use them."""
+    import os
+
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
 class _Stream:
     """Running state of a ``partial_fit`` loop over chunks of a large table.
 
@@ -723,12 +734,15 @@ class _Stream:
 
     def merged(self):
         if self.pending:
-            self.table = merge_tables([self.table, *self.pending])
+            # the large running table last: merge_tables merges neighbours
+            # pairwise, so the chunks' tables are merged among themselves
+            # first and the running table takes part in one or two merges
+            self.table = merge_tables([*self.pending, self.table])
             self.pending = []
         return self.table
 
     def _stats(self, table, centers):
-        return cluster_stats(table, centers)
+        return cluster_stats(table, centers, _n_cpus())
 
     def restat(self, centers):
         """Exact statistics of the merged table under ``centers``."""
@@ -755,24 +769,39 @@ class _Stream:
         return self.pixels >= _EXACT_GROWTH * self.exact_pixels
 
     def refine(self, max_iter, tol):
-        """Exact Lloyd iterations on the merged table from the current centres.
+        """Lloyd iterations on the merged table from the current centres.
 
-        Each iteration is one pass of :func:`cluster_stats` over the table in
-        its own dtype (no float64 copy of it); the last pass, at the final
-        centres, gives the exact WCSS and resets the statistics. Stops as
-        :class:`sklearn.cluster.KMeans` does: squared centre shift at most
-        ``tol`` times the mean variance of the colours.
+        Most of the way on the fine grid coreset of the merged table (as
+        :func:`fit_palette` refines its best restarts), whose iterations
+        cost a fraction of a pass over the table; then on the exact table,
+        one :func:`cluster_stats` pass per iteration (in the table's own
+        dtype, no float64 copy; usually one or two), until the squared
+        centre shift is at most ``tol`` times the mean variance of the
+        colours, as in :class:`sklearn.cluster.KMeans`. A last pass at the
+        final centres gives their exact WCSS and resets the statistics.
         """
-        from ._palette import Palette, _sorted
+        from ._palette import (
+            FINE_CELLS,
+            Palette,
+            _abs_tol,
+            _grid_coreset,
+            _lloyd,
+            _sorted,
+        )
 
         table = self.merged()
         colors = table.colors
+        centers = self.centers()
+        if colors.shape[1] <= 8:
+            fine, fine_w = _grid_coreset(
+                colors.astype(np.float64), table.counts.astype(np.float64), FINE_CELLS
+            )
+            centers = _lloyd(fine, fine_w, centers, max_iter, _abs_tol(fine, tol))[0]
         var = [np.var(colors[:, f], dtype=np.float64) for f in range(colors.shape[1])]
         tol_abs = tol * float(np.mean(var))
-        centers = self.centers()
         n_iter = 0
         for n_iter in range(1, max_iter + 1):
-            weight, sums, _ = cluster_stats(table, centers)
+            weight, sums, _ = self._stats(table, centers)
             filled = weight > 0
             new = centers.copy()
             new[filled] = sums[filled] / weight[filled, None]
@@ -783,7 +812,7 @@ class _Stream:
         self.restat(centers)
         norms = np.einsum("ij,ij->i", centers, centers)
         wcss = self.Q - 2 * np.einsum("ij,ij->i", centers, self.S) + self.W * norms
-        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), n_iter))
+        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), int(n_iter)))
 
     def palette(self):
         """The centres ``S / W`` and the WCSS of the assignment they were made of."""
