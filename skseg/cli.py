@@ -492,6 +492,7 @@ class _Run:
         self.jobs = getattr(args, "jobs", 1) or 1
         self.quiet = getattr(args, "quiet", False)
         self.failed = []
+        self.bar = None
 
     def _bar(self, total, desc):
         if self.quiet or total < 2 or not _isatty(sys.stderr):
@@ -502,28 +503,30 @@ class _Run:
             total=total, desc=desc, unit="img", file=sys.stderr, delay=_BAR_DELAY
         )
 
-    def say(self, line, bar=None, *, err=False):
+    def say(self, line, *, err=False):
+        """Print a line (above the progress bar, if one is drawn)."""
         stream = sys.stderr if err else sys.stdout
-        if bar is not None:
-            bar.write(line, file=stream)
+        if self.bar is not None:
+            self.bar.write(line, file=stream)
         else:
             print(line, file=stream)
 
     def map(self, func, items, desc):
         """Yield ``(item, func(item))`` for every item that did not fail."""
-        bar = self._bar(len(items), desc)
+        self.bar = self._bar(len(items), desc)
         try:
             for item, (ok, value) in _ordered_map(func, items, self.jobs):
-                if bar is not None:
-                    bar.update()
+                if self.bar is not None:
+                    self.bar.update()
                 if ok:
                     yield item, value
                 else:
                     self.failed.append(item)
-                    self.say(f"{PROG}: error: {value}", bar, err=True)
+                    self.say(f"{PROG}: error: {value}", err=True)
         finally:
-            if bar is not None:
-                bar.close()
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = None
 
     def status(self, n_inputs):
         """Exit status: 0, 1 if some inputs failed, 2 if all did."""
@@ -741,7 +744,7 @@ def _segment(args):
                 return line, float(seg.inertia_), seg._color_table.n_pixels
 
             for _, (line, inertia, n) in run.map(segment_one, inputs, "segmenting"):
-                print(line)
+                run.say(line)
                 sse, n_pixels = sse + inertia, n_pixels + n
         else:
             table, probe = _collect_colours(run, inputs, prepare)
@@ -758,7 +761,7 @@ def _segment(args):
                     return write(item, finish(image, out))
 
                 for _, line in run.map(segment_one, done, "segmenting"):
-                    print(line)
+                    run.say(line)
     if n_pixels:
         notes = [f"in {args.space} units"] if converter is not None else []
         if args.per_image:
@@ -856,7 +859,7 @@ def _edges(args):
     run = _Run(args)
     with _warnings_to_stderr():
         for _, line in run.map(edges_one, inputs, "finding edges"):
-            print(line)
+            run.say(line)
     return run.status(len(inputs))
 
 
