@@ -246,6 +246,37 @@ def fault_in(a, page=4096):
     flat[::page] = 0
 
 
+def is_dask_array(X):
+    """Whether ``X`` is a ``dask.array.Array`` (never imports dask).
+
+    A dask array can only exist once ``dask.array`` has been imported, so
+    the check looks the class up in :data:`sys.modules`.
+    """
+    module = sys.modules.get("dask.array")
+    return module is not None and isinstance(X, module.Array)
+
+
+def dask_aware(method):
+    """Route a method's dask-array input to the dask adapter (:mod:`._dask`).
+
+    ``method(self, X, ...)`` runs unchanged for every other input. With a
+    ``dask.array.Array``, :func:`skseg._dask.call` runs the method's lazy,
+    distributed counterpart instead: colour tables reduced over the blocks
+    for fits, ``map_blocks`` for transforms. Parameter validation by
+    ``_fit_context`` (applied outside) happens first either way.
+    """
+
+    @functools.wraps(method)
+    def wrapper(self, X, *args, **kwargs):
+        if is_dask_array(X):
+            from . import _dask
+
+            return _dask.call(self, method.__name__, X, *args, **kwargs)
+        return method(self, X, *args, **kwargs)
+
+    return wrapper
+
+
 def check_image_shape(image_shape):
     """Validate the ``image_shape`` parameter; return it as a tuple or None."""
     if image_shape is None:
@@ -412,6 +443,13 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
 
 def _check_any(X, image_shape, estimator, reset):
     image_shape = check_image_shape(image_shape)
+    if is_dask_array(X):
+        # Reached only where no dask_aware method took X: never gather a
+        # collection's pixels into this process behind the caller's back.
+        raise TypeError(
+            "A dask array was passed where skseg needs images in memory; "
+            "call X.compute() first if it fits in memory."
+        )
     _refuse_non_arrays(X)
     if sparse.issparse(X):
         raise TypeError(

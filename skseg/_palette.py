@@ -46,6 +46,7 @@ __all__ = [
     "merge_tables",
     "fit_palette",
     "fit_palette_path",
+    "cluster_stats",
 ]
 
 # Tables with more distinct colours than this are clustered through coresets.
@@ -119,6 +120,17 @@ def _pass_rgb8(px, bits, prefix, counts, count):
             counts[prefix[w] + _popcount64(below)] += 1
         else:
             bits[w] |= np.uint64(1) << np.uint64(code & 63)
+
+
+@njit(cache=True, nogil=True)
+def _add_ranked_rgb8(px, weights, bits, prefix, counts):
+    # counts[rank of the colour among the present ones] += its weight (the
+    # weighted second pass, for merging tables; compiled only when merging).
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        w = code >> 6
+        below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
+        counts[prefix[w] + _popcount64(below)] += weights[i]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -334,15 +346,108 @@ def merge_tables(tables):
     """Merge colour tables of shards into the table of their union.
 
     Counts of colours present in several tables add up, so the result does not
-    depend on how the pixels were split.
+    depend on how the pixels were split (nor on the order of the tables): it
+    is the table that counting all the pixels at once gives.
     """
     tables = list(tables)
+    if len(tables) > 1 and all(
+        t.colors.dtype == np.uint8 and t.n_channels == 3 for t in tables
+    ):
+        # 8-bit RGB: the union through a presence bitmap of the 2**24
+        # colours, as count_colors counts them (one pass per table, no
+        # pairwise rounds): 5-8x faster than the two-pointer merges when a
+        # running table meets a dozen chunks' tables.
+        bits = np.zeros(2**18, np.uint64)
+        no_ranks = np.empty(0, np.int64)
+        for t in tables:
+            _pass_rgb8(np.ascontiguousarray(t.colors), bits, no_ranks, no_ranks, False)
+        prefix, codes = _bitmap_index(bits)
+        total = codes.shape[0]
+        counts = np.zeros(total, np.int64)
+        for t in tables:
+            _add_ranked_rgb8(
+                np.ascontiguousarray(t.colors), t.counts, bits, prefix, counts
+            )
+        colors = np.empty((total, 3), np.uint8)
+        colors[:, 0] = codes >> 16
+        colors[:, 1] = (codes >> 8) & 255
+        colors[:, 2] = codes & 255
+        return ColorTable(colors, counts)
+    if len({t.colors.dtype for t in tables}) == 1:
+        # Tables are sorted: merge them pairwise with two pointers, linear in
+        # their sizes (partial_fit merges a chunk's table into the running
+        # one on every call; hashing and re-sorting the union took 4x longer).
+        while len(tables) > 1:
+            pairs = zip(tables[0::2], tables[1::2])
+            merged = [
+                ColorTable(*_merge_sorted(a.colors, a.counts, b.colors, b.counts))
+                for a, b in pairs
+            ]
+            tables = merged + tables[len(merged) * 2 :]
+        (table,) = tables
+        return ColorTable(
+            table.colors.astype(_table_dtype(table.colors.dtype), copy=False),
+            table.counts,
+        )
     dtype = np.result_type(*[t.colors.dtype for t in tables])
     dtype = _table_dtype(dtype)
     colors = np.concatenate([t.colors.astype(dtype) for t in tables])
     counts = np.concatenate([t.counts for t in tables])
     colors, counts = _unique_rows(colors, counts)
     return ColorTable(colors, counts)
+
+
+@njit(cache=True, nogil=True)
+def _merge_sorted(a, count_a, b, count_b):
+    # Union of two tables of distinct colours in lexicographic order: one
+    # pass with two pointers, counts of colours in both added.
+    n, m, c = a.shape[0], b.shape[0], a.shape[1]
+    # first pass: the size of the union (the output is allocated exactly)
+    i = 0
+    j = 0
+    r = 0
+    while i < n and j < m:
+        order = 0
+        for f in range(c):
+            if a[i, f] != b[j, f]:
+                order = -1 if a[i, f] < b[j, f] else 1
+                break
+        if order <= 0:
+            i += 1
+        if order >= 0:
+            j += 1
+        r += 1
+    out = np.empty((r + (n - i) + (m - j), c), a.dtype)
+    counts = np.empty(out.shape[0], np.int64)
+    i = 0
+    j = 0
+    r = 0
+    while i < n or j < m:
+        if i == n:
+            order = 1
+        elif j == m:
+            order = -1
+        else:
+            order = 0
+            for f in range(c):
+                if a[i, f] != b[j, f]:
+                    order = -1 if a[i, f] < b[j, f] else 1
+                    break
+        if order <= 0:
+            for f in range(c):
+                out[r, f] = a[i, f]
+            counts[r] = count_a[i]
+            i += 1
+            if order == 0:
+                counts[r] += count_b[j]
+                j += 1
+        else:
+            for f in range(c):
+                out[r, f] = b[j, f]
+            counts[r] = count_b[j]
+            j += 1
+        r += 1
+    return out, counts
 
 
 # --------------------------------------------------------------------------
@@ -606,6 +711,69 @@ def fit_palette(
         colors, sample_weight=weights
     )
     return _sorted(Palette(km.cluster_centers_, float(km.inertia_), int(km.n_iter_)))
+
+
+@njit(cache=True, nogil=True)
+def _cluster_stats(colors, counts, centers, weight, sums, squares):
+    # Add every colour (in its own dtype) to its nearest centre: pixel count,
+    # colour sum and sum of squared norms per cluster, in one pass.
+    n, c = colors.shape
+    k = centers.shape[0]
+    for i in range(n):
+        best = np.inf
+        arg = 0
+        for j in range(k):
+            d = 0.0
+            for f in range(c):
+                t = colors[i, f] - centers[j, f]
+                d += t * t
+            if d < best:
+                best = d
+                arg = j
+        w = counts[i]
+        norm = 0.0
+        for f in range(c):
+            x = float(colors[i, f])
+            sums[arg, f] += w * x
+            norm += x * x
+        weight[arg] += w
+        squares[arg] += w * norm
+
+
+def cluster_stats(table, centers, n_threads=1):
+    """Per-cluster statistics of ``table`` assigned to its nearest ``centers``.
+
+    ``n_threads`` threads each take a run of the table's rows (the kernel
+    releases the GIL); their sums are added in run order.
+
+    Returns
+    -------
+    weight : ndarray of shape (n_clusters,)
+        Pixels of each cluster.
+    sums : ndarray of shape (n_clusters, n_channels)
+        Sum of the colours of its pixels.
+    squares : ndarray of shape (n_clusters,)
+        Sum of the squared norms of the colours of its pixels. The WCSS of
+        the assignment with centres ``sums / weight`` is
+        ``sum(squares - |sums|**2 / weight)``.
+    """
+    from ._batch import run_in_threads
+
+    k, c = centers.shape
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    n_runs = max(1, min(int(n_threads), table.n_colors // 100_000))
+    bounds = np.linspace(0, table.n_colors, n_runs + 1).round().astype(int)
+    parts = [(np.zeros(k), np.zeros((k, c)), np.zeros(k)) for _ in range(n_runs)]
+
+    def run(i):
+        a, b = bounds[i], bounds[i + 1]
+        _cluster_stats(table.colors[a:b], table.counts[a:b], centers, *parts[i])
+
+    run_in_threads(run, [(i,) for i in range(n_runs)], n_runs)
+    weight, sums, squares = parts[0]
+    for w, s, q in parts[1:]:
+        weight, sums, squares = weight + w, sums + s, squares + q
+    return weight, sums, squares
 
 
 def _coreset_levels(colors, weights, tol, k_max, min_colors):

@@ -95,6 +95,11 @@ def _runs(images):
             for output in ("labels", "quantized", "distances", "histogram"):
                 km.set_params(output=output).transform(X)
             KMeansColorSegmenter(3, n_init=1, per_image=True).fit_transform(X)
+            # partial_fit's table merges and running cluster sums (also what
+            # the dask adapter and the skseg commands on folders use)
+            stream = KMeansColorSegmenter(3, n_init=1, random_state=0)
+            for _ in range(5):  # 4-fold growth: one exact merged pass
+                stream.partial_fit(X)
 
         runs.append(("segment", "KMeansColorSegmenter", kind, segment))
     for kind, X in images.items():

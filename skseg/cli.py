@@ -1,8 +1,12 @@
 """The ``skseg`` command line.
 
 ``skseg segment [IMAGE ...]`` segments images by colour with
-:class:`skseg.KMeansColorSegmenter` and writes the quantized images as PNG.
-Without IMAGE it works on a bundled sample photo.
+:class:`skseg.KMeansColorSegmenter` and writes the quantized images as PNG;
+``skseg edges`` writes Canny edge maps and ``skseg elbow`` chooses K. IMAGE
+may be a file, a folder or a glob: collections are streamed file by file in
+bounded memory (colour tables added up, one palette fitted on their sum).
+Without IMAGE it works on a bundled sample photo. An unreadable file is
+reported in one line and skipped; no traceback reaches the terminal.
 
 The estimators are imported inside the subcommand, not when this module is
 imported.
@@ -10,9 +14,12 @@ imported.
 
 import argparse
 import contextlib
+import os
 import sys
 import warnings
 from pathlib import Path
+
+import numpy as np
 
 from skseg.datasets import _WRITE_EXTENSIONS, sample_image_names
 
@@ -74,6 +81,24 @@ class _ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{PROG}: error: {message}\n")
 
 
+def _add_stream_options(parser, what):
+    parser.add_argument(
+        "-j",
+        "--jobs",
+        type=_positive_int,
+        default=1,
+        metavar="N",
+        help=f"{what} N images at a time, in threads (default: %(default)s)",
+    )
+    parser.add_argument(
+        "-q",
+        "--quiet",
+        action="store_true",
+        help="no progress bar (it is drawn on stderr, only when stderr is a "
+        "terminal and the run takes more than a second)",
+    )
+
+
 def _build_parser():
     parser = _ArgumentParser(
         prog=PROG,
@@ -95,13 +120,21 @@ def _build_parser():
             "Segment images by colour with K-Means: every pixel is replaced by\n"
             "the colour of its cluster. All images share one palette (a cluster\n"
             "is the same colour in every image) unless --per-image is given.\n"
-            "Without IMAGE, a bundled sample photo is used."
+            "Folders and globs are streamed in bounded memory: the colours of\n"
+            "every image are counted and added up, the palette is fitted once on\n"
+            "them, then each image is segmented and written. An alpha channel\n"
+            "plays no part: the colours are clustered (fully transparent pixels\n"
+            "left out of the palette) and the alpha is written back unchanged.\n"
+            "Unreadable images are reported and skipped (exit status 1; 2 when\n"
+            "nothing could be read). Without IMAGE, a bundled sample photo is used."
         ),
         epilog=(
             "examples:\n"
             f"  {PROG} segment                      # the astronaut sample, K=3\n"
             f"  {PROG} segment -k 5 photo.jpg -o photo_k5.png\n"
             f"  {PROG} segment -k 7 --per-image a.png b.png -o results/\n"
+            f"  {PROG} segment photos/ -k 8 --jobs 2 -o results/\n"
+            f"  {PROG} segment 'shoot/*.jpg' -k 8 -o results/\n"
             f"  {PROG} segment --sample china -k 5\n"
             f"  {PROG} segment --space hsv --hue-encoding cossin  # the tutorial's HSV"
         ),
@@ -112,7 +145,8 @@ def _build_parser():
         nargs="*",
         metavar="IMAGE",
         help=(
-            "image files (PNG, JPEG, TIFF, ...); default: the sample given by "
+            "image files (PNG, JPEG, TIFF, ...), folders (their image files) or "
+            "quoted glob patterns ('photos/*.jpg'); default: the sample given by "
             f"--sample ({_DEFAULT_SAMPLE!r})"
         ),
     )
@@ -183,6 +217,7 @@ def _build_parser():
             f"{', '.join(sample_image_names())}"
         ),
     )
+    _add_stream_options(segment, "read and segment")
     segment.set_defaults(func=_segment)
 
     elbow = commands.add_parser(
@@ -208,8 +243,8 @@ def _build_parser():
         nargs="*",
         metavar="IMAGE",
         help=(
-            "image files (one shared palette per K for all of them); default: "
-            f"the sample given by --sample ({_DEFAULT_SAMPLE!r})"
+            "image files, folders or globs (one shared palette per K for all "
+            f"of them); default: the sample given by --sample ({_DEFAULT_SAMPLE!r})"
         ),
     )
     elbow.add_argument(
@@ -255,6 +290,7 @@ def _build_parser():
         metavar="NAME",
         help="bundled sample image to use when no IMAGE is given",
     )
+    _add_stream_options(elbow, "read and count the colours of")
     elbow.set_defaults(func=_elbow)
 
     edges = commands.add_parser(
@@ -282,8 +318,8 @@ def _build_parser():
         "images",
         nargs="*",
         metavar="IMAGE",
-        help=f"image files; default: the sample given by --sample "
-        f"({_DEFAULT_SAMPLE!r})",
+        help=f"image files, folders or globs; default: the sample given by "
+        f"--sample ({_DEFAULT_SAMPLE!r})",
     )
     edges.add_argument(
         "--sigma",
@@ -333,6 +369,7 @@ def _build_parser():
         metavar="NAME",
         help="bundled sample image to use when no IMAGE is given",
     )
+    _add_stream_options(edges, "read and process")
     edges.set_defaults(func=_edges)
     _add_warmup_parser(commands)
     return parser
@@ -448,11 +485,251 @@ def main(argv=None):
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
+    except MemoryError:
+        print(f"{PROG}: error: out of memory", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug: one line, the traceback on request
+        if os.environ.get("SKSEG_TRACEBACK"):
+            raise
+        print(
+            f"{PROG}: error: unexpected {type(exc).__name__}: {exc} (a bug; "
+            "SKSEG_TRACEBACK=1 shows where)",
+            file=sys.stderr,
+        )
+        return 1
+
+
+class _Input:
+    """One image to work on: a file, or the bundled sample."""
+
+    def __init__(self, name, stem, path=None, sample=None):
+        self.name, self.stem, self.path, self.sample = name, stem, path, sample
+
+    def read(self):
+        from skseg.datasets import _read_image, load_sample_image
+
+        if self.sample is not None:
+            return load_sample_image(self.sample)
+        return _read_image(self.path)
+
+
+def _inputs(args):
+    """The images named on the command line (files, folders, globs) or the sample."""
+    if args.images and args.sample is not None:
+        raise CommandError("--sample cannot be combined with IMAGE arguments")
+    if not args.images:
+        name = args.sample or _DEFAULT_SAMPLE
+        return [_Input(f"sample {name!r}", name, sample=name)]
+    from skseg.datasets import list_image_files
+
+    paths = list_image_files(args.images)
+    return [_Input(str(p), p.stem, path=p) for p in paths]
+
+
+def _split_alpha(image):
+    """(colour part, alpha or None): alpha plays no part in the clustering."""
+    if image.ndim == 3 and image.shape[-1] == 4:
+        return image[..., :3], image[..., 3]
+    return image, None
+
+
+def _describe_channels(image):
+    if image.ndim == 2:
+        return "grayscale"
+    return {3: "3 channels", 4: "4 channels (RGBA)"}.get(
+        image.shape[-1], f"{image.shape[-1]} channels"
+    )
+
+
+# Seconds before a progress bar appears: short runs draw none.
+_BAR_DELAY = 1.0
+
+
+class _Run:
+    """Images processed one by one (``--jobs`` threads), in input order.
+
+    Holds at most a few images per thread at a time. Results are reported
+    in input order; an image that cannot be read or processed is reported
+    in one line (``skseg: error: ...``) and skipped. A progress bar on
+    stderr is drawn for runs longer than a second, unless ``--quiet`` or
+    stderr is not a terminal.
+    """
+
+    def __init__(self, args):
+        self.jobs = getattr(args, "jobs", 1) or 1
+        self.quiet = getattr(args, "quiet", False)
+        self.failed = []
+        self.bar = None
+
+    def _bar(self, total, desc):
+        if self.quiet or total < 2 or not _isatty(sys.stderr):
+            return None
+        from tqdm import tqdm
+
+        return tqdm(
+            total=total, desc=desc, unit="img", file=sys.stderr, delay=_BAR_DELAY
+        )
+
+    def say(self, line, *, err=False):
+        """Print a line (above the progress bar, if one is drawn)."""
+        stream = sys.stderr if err else sys.stdout
+        if self.bar is not None:
+            self.bar.write(line, file=stream)
+        else:
+            print(line, file=stream)
+
+    def map(self, func, items, desc):
+        """Yield ``(item, func(item))`` for every item that did not fail."""
+        self.bar = self._bar(len(items), desc)
+        try:
+            for item, (ok, value) in _ordered_map(func, items, self.jobs):
+                if self.bar is not None:
+                    self.bar.update()
+                if ok:
+                    yield item, value
+                else:
+                    self.failed.append(item)
+                    self.say(f"{PROG}: error: {value}", err=True)
+        finally:
+            if self.bar is not None:
+                self.bar.close()
+            self.bar = None
+
+    def status(self, n_inputs):
+        """Exit status: 0, 1 if some inputs failed, 2 if all did."""
+        if not self.failed:
+            return 0
+        n = len(self.failed)
+        if n_inputs == 1:
+            return 2
+        print(
+            f"{PROG}: {n} of {n_inputs} image{'' if n_inputs == 1 else 's'} "
+            "failed (reported above)",
+            file=sys.stderr,
+        )
+        return 2 if n == n_inputs else 1
+
+
+def _isatty(stream):
+    try:
+        return stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
+
+def _attempt(func, item):
+    try:
+        return True, func(item)
+    except (OSError, ValueError, TypeError, MemoryError) as exc:
+        return False, exc
+
+
+def _ordered_map(func, items, jobs):
+    """``(item, (ok, result))`` in order, at most ``2 * jobs`` in flight."""
+    if jobs <= 1 or len(items) < 2:
+        for item in items:
+            yield item, _attempt(func, item)
+        return
+    import collections
+    import concurrent.futures
+
+    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+        pending = collections.deque()
+        items = iter(items)
+        for item in items:
+            pending.append((item, pool.submit(_attempt, func, item)))
+            if len(pending) >= 2 * jobs:
+                done, future = pending.popleft()
+                yield done, future.result()
+        while pending:
+            done, future = pending.popleft()
+            yield done, future.result()
+
+
+class _Colours:
+    """Colour tables of a stream of images, added up as they come.
+
+    A stack of tables of decreasing size: a new table is merged with the
+    top while the top is not much larger (as in a binary counter), so each
+    colour takes part in a logarithmic number of merges, and memory stays
+    within about twice the collection's table whatever the number of images.
+    """
+
+    def __init__(self):
+        self.stack = []
+
+    def add(self, table):
+        from skseg._palette import merge_tables
+
+        while self.stack and self.stack[-1].n_colors <= 2 * table.n_colors:
+            table = merge_tables([self.stack.pop(), table])
+        self.stack.append(table)
+
+    def total(self):
+        from skseg._palette import merge_tables, release_free_memory
+
+        table = self.stack.pop()
+        while self.stack:
+            table = merge_tables([self.stack.pop(), table])
+        # the merges' temporaries, freed, go back to the system
+        release_free_memory()
+        return table
+
+
+def _count_table(pixels):
+    """The colour table of an (h, w, c) or (h, w) image's pixels."""
+    from skseg._batch import check_batch
+    from skseg._palette import count_colors
+
+    arr = pixels if pixels.ndim == 3 else pixels[..., None]
+    batch = check_batch(np.ascontiguousarray(arr)[None])
+    px = batch.array.reshape(-1, batch.n_channels)
+    return count_colors([px], batch.dtype, batch.n_channels, n_pixels=px.shape[0])
+
+
+def _probe(image):
+    """A batch of one 1x1 image with ``image``'s channels and dtype."""
+    shape = (1, 1, 1) + image.shape[2:]
+    return np.zeros(shape, image.dtype)
+
+
+def _collect_colours(run, inputs, prepare):
+    """Pass 1: the colour table of every readable input, added up."""
+    colours = _Colours()
+
+    def count(item):
+        image = item.read()
+        features, alpha = prepare(image)
+        pixels = features
+        if alpha is not None and alpha.any():
+            pixels = features[alpha > 0][None]  # transparent pixels left out
+        # the image itself is dropped here: only its table is kept
+        return _describe_channels(image), _count_table(pixels), _probe(features)
+
+    kinds = {}
+    probes = []
+    for item, (kind, table, probe) in run.map(count, inputs, "counting colours"):
+        kinds.setdefault(kind, []).append(item.name)
+        if not probes or probe.dtype != probes[-1].dtype:
+            probes.append(probe)
+        colours.add(table)
+    if len(kinds) > 1:
+        details = "; ".join(
+            f"{kind}: {', '.join(names[:3])}{', ...' if len(names) > 3 else ''}"
+            for kind, names in kinds.items()
+        )
+        raise CommandError(
+            "all images of one run must have the same channels (alpha aside), "
+            f"got {details}; segment them in separate runs or with --per-image"
+        )
+    if not probes:
+        return None, None
+    dtype = np.result_type(*[p.dtype for p in probes])
+    return colours.total(), probes[0].astype(dtype)
 
 
 def _segment(args):
     """The ``segment`` subcommand."""
-
     from skseg.datasets import save_image
 
     k = args.n_clusters
@@ -461,92 +738,104 @@ def _segment(args):
             f"--hue-encoding {args.hue_encoding} needs --space hsv (got "
             f"--space {args.space})"
         )
-    stems = _input_stems(args)
+    inputs = _inputs(args)
     # Output paths are checked before any image is read.
-    targets = _output_paths(Path(args.output), stems, k)
-    images = _load_inputs(args)
+    targets = dict(zip(inputs, _output_paths(Path(args.output), inputs, k)))
 
     from skseg import ColorSpaceTransformer, KMeansColorSegmenter
 
     params = {
         "n_clusters": k,
         "output": "quantized",
-        "per_image": args.per_image,
         "random_state": args.random_state,
     }
     if args.n_init is not None:
         params["n_init"] = args.n_init
-    segmenter = KMeansColorSegmenter(**params)
-
-    X = _as_batch(images)
     converter = None
     if args.space != "rgb":
-        channels = images[0].shape[2] if images[0].ndim == 3 else 1
-        if channels != 3:  # the same for all images (checked when loaded)
-            kind = {1: "grayscale", 4: "RGBA"}.get(channels, f"{channels}-channel")
+        converter = ColorSpaceTransformer(args.space, hue_encoding=args.hue_encoding)
+
+    def prepare(image):
+        """(the pixels clustered, alpha or None)."""
+        colour, alpha = _split_alpha(image)
+        if converter is None:
+            return colour, alpha
+        if colour.ndim != 3:
             raise CommandError(
                 f"--space {args.space} needs RGB images, but the images are "
-                f"{kind}; use --space rgb"
+                f"grayscale; use --space rgb"
             )
-        converter = ColorSpaceTransformer(args.space, hue_encoding=args.hue_encoding)
-    with _warnings_to_stderr():
-        if converter is not None:
-            X = converter.fit_transform(X)
-        segmented = segmenter.fit_transform(X)
-        if args.per_image:
-            # inertia_ is the WCSS of the shared palette that fit learns;
-            # score() uses each image's own palette, as in the files written.
-            wcss = -float(segmenter.score(X))
-        else:
-            n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
-            wcss = float(segmenter.inertia_) / n_pixels
-        if converter is not None:  # back to RGB in [0, 1], to be written
-            segmented = converter.inverse_transform(segmented)
+        return converter.fit_transform(colour[None])[0], alpha
 
-    for target, image in zip(targets, segmented):
+    def finish(image, segmented):
+        colour, alpha = _split_alpha(image)
+        if converter is not None:  # back to RGB in [0, 1], to be written
+            segmented = converter.inverse_transform(segmented[None])[0]
+        if alpha is not None:  # alpha is kept as it was
+            if segmented.dtype.kind == "f":
+                scale = np.iinfo(alpha.dtype).max if alpha.dtype.kind in "iu" else 1
+                alpha = (alpha / scale).astype(segmented.dtype)
+            segmented = np.dstack([segmented, alpha.astype(segmented.dtype)])
+        return segmented
+
+    run = _Run(args)
+    sse, n_pixels = 0.0, 0
+
+    def write(item, image):
+        target = targets[item]
         save_image(target, image)
         height, width = image.shape[:2]
-        n_colours = _count_colours(image)
-        print(
+        n_colours = _count_colours(image[..., :3] if image.ndim == 3 else image)
+        return (
             f"wrote {target} ({width}x{height}, {n_colours} "
             f"colour{'' if n_colours == 1 else 's'})"
         )
-    notes = [f"in {args.space} units"] if converter is not None else []
-    if args.per_image:
-        notes.append("one palette per image")
-    suffix = f" ({'; '.join(notes)})" if notes else ""
-    print(f"WCSS per pixel: {wcss:.6g}{suffix}")
-    return 0
 
+    with _warnings_to_stderr():
+        if args.per_image:
+            from sklearn.utils import check_random_state
 
-def _input_stems(args):
-    """Names of the images to work on: file stems, or the sample's name."""
-    if args.images and args.sample is not None:
-        raise CommandError("--sample cannot be combined with IMAGE arguments")
-    if args.images:
-        return [Path(p).stem for p in args.images]
-    return [args.sample or _DEFAULT_SAMPLE]
+            # the seed KMeansColorSegmenter(per_image=True) gives every image
+            seed = check_random_state(args.random_state).randint(2**31 - 1)
 
+            def segment_one(item):
+                image = item.read()
+                features, alpha = prepare(image)
+                fit_on = features
+                if alpha is not None and alpha.any():
+                    fit_on = features[alpha > 0][None]
+                seg = KMeansColorSegmenter(**{**params, "random_state": seed})
+                seg.fit(fit_on[None])
+                out = seg.transform(features[None])[0]
+                line = write(item, finish(image, out))
+                return line, float(seg.inertia_), seg._color_table.n_pixels
 
-def _load_inputs(args):
-    """The images named on the command line, or the bundled sample."""
-    from skseg.datasets import load_images, load_sample_image
+            for _, (line, inertia, n) in run.map(segment_one, inputs, "segmenting"):
+                run.say(line)
+                sse, n_pixels = sse + inertia, n_pixels + n
+        else:
+            table, probe = _collect_colours(run, inputs, prepare)
+            if table is not None:
+                segmenter = KMeansColorSegmenter(**params)
+                segmenter._fit_counted(table, probe)
+                sse, n_pixels = float(segmenter.inertia_), table.n_pixels
+                done = [item for item in inputs if item not in run.failed]
 
-    if args.images:
-        sources = [str(p) for p in args.images]
-        images = load_images(args.images)
-    else:
-        (name,) = _input_stems(args)
-        sources, images = [f"sample {name!r}"], [load_sample_image(name)]
-    _check_same_channels(images, sources)
-    return images
+                def segment_one(item):
+                    image = item.read()
+                    features, _ = prepare(image)
+                    out = segmenter.transform(features[None])[0]
+                    return write(item, finish(image, out))
 
-
-def _as_batch(images):
-    import numpy as np
-
-    shapes = {(im.shape, im.dtype) for im in images}
-    return np.stack(images) if len(shapes) == 1 else images
+                for _, line in run.map(segment_one, done, "segmenting"):
+                    run.say(line)
+    if n_pixels:
+        notes = [f"in {args.space} units"] if converter is not None else []
+        if args.per_image:
+            notes.append("one palette per image")
+        suffix = f" ({'; '.join(notes)})" if notes else ""
+        print(f"WCSS per pixel: {sse / n_pixels:.6g}{suffix}")
+    return run.status(len(inputs))
 
 
 def _elbow(args):
@@ -563,8 +852,7 @@ def _elbow(args):
             raise CommandError(
                 "--plot needs matplotlib: pip install 'skseg[plot]'"
             ) from None
-    stems = _input_stems(args)
-    images = _load_inputs(args)
+    inputs = _inputs(args)
 
     from skseg import ElbowKSelector
 
@@ -573,9 +861,13 @@ def _elbow(args):
         metric=args.metric,
         random_state=args.random_state,
     )
+    run = _Run(args)
     with _warnings_to_stderr():
-        selector.fit(_as_batch(images))
-    n_pixels = sum(im.shape[0] * im.shape[1] for im in images)
+        table, probe = _collect_colours(run, inputs, _split_alpha)
+        if table is None:
+            return run.status(len(inputs))
+        selector._fit_counted(table, probe)
+    n_pixels = table.n_pixels
     header = "" if args.metric == "distortion" else args.metric
     print(f"{'K':>3}  {'WCSS per pixel':>14}  {header}".rstrip())
     for k, inertia, score in zip(
@@ -584,7 +876,11 @@ def _elbow(args):
         extra = "" if args.metric == "distortion" else f"{score:.6g}"
         mark = "  <- chosen" if k == selector.n_clusters_ else ""
         print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}".rstrip())
-    print(f"chosen K: {selector.n_clusters_} ({args.metric}, {', '.join(stems)})")
+    names = [item.stem for item in inputs if item not in run.failed]
+    shown = ", ".join(names[:5]) + (
+        f", ... ({len(names)} images)" if len(names) > 5 else ""
+    )
+    print(f"chosen K: {selector.n_clusters_} ({args.metric}, {shown})")
     if args.plot is not None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         selector.plot(ax=ax)
@@ -594,20 +890,17 @@ def _elbow(args):
         fig.savefig(target)
         plt.close(fig)
         print(f"wrote {target}")
-    return 0
+    return run.status(len(inputs))
 
 
 def _edges(args):
     """The ``edges`` subcommand."""
     from skseg.datasets import save_image
 
-    stems = _input_stems(args)
-    targets = _output_paths(Path(args.output), stems, suffix="edges")
-    images = _load_inputs(args)
-    # Edges are found on the luminance: an alpha channel plays no part.
-    images = [
-        im[..., :3] if im.ndim == 3 and im.shape[-1] == 4 else im for im in images
-    ]
+    inputs = _inputs(args)
+    targets = dict(
+        zip(inputs, _output_paths(Path(args.output), inputs, suffix="edges"))
+    )
 
     from skseg import CannyEdgeExtractor
 
@@ -618,14 +911,23 @@ def _edges(args):
         use_quantiles=args.quantiles,
         gradient=args.gradient,
     )
-    with _warnings_to_stderr():
-        edge_maps = extractor.fit_transform(_as_batch(images))
-    for target, edge_map in zip(targets, edge_maps):
+    # Edges are found on the luminance: an alpha channel plays no part.
+    extractor.fit(np.zeros((1, 1, 1), np.uint8))  # parameters checked up front
+
+    def edges_one(item):
+        image, _ = _split_alpha(item.read())
+        edge_map = extractor.transform(image[None])[0]
+        target = targets[item]
         save_image(target, edge_map)
         height, width = edge_map.shape[:2]
         share = float(edge_map.mean())
-        print(f"wrote {target} ({width}x{height}, {share:.1%} edge pixels)")
-    return 0
+        return f"wrote {target} ({width}x{height}, {share:.1%} edge pixels)"
+
+    run = _Run(args)
+    with _warnings_to_stderr():
+        for _, line in run.map(edges_one, inputs, "finding edges"):
+            run.say(line)
+    return run.status(len(inputs))
 
 
 @contextlib.contextmanager
@@ -650,51 +952,66 @@ def _warnings_to_stderr():
                 print(f"{PROG}: warning: {w.message}", file=sys.stderr)
 
 
-def _output_paths(output, stems, k=None, *, suffix=None):
+# Image formats skseg reads but does not write: an --output ending in one of
+# them is refused rather than taken for a directory name.
+_READ_ONLY_EXTENSIONS = (
+    ".gif",
+    ".webp",
+    ".jp2",
+    ".j2k",
+    ".ico",
+    ".ppm",
+    ".pgm",
+    ".pbm",
+    ".pnm",
+    ".tga",
+    ".heic",
+    ".avif",
+    ".exr",
+    ".svg",
+    ".psd",
+)
+
+
+def _output_paths(output, inputs, k=None, *, suffix=None):
     """Where each result goes: one file, or ``<stem>_<suffix>.png`` in a folder.
 
     The suffix is ``k<K>`` for segmentations.
     """
     suffix = suffix if suffix is not None else f"k{k}"
-    if output.suffix.lower() in _WRITE_EXTENSIONS:
-        if len(stems) > 1:
+    ext = output.suffix.lower()
+    if ext in _READ_ONLY_EXTENSIONS:
+        raise CommandError(
+            f"--output {str(output)!r}: skseg cannot write {ext} files; use "
+            f"one of {', '.join(_WRITE_EXTENSIONS)}, or a directory name"
+        )
+    if ext in _WRITE_EXTENSIONS:
+        if len(inputs) > 1:
             raise CommandError(
                 f"--output {str(output)!r} names a single file, but "
-                f"{len(stems)} images were given; pass a directory instead"
+                f"{len(inputs)} images were given; pass a directory instead"
+            )
+        if output.is_dir():
+            raise CommandError(
+                f"--output {str(output)!r} is an existing directory, not a file"
             )
         return [output]
     if output.is_file():
         raise CommandError(
             f"--output {str(output)!r} is an existing file, not a directory"
         )
-    targets = [output / f"{stem}_{suffix}.png" for stem in stems]
+    targets = [output / f"{item.stem}_{suffix}.png" for item in inputs]
     seen = {}
-    for stem, target in zip(stems, targets):
+    for item, target in zip(inputs, targets):
         if target in seen:
             raise CommandError(
                 f"two inputs would both be written to {str(target)!r} (same "
-                f"file name {stem!r}); segment them in separate runs or rename "
-                "one"
+                f"file name {item.stem!r}: {seen[target]} and {item.name}); "
+                "segment them in separate runs or rename one"
             )
-        seen[target] = stem
+        seen[target] = item.name
     return targets
 
 
-def _check_same_channels(images, sources):
-    def describe(im):
-        return "grayscale" if im.ndim == 2 else f"{im.shape[-1]} channels"
-
-    kinds = {describe(im) for im in images}
-    if len(kinds) > 1:
-        details = ", ".join(f"{s}: {describe(im)}" for s, im in zip(sources, images))
-        raise CommandError(
-            "all images of one run must have the same channels, got "
-            f"{details}; segment them in separate runs"
-        )
-
-
 def _count_colours(image):
-    import numpy as np
-
-    pixels = image.reshape(image.shape[0] * image.shape[1], -1)
-    return len(np.unique(pixels, axis=0))
+    return _count_table(image).n_colors

@@ -14,6 +14,7 @@ from ._batch import (
     ImageOutputMixin,
     channel_names_in,
     check_batch,
+    dask_aware,
     fault_in,
     n_workers,
     run_in_threads,
@@ -227,6 +228,7 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
     # scikit-learn API
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit(self, X, y=None):
         """Check the parameters and the images; nothing is learned.
 
@@ -249,6 +251,7 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit_transform(self, X, y=None):
         """Convert ``X`` (fitting does nothing but check it).
 
@@ -266,6 +269,7 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
         """
         return self._from_rgb(*self._check_rgb(X, reset=True))
 
+    @dask_aware
     def transform(self, X):
         """Convert a batch of RGB images to ``space``.
 
@@ -286,6 +290,7 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self._validate_params()
         return self._from_rgb(*self._check_rgb(X, reset=False))
 
+    @dask_aware
     def inverse_transform(self, X):
         """Convert images in ``space`` back to RGB in [0, 1].
 

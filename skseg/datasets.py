@@ -11,7 +11,15 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["load_images", "load_sample_image", "sample_image_names", "save_image"]
+__all__ = [
+    "iter_image_batches",
+    "list_image_files",
+    "load_images",
+    "load_sample_image",
+    "read_images_dask",
+    "sample_image_names",
+    "save_image",
+]
 
 # name -> (library, loader name). Only images bundled with the installed
 # packages are listed, so no call ever triggers a download.
@@ -35,7 +43,19 @@ _SAMPLES = {
     "text": ("skimage", "text"),
 }
 
-_WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff")
+_WRITE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".tif", ".tiff", ".bmp")
+# Files a folder is searched for (case-insensitive).
+_READ_EXTENSIONS = (
+    *_WRITE_EXTENSIONS,
+    ".gif",
+    ".webp",
+    ".ppm",
+    ".pgm",
+    ".pbm",
+    ".pnm",
+    ".jp2",
+)
+_GLOB_CHARS = frozenset("*?[")
 
 
 def sample_image_names():
@@ -181,6 +201,223 @@ def load_images(paths):
     return [_read_image(path) for path in paths]
 
 
+def list_image_files(sources):
+    """Image files named by paths, folders and glob patterns, in order.
+
+    Parameters
+    ----------
+    sources : str, os.PathLike, or iterable of them
+        Each is a file (kept as given, whether or not it exists: reading it
+        reports the problem), a folder (its image files, by extension,
+        sorted by name; not recursive, hidden files left out), or a glob
+        pattern such as ``'photos/*.jpg'`` or ``'shoots/**/*.png'``
+        (matches sorted by name).
+
+    Returns
+    -------
+    paths : list of pathlib.Path
+        The files, sources in the order given.
+
+    Raises
+    ------
+    ValueError
+        If a folder holds no image file or a pattern matches none.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skseg.datasets import list_image_files, load_sample_image, save_image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> for name in ("b.png", "a.jpg", "notes.txt"):
+    ...     _ = (folder / name).write_bytes(b"")
+    >>> [p.name for p in list_image_files(folder)]
+    ['a.jpg', 'b.png']
+    >>> [p.name for p in list_image_files(str(folder / "*.png"))]
+    ['b.png']
+    """
+    if isinstance(sources, str | os.PathLike):
+        sources = [sources]
+    paths = []
+    for source in sources:
+        if not isinstance(source, str | os.PathLike):
+            raise TypeError(
+                f"Image paths must be str or os.PathLike, got "
+                f"{type(source).__name__}: {source!r}."
+            )
+        text = os.fspath(source)
+        path = Path(text)
+        if path.is_dir():
+            found = sorted(
+                p
+                for p in path.iterdir()
+                if p.suffix.lower() in _READ_EXTENSIONS
+                and not p.name.startswith(".")
+                and p.is_file()
+            )
+            if not found:
+                raise ValueError(
+                    f"'{path}' holds no image file (looked for "
+                    f"{', '.join(_READ_EXTENSIONS)})."
+                )
+            paths.extend(found)
+        elif _GLOB_CHARS.intersection(text) and not path.exists():
+            import glob
+
+            found = sorted(
+                Path(p) for p in glob.glob(text, recursive=True) if Path(p).is_file()
+            )
+            if not found:
+                raise ValueError(f"No file matches the pattern '{text}'.")
+            paths.extend(found)
+        else:
+            paths.append(path)
+    return paths
+
+
+def iter_image_batches(sources, batch_size=32, *, errors="raise"):
+    """Read the images of files, folders or globs lazily, in batches.
+
+    Only one batch is in memory at a time, so a collection of any size can
+    be fed to :meth:`KMeansColorSegmenter.partial_fit` (or transformed)
+    batch by batch.
+
+    Parameters
+    ----------
+    sources : str, os.PathLike, or iterable of them
+        Files, folders and glob patterns, as :func:`list_image_files` reads
+        them.
+    batch_size : int, default=32
+        Number of images per batch (the last batch may be smaller).
+    errors : {'raise', 'warn'}, default='raise'
+        What an unreadable file does: raise its error, or give a
+        ``UserWarning`` naming it and be left out of its batch.
+
+    Yields
+    ------
+    images : list of ndarray
+        Up to ``batch_size`` images, read as :func:`load_images` reads them:
+        a batch (a ragged list) every estimator accepts. Stack it with
+        :func:`numpy.stack` when the images share a shape.
+
+    See Also
+    --------
+    read_images_dask : The same images as one lazy dask array.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skseg import KMeansColorSegmenter
+    >>> from skseg.datasets import iter_image_batches, load_sample_image, save_image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> photo = load_sample_image("astronaut")
+    >>> for i in range(5):
+    ...     _ = save_image(folder / f"crop{i}.png", photo[100 * i : 100 * i + 64, :64])
+    >>> seg = KMeansColorSegmenter(n_clusters=4, random_state=0)
+    >>> for batch in iter_image_batches(folder, batch_size=2):
+    ...     seg = seg.partial_fit(batch)
+    >>> seg.cluster_centers_.shape
+    (4, 3)
+    >>> [len(batch) for batch in iter_image_batches(folder, batch_size=2)]
+    [2, 2, 1]
+    """
+    if not isinstance(batch_size, int) or batch_size < 1:
+        raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
+    if errors not in ("raise", "warn"):
+        raise ValueError(f"errors must be 'raise' or 'warn', got {errors!r}.")
+    paths = list_image_files(sources)
+    batch = []
+    for path in paths:
+        try:
+            batch.append(_read_image(path))
+        except (OSError, ValueError) as exc:
+            if errors == "raise":
+                raise
+            warnings.warn(f"Skipped {path}: {exc}", UserWarning, stacklevel=2)
+            continue
+        if len(batch) == batch_size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+def read_images_dask(sources, *, chunk_size=32):
+    """The images of files, folders or globs as one lazy dask array.
+
+    Nothing but the first image is read now; each block of ``chunk_size``
+    images is read where (and when) it is computed, e.g. on the workers of a
+    ``dask.distributed`` cluster. Needs ``dask`` (``pip install
+    'skseg[dask]'``).
+
+    Parameters
+    ----------
+    sources : str, os.PathLike, or iterable of them
+        Files, folders and glob patterns, as :func:`list_image_files` reads
+        them. Every image must have the shape and dtype of the first one.
+    chunk_size : int, default=32
+        Images per block (the blocks are chunked along the image axis only).
+
+    Returns
+    -------
+    images : dask.array.Array of shape (n_images, height, width[, n_channels])
+        A batch every skseg estimator accepts. An image of another shape or
+        dtype raises a ``ValueError`` naming it when its block is computed.
+
+    See Also
+    --------
+    iter_image_batches : The same images, batch by batch, in memory.
+
+    Examples
+    --------
+    >>> import tempfile
+    >>> from pathlib import Path
+    >>> from skseg import KMeansColorSegmenter
+    >>> from skseg.datasets import load_sample_image, read_images_dask, save_image
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> photo = load_sample_image("astronaut")
+    >>> for i in range(5):
+    ...     _ = save_image(folder / f"crop{i}.png", photo[100 * i : 100 * i + 64, :64])
+    >>> X = read_images_dask(folder, chunk_size=2)
+    >>> X.shape, X.chunks[0]
+    ((5, 64, 64, 3), (2, 2, 1))
+    >>> seg = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(X)
+    >>> labels = seg.predict(X)  # lazy, one block per chunk of images
+    >>> labels.shape, labels.chunks[0], labels.compute().dtype
+    ((5, 64, 64), (2, 2, 1), dtype('int32'))
+    """
+    if not isinstance(chunk_size, int) or chunk_size < 1:
+        raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    import dask
+    import dask.array as da
+
+    paths = list_image_files(sources)
+    first = _read_image(paths[0])
+    shape, dtype = first.shape, first.dtype
+    blocks = []
+    for start in range(0, len(paths), chunk_size):
+        chunk = tuple(str(p) for p in paths[start : start + chunk_size])
+        block = dask.delayed(_read_block, pure=True)(chunk, shape, dtype)
+        blocks.append(da.from_delayed(block, (len(chunk),) + shape, dtype=dtype))
+    return da.concatenate(blocks)
+
+
+def _read_block(paths, shape, dtype):
+    out = np.empty((len(paths),) + tuple(shape), dtype)
+    for i, path in enumerate(paths):
+        image = _read_image(path)
+        if image.shape != tuple(shape) or image.dtype != dtype:
+            raise ValueError(
+                f"'{path}' has shape {image.shape} and dtype {image.dtype}, but "
+                f"the first image has shape {tuple(shape)} and dtype {dtype}; "
+                "read_images_dask needs images of one size (use "
+                "iter_image_batches for mixed sizes)."
+            )
+        out[i] = image
+    return out
+
+
 def _read_image(path):
     """Read one image file; see :func:`load_images` for the conversions."""
     if not isinstance(path, str | os.PathLike):
@@ -249,8 +486,18 @@ def _pil_header(path):
     except ImportError:  # pragma: no cover - Pillow comes with imageio
         return None, 1
     try:
-        with Image.open(path) as im:
-            return im.mode, getattr(im, "n_frames", 1)
+        with warnings.catch_warnings():
+            # Images between Pillow's MAX_IMAGE_PIXELS and twice that are
+            # read (with a warning meant for servers); beyond, it refuses.
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                return im.mode, getattr(im, "n_frames", 1)
+    except Image.DecompressionBombError as exc:
+        # Only the header has been read: a small file declaring a huge image.
+        raise ValueError(
+            f"'{path}' is refused without decoding it: {str(exc).rstrip('.')} "
+            "(raise PIL.Image.MAX_IMAGE_PIXELS if the file is trusted)."
+        ) from None
     except (UnidentifiedImageError, OSError, ValueError):
         return None, 1
 
@@ -263,7 +510,7 @@ def _pil_read(path, mode):
 
 
 def save_image(path, image):
-    """Write one image to a PNG, JPEG or TIFF file.
+    """Write one image to a PNG, JPEG, TIFF or BMP file.
 
     Parent directories are created. The format follows the file extension.
 
@@ -271,11 +518,11 @@ def save_image(path, image):
     ----------
     path : str or os.PathLike
         Output file; the extension must be one of ``.png``, ``.jpg``,
-        ``.jpeg``, ``.tif``, ``.tiff``.
+        ``.jpeg``, ``.tif``, ``.tiff``, ``.bmp``.
     image : ndarray of shape (h, w), (h, w, 3) or (h, w, 4)
         A single image (not a batch): uint8; uint16 (16 bits kept in TIFF
-        files and grayscale PNG files, scaled to 8 bits for colour PNG and
-        JPEG files, which Pillow writes with 8 bits only); bool (written as
+        files and grayscale PNG files, scaled to 8 bits for colour PNG,
+        JPEG and BMP files, which Pillow writes with 8 bits only); bool (written as
         0 and 255);
         or float with values in [0, 1] (scaled to uint8). Other dtypes, such
         as integer label maps, must be converted by the caller, e.g. with
@@ -355,7 +602,7 @@ def save_image(path, image):
         image = img_as_ubyte(image)
     elif image.dtype == np.uint16:
         # Pillow writes 16-bit grayscale PNG but only 8-bit colour PNG/JPEG.
-        if ext in (".jpg", ".jpeg") or (ext == ".png" and image.ndim == 3):
+        if ext in (".jpg", ".jpeg", ".bmp") or (ext == ".png" and image.ndim == 3):
             image = img_as_ubyte(image)
     elif image.dtype != np.uint8:
         raise TypeError(

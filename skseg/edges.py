@@ -16,6 +16,7 @@ from ._batch import (
     ImageOutputMixin,
     channel_names_in,
     check_batch,
+    dask_aware,
     n_workers,
     run_in_threads,
     user_stacklevel,
@@ -216,6 +217,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.n_jobs = n_jobs
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit(self, X, y=None):
         """Check the parameters and the batch; nothing is learned.
 
@@ -238,6 +240,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
+    @dask_aware
     def fit_transform(self, X, y=None):
         """Edge maps of the images of ``X`` (``fit`` does nothing else).
 
@@ -255,6 +258,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         """
         return self._edges(*self._prepare(X, reset=True))
 
+    @dask_aware
     def transform(self, X):
         """Edge maps of the images of ``X``.
 

@@ -12,7 +12,7 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from ._assign import assign_labels
-from ._batch import ImageOutputMixin, check_batch, user_stacklevel
+from ._batch import ImageOutputMixin, check_batch, dask_aware, user_stacklevel
 from ._palette import fit_palette_path
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,
@@ -427,6 +427,7 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
     # fitting
 
     @_fit_context(prefer_skip_nested_validation=False)
+    @dask_aware
     def fit(self, X, y=None):
         """Fit a palette for every K and choose K.
 
@@ -446,12 +447,32 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
             Fitted selector.
         """
         template = self._template()
-        ks = self._check_k_values()
+        self._check_k_values()  # parameters before data
         batch = check_batch(
             X, image_shape=template.image_shape, estimator=self, reset=True
         )
-        table = template._count(batch)
-        ks = self._clip(ks, table.n_colors)
+        self._fit_table(template._count(batch), batch, X)
+        return self
+
+    def _fit_counted(self, table, image):
+        # Fit on a colour table counted elsewhere (dask blocks, files);
+        # ``image``: a batch of one image like the counted ones.
+        from .segmentation import Counted
+
+        template = self._template()
+        self._check_k_values()
+        batch = check_batch(
+            image, image_shape=template.image_shape, estimator=self, reset=True
+        )
+        self._fit_table(table, Counted(batch, table.n_pixels), image)
+        return self
+
+    def _fit_table(self, table, batch, X):
+        # The palettes of every K from the colour table of ``batch`` (the
+        # checked ``X``); shared with the dask adapter, whose ``X`` stands in
+        # for the images' shape.
+        template = self._template()
+        ks = self._clip(self._check_k_values(), table.n_colors)
 
         rng = check_random_state(self.random_state)
         path_seed, sample_seed = rng.randint(np.iinfo(np.int32).max, size=2)
@@ -486,7 +507,6 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         estimator._check_batch(X, reset=True)
         estimator._set_palette(palettes[best], table, batch)
         self.best_estimator_ = estimator
-        return self
 
     def _clip(self, ks, n_colors):
         if max(ks) <= n_colors:

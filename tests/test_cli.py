@@ -194,9 +194,9 @@ def test_options_reach_the_estimator(tmp_path, rgb_files, capsys, monkeypatch):
     seen = []
 
     class Recorder(KMeansColorSegmenter):
-        def fit_transform(self, X, y=None):
-            seen.append((self.get_params(), type(X)))
-            return super().fit_transform(X, y)
+        def transform(self, X):
+            seen.append(self.get_params())
+            return super().transform(X)
 
     monkeypatch.setattr(skseg, "KMeansColorSegmenter", Recorder)
     argv = [
@@ -213,19 +213,21 @@ def test_options_reach_the_estimator(tmp_path, rgb_files, capsys, monkeypatch):
         tmp_path,
     ]
     assert run(argv, capsys)[0] == 0
-    params, x_type = seen[0]
+    assert len(seen) == 2  # one segmenter per image
+    params = seen[0]
     assert params["n_clusters"] == 4
     assert params["output"] == "quantized"
-    assert params["per_image"] is True
-    assert params["random_state"] == 3
     assert params["n_init"] == 2
-    assert x_type is np.ndarray  # equal shapes are stacked into one batch
+    # each image's palette is seeded as KMeansColorSegmenter(per_image=True)
+    # seeds it from random_state=3
+    assert params["random_state"] == np.random.RandomState(3).randint(2**31 - 1)
 
+    seen.clear()
     assert run(["segment", rgb_files[0], rgb_files[2], "-o", tmp_path], capsys)[0] == 0
-    params, x_type = seen[1]
+    assert len(seen) == 2  # one shared palette, then each image segmented
+    params = seen[0]
     assert params["n_init"] == KMeansColorSegmenter().n_init  # estimator default
     assert params["per_image"] is False and params["random_state"] == 0
-    assert x_type is list  # different sizes: a ragged list
 
 
 def test_fewer_colours_than_k_warns(tmp_path, capsys):
@@ -250,11 +252,11 @@ def test_warnings_printed_once_others_reissued(
     tmp_path, rgb_files, capsys, monkeypatch
 ):
     class Noisy(KMeansColorSegmenter):
-        def fit_transform(self, X, y=None):
+        def transform(self, X):
             for _ in range(2):
                 warnings.warn("palette looks odd", UserWarning)
             warnings.warn("numerical trouble", RuntimeWarning)
-            return super().fit_transform(X, y)
+            return super().transform(X)
 
     monkeypatch.setattr(skseg, "KMeansColorSegmenter", Noisy)
     with pytest.warns(RuntimeWarning, match="numerical trouble"):
@@ -398,7 +400,8 @@ def test_mixed_gray_and_colour(tmp_path, rgb_files, capsys):
     argv = ["segment", rgb_files[0], tmp_path / "gray.png", "-o", tmp_path]
     code, out, err = run(argv, capsys)
     check_error(code, out, err, r"all images of one run must have the same channels")
-    assert "gray.png: grayscale" in err and "a.png: 3 channels" in err
+    assert re.search(r"grayscale: \S*gray\.png", err)
+    assert re.search(r"3 channels: \S*a\.png", err)
 
 
 # --- the console entry point ------------------------------------------------
@@ -573,3 +576,314 @@ def test_edges_errors(argv, message, capsys, tmp_path, monkeypatch):
     code, out, err = run(argv, capsys)
     assert code == 2
     assert "skseg: error:" in err and message in err
+
+
+# --- folders, globs, streaming (issue 12) -----------------------------------
+
+
+def _write_bomb(path, width=30000, height=30000):
+    """A ~100 kB PNG whose header declares width x height grayscale pixels.
+
+    Only the start of the pixel data is written: a reader that decodes it
+    would need 900 MB; skseg must refuse it from the header.
+    """
+    import struct
+    import zlib
+
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    stream = zlib.compressobj(9)
+    row = b"\x00" * (width + 1)
+    data = b"".join(stream.compress(row) for _ in range(3000)) + stream.flush()
+    header = struct.pack(">IIBBBBB", width, height, 8, 0, 0, 0, 0)
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", data)
+        + chunk(b"IEND", b"")
+    )
+    return path
+
+
+@pytest.fixture
+def photo_folder(tmp_path):
+    """Five 40x48 crops of two sample photos as PNG files, plus a text file."""
+    folder = tmp_path / "photos"
+    sources = [load_sample_image("astronaut"), load_sample_image("coffee")]
+    images = []
+    for i in range(5):
+        image = sources[i % 2][30 * i : 30 * i + 40, 20 * i : 20 * i + 48].copy()
+        save_image(folder / f"p{i}.png", image)
+        images.append(image)
+    (folder / "notes.txt").write_text("not an image, not listed")
+    return folder, np.stack(images)
+
+
+def test_folder_shared_palette_equals_in_memory_fit(tmp_path, photo_folder, capsys):
+    folder, images = photo_folder
+    out_dir = tmp_path / "out"
+    code, out, err = run(["segment", folder, "-k", "4", "-o", out_dir], capsys)
+    assert code == 0, err
+    assert err == ""  # no progress bar: stderr is not a terminal
+    seg = KMeansColorSegmenter(4, random_state=0).fit(images)
+    expected = seg.transform(images)
+    written = load_images([out_dir / f"p{i}_k4.png" for i in range(5)])
+    assert_array_equal(np.stack(written), expected)
+    wcss = float(out.splitlines()[-1].removeprefix("WCSS per pixel: "))
+    assert wcss == pytest.approx(seg.inertia_ / images[..., 0].size, rel=1e-5)
+    assert sorted(p.name for p in out_dir.iterdir()) == [
+        f"p{i}_k4.png" for i in range(5)
+    ]
+
+
+def test_glob_and_jobs_give_the_same_files(tmp_path, photo_folder, capsys):
+    folder, _ = photo_folder
+    for jobs in ("1", "3"):
+        argv = ["segment", str(folder / "p*.png"), "-k", "3", "--jobs", jobs]
+        code, out, err = run(argv + ["-o", tmp_path / f"j{jobs}"], capsys)
+        assert code == 0, err
+        assert len(out.splitlines()) == 6  # 5 files, in order, then the WCSS
+        assert [line.split()[1] for line in out.splitlines()[:5]] == [
+            str(tmp_path / f"j{jobs}" / f"p{i}_k3.png") for i in range(5)
+        ]
+    for i in range(5):
+        a, b = load_images(
+            [tmp_path / "j1" / f"p{i}_k3.png", tmp_path / "j3" / f"p{i}_k3.png"]
+        )
+        assert_array_equal(a, b)
+
+
+def test_per_image_equals_the_estimator_per_image(tmp_path, photo_folder, capsys):
+    folder, images = photo_folder
+    argv = ["segment", folder, "-k", "3", "--per-image", "--jobs", "2"]
+    code, out, err = run(argv + ["-o", tmp_path / "out"], capsys)
+    assert code == 0, err
+    seg = KMeansColorSegmenter(3, per_image=True, random_state=0).fit(images)
+    expected = seg.transform(images)
+    written = load_images([tmp_path / "out" / f"p{i}_k3.png" for i in range(5)])
+    assert_array_equal(np.stack(written), expected)
+    wcss = float(out.splitlines()[-1].split()[3])
+    assert wcss == pytest.approx(-seg.score(images), rel=1e-5)
+
+
+def test_unreadable_files_are_reported_and_skipped(tmp_path, photo_folder, capsys):
+    folder, images = photo_folder
+    (folder / "broken.png").write_bytes(b"\x89PNG\r\n\x1a\nnot really")
+    _write_bomb(folder / "bomb.png")
+    for argv in (["segment"], ["segment", "--per-image"], ["edges"]):
+        out_dir = tmp_path / "_".join(argv)
+        code, out, err = run([*argv, folder, "-o", out_dir], capsys)
+        assert code == 1
+        assert "Traceback" not in err
+        lines = err.splitlines()
+        assert len(lines) == 3, err  # one line per bad file, then the summary
+        assert re.match(
+            r"skseg: error: '.*bomb\.png' is refused without decod", lines[0]
+        )
+        assert re.match(r"skseg: error: Cannot read '.*broken\.png'", lines[1])
+        assert lines[2] == "skseg: 2 of 7 images failed (reported above)"
+        assert len(list(out_dir.iterdir())) == 5  # the rest is written
+    # the shared palette is the palette of the readable images
+    seg = KMeansColorSegmenter(3, random_state=0).fit(images)
+    written = load_images([tmp_path / "segment" / "p0_k3.png"])[0]
+    assert_array_equal(written, seg.transform(images[:1])[0])
+
+
+def test_elbow_on_a_folder(photo_folder, capsys):
+    folder, images = photo_folder
+    code, out, err = run(["elbow", folder, "--k-max", "6"], capsys)
+    assert code == 0, err
+    from skseg import ElbowKSelector
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", UserWarning)
+        selector = ElbowKSelector(k_values=range(1, 7), random_state=0).fit(images)
+    assert f"chosen K: {selector.n_clusters_} (distortion, p0, p1" in out
+
+
+def test_edges_on_a_glob_equals_the_estimator(tmp_path, photo_folder, capsys):
+    folder, images = photo_folder
+    from skseg import CannyEdgeExtractor
+
+    code, out, err = run(["edges", str(folder / "*.png"), "-o", tmp_path / "e"], capsys)
+    assert code == 0, err
+    expected = CannyEdgeExtractor().transform(images)
+    written = load_images([tmp_path / "e" / f"p{i}_edges.png" for i in range(5)])
+    assert_array_equal(np.stack(written) > 0, expected)
+
+
+def test_progress_bar_only_on_a_terminal_and_not_with_quiet(
+    tmp_path, photo_folder, capsys, monkeypatch
+):
+    folder, _ = photo_folder
+    monkeypatch.setattr(cli, "_BAR_DELAY", 0)
+    monkeypatch.setattr(cli, "_isatty", lambda stream: True)
+    code, out, err = run(["segment", folder, "-o", tmp_path / "a"], capsys)
+    assert code == 0
+    assert "counting colours" in err and "segmenting" in err and "5/5" in err
+    assert "wrote" in out and "wrote" not in err
+    code, out, err = run(["segment", folder, "--quiet", "-o", tmp_path / "b"], capsys)
+    assert code == 0 and err == ""
+
+
+@pytest.mark.parametrize(
+    "pattern, message",
+    [
+        ("empty", r"'.*empty' holds no image file"),
+        ("nothing*.png", r"No file matches the pattern '.*nothing\*\.png'"),
+    ],
+)
+def test_empty_folder_or_glob(tmp_path, capsys, pattern, message):
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "readme.txt").write_text("")
+    code, out, err = run(["segment", tmp_path / pattern, "-o", tmp_path], capsys)
+    check_error(code, out, err, message)
+
+
+# --- one input, one output file; bombs; alpha (issue 10, item 6) ------------
+
+
+def test_bmp_output_file(tmp_path, rgb_files, capsys):
+    target = tmp_path / "out.bmp"
+    code, out, err = run(["segment", rgb_files[0], "-k", "4", "-o", target], capsys)
+    assert code == 0, err
+    assert target.is_file() and target.read_bytes()[:2] == b"BM"
+    (image,) = load_images([target])
+    assert image.shape == (64, 64, 3) and n_colours(image) == 4
+    code, out, err = run(["edges", rgb_files[0], "-o", tmp_path / "e.bmp"], capsys)
+    assert code == 0 and (tmp_path / "e.bmp").read_bytes()[:2] == b"BM"
+
+
+@pytest.mark.parametrize("ext", [".gif", ".webp", ".ppm"])
+def test_output_in_a_format_skseg_does_not_write(tmp_path, rgb_files, capsys, ext):
+    target = tmp_path / f"out{ext}"
+    code, out, err = run(["segment", rgb_files[0], "-o", target], capsys)
+    check_error(code, out, err, rf"--output '.*out\{ext}': skseg cannot write \{ext}")
+    assert len(err.splitlines()) == 1
+    assert not target.exists()
+
+
+def test_output_file_name_that_is_a_directory(tmp_path, rgb_files, capsys):
+    (tmp_path / "out.png").mkdir()
+    code, out, err = run(["segment", rgb_files[0], "-o", tmp_path / "out.png"], capsys)
+    check_error(code, out, err, r"--output '.*out\.png' is an existing directory")
+
+
+@pytest.mark.parametrize("command", ["segment", "edges", "elbow"])
+def test_decompression_bomb_refused_from_the_header(tmp_path, capsys, command):
+    bomb = _write_bomb(tmp_path / "bomb.png")
+    assert bomb.stat().st_size < 200_000
+    code, out, err = run([command, bomb, "-o", tmp_path / "o"][:2], capsys)
+    check_error(
+        code,
+        out,
+        err,
+        r"'.*bomb\.png' is refused without decoding it: Image size \(900000000 "
+        r"pixels\) exceeds limit",
+    )
+    assert len(err.splitlines()) == 1
+
+
+def test_rgba_alpha_is_kept_and_transparent_pixels_left_out(tmp_path, capsys):
+    # Opaque: two colours; fully transparent: a third, bright green, that
+    # must not pull a palette colour towards it.
+    rgb = np.zeros((32, 32, 3), np.uint8)
+    rgb[:, :16] = (200, 30, 30)
+    rgb[:, 16:] = (20, 40, 180)
+    rgb[:8] = (0, 255, 0)
+    alpha = np.full((32, 32), 255, np.uint8)
+    alpha[:8] = 0
+    alpha[8:12] = 128  # half transparent: clustered like the opaque pixels
+    save_image(tmp_path / "rgba.png", np.dstack([rgb, alpha]))
+    code, out, err = run(
+        ["segment", tmp_path / "rgba.png", "-k", "2", "-o", tmp_path / "o.png"], capsys
+    )
+    assert code == 0, err
+    (image,) = load_images([tmp_path / "o.png"])
+    assert image.shape == (32, 32, 4)
+    assert_array_equal(image[..., 3], alpha)  # alpha unchanged
+    assert_array_equal(image[8:, :, :3], rgb[8:])  # the palette: the 2 colours
+    assert "(32x32, 2 colours)" in out
+
+
+BAD_INPUTS = {
+    "missing": lambda d: ["segment", d / "missing.png"],
+    "empty file": lambda d: ["segment", d / "empty.png"],
+    "text as png": lambda d: ["segment", d / "text.png"],
+    "truncated png": lambda d: ["segment", d / "truncated.png"],
+    "bomb": lambda d: ["segment", d / "bomb.png"],
+    "bomb edges": lambda d: ["edges", d / "bomb.png"],
+    "bomb elbow": lambda d: ["elbow", d / "bomb.png"],
+    "empty folder": lambda d: ["edges", d / "nothing"],
+    "no glob match": lambda d: ["segment", str(d / "*.jpeg")],
+    "gif output": lambda d: ["segment", d / "ok.png", "-o", d / "x.gif"],
+    "gray with hsv": lambda d: ["segment", d / "gray.png", "--space", "hsv"],
+    "bad k": lambda d: ["segment", "-k", "0"],
+    "k above colours elbow": lambda d: ["elbow", d / "ok.png", "--k-min", "9"],
+    "animated gif": lambda d: ["segment", d / "anim.gif"],
+    "bad jobs": lambda d: ["segment", "--jobs", "0"],
+}
+
+
+@pytest.fixture
+def bad_files(tmp_path):
+    from PIL import Image
+
+    (tmp_path / "empty.png").write_bytes(b"")
+    (tmp_path / "text.png").write_text("hello")
+    good = load_sample_image("astronaut")[:32, :32]
+    save_image(tmp_path / "ok.png", good)
+    (tmp_path / "truncated.png").write_bytes((tmp_path / "ok.png").read_bytes()[:300])
+    save_image(tmp_path / "gray.png", good[..., 0])
+    _write_bomb(tmp_path / "bomb.png")
+    (tmp_path / "nothing").mkdir()
+    frames = [Image.fromarray(good), Image.fromarray(good[::-1])]
+    frames[0].save(tmp_path / "anim.gif", save_all=True, append_images=frames[1:])
+    return tmp_path
+
+
+@pytest.mark.parametrize("case", sorted(BAD_INPUTS))
+def test_bad_input_never_prints_a_traceback(bad_files, capsys, monkeypatch, case):
+    monkeypatch.chdir(bad_files)
+    argv = BAD_INPUTS[case](bad_files)
+    code, out, err = run(argv, capsys)
+    assert "Traceback" not in err
+    if case == "k above colours elbow":  # K clipped with a warning, not an error
+        assert code == 0 and "skseg: warning:" in err
+        return
+    assert code == 2, err
+    errors = [line for line in err.splitlines() if line.startswith("skseg: error:")]
+    assert len(errors) == 1, err
+
+
+@pytest.mark.parametrize("case", ["truncated png", "bomb", "gif output", "missing"])
+def test_bad_input_in_a_subprocess(bad_files, case):
+    argv = [str(a) for a in BAD_INPUTS[case](bad_files)]
+    result = subprocess.run(
+        [sys.executable, "-m", "skseg", *argv],
+        capture_output=True,
+        text=True,
+        cwd=bad_files,
+        env=_subprocess_env(),
+        timeout=120,
+    )
+    assert result.returncode == 2
+    assert "Traceback" not in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+    assert result.stderr.startswith("skseg: error: ")
+
+
+def test_unexpected_errors_are_one_line_too(capsys, monkeypatch):
+    def broken(args):
+        raise RuntimeError("boom")
+
+    monkeypatch.setattr(cli, "_segment", broken)
+    monkeypatch.delenv("SKSEG_TRACEBACK", raising=False)
+    code, out, err = run(["segment"], capsys)
+    assert code == 1
+    assert err == (
+        "skseg: error: unexpected RuntimeError: boom (a bug; SKSEG_TRACEBACK=1 "
+        "shows where)\n"
+    )

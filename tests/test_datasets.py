@@ -264,3 +264,126 @@ def test_save_image_jpeg_rgba_rejected(tmp_path, rgb):
     with pytest.raises(ValueError, match="JPEG has no alpha channel"):
         save_image(tmp_path / "img.jpg", rgba)
     assert not (tmp_path / "img.jpg").exists()
+
+
+# --- folders, globs and lazy readers ----------------------------------------
+
+
+@pytest.fixture
+def folder(tmp_path, rgb):
+    for i in range(5):
+        save_image(tmp_path / "imgs" / f"im{i}.png", np.roll(rgb, i, axis=0))
+    (tmp_path / "imgs" / "README.txt").write_text("")
+    (tmp_path / "imgs" / ".hidden.png").write_bytes(b"")
+    (tmp_path / "imgs" / "sub").mkdir()
+    save_image(tmp_path / "imgs" / "sub" / "deep.png", rgb)
+    return tmp_path / "imgs"
+
+
+def test_list_image_files(folder):
+    from skseg.datasets import list_image_files
+
+    names = [p.name for p in list_image_files(folder)]
+    assert names == [f"im{i}.png" for i in range(5)]  # not recursive
+    assert [p.name for p in list_image_files(str(folder / "**" / "*.png"))] == [
+        *(f"im{i}.png" for i in range(5)),
+        "deep.png",
+    ]
+    # a file is kept as given, even if missing: reading it reports that
+    mixed = list_image_files([folder / "im3.png", str(folder / "im[01].png")])
+    assert [p.name for p in mixed] == ["im3.png", "im0.png", "im1.png"]
+    (folder / "none").mkdir()
+    with pytest.raises(ValueError, match=r"'.*none' holds no image file"):
+        list_image_files(folder / "none")
+    with pytest.raises(ValueError, match=r"No file matches the pattern"):
+        list_image_files(str(folder / "*.jpg"))
+    with pytest.raises(TypeError, match="must be str or os.PathLike, got int"):
+        list_image_files([folder, 3])
+
+
+def test_iter_image_batches(folder, rgb):
+    from skseg import KMeansColorSegmenter
+    from skseg.datasets import iter_image_batches
+
+    batches = list(iter_image_batches(folder, batch_size=2))
+    assert [len(b) for b in batches] == [2, 2, 1]
+    np.testing.assert_array_equal(batches[0][0], rgb)
+    # partial_fit over the batches sees the table fit sees on all images
+    stacked = np.stack([im for b in batches for im in b])
+    inc = KMeansColorSegmenter(3, random_state=0)
+    for batch in iter_image_batches(folder, batch_size=2):
+        inc.partial_fit(batch)
+    full = KMeansColorSegmenter(3, random_state=0).fit(stacked)
+    np.testing.assert_array_equal(inc.cluster_centers_, full.cluster_centers_)
+
+
+def test_iter_image_batches_errors(folder):
+    from skseg.datasets import iter_image_batches
+
+    (folder / "im9.png").write_text("broken")
+    with pytest.raises(ValueError, match=r"Cannot read '.*im9\.png'"):
+        list(iter_image_batches(folder))
+    with pytest.warns(UserWarning, match=r"Skipped .*im9\.png: Cannot read"):
+        batches = list(iter_image_batches(folder, batch_size=4, errors="warn"))
+    assert [len(b) for b in batches] == [4, 1]
+    with pytest.raises(ValueError, match="batch_size must be a positive integer"):
+        next(iter_image_batches(folder, batch_size=0))
+    with pytest.raises(ValueError, match="errors must be 'raise' or 'warn'"):
+        next(iter_image_batches(folder, errors="ignore"))
+
+
+def test_read_images_dask(folder, rgb):
+    from skseg.datasets import read_images_dask
+
+    X = read_images_dask(folder, chunk_size=3)
+    assert X.shape == (5,) + rgb.shape and X.dtype == np.uint8
+    assert X.chunks[0] == (3, 2)
+    np.testing.assert_array_equal(X[1].compute(), np.roll(rgb, 1, axis=0))
+    save_image(folder / "im5.png", rgb[:5])
+    X = read_images_dask(folder, chunk_size=3)
+    with pytest.raises(ValueError, match=r"'.*im5\.png' has shape \(5, 17, 3\)"):
+        X.compute()
+
+
+def test_decompression_bomb_refused_without_decoding(tmp_path):
+    import struct
+    import zlib
+
+    # A header declaring 30000 x 30000 pixels and a few bytes of pixel data.
+    def chunk(kind, data):
+        crc = zlib.crc32(kind + data) & 0xFFFFFFFF
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", crc)
+
+    header = struct.pack(">IIBBBBB", 30000, 30000, 8, 2, 0, 0, 0)
+    path = tmp_path / "bomb.png"
+    path.write_bytes(
+        b"\x89PNG\r\n\x1a\n"
+        + chunk(b"IHDR", header)
+        + chunk(b"IDAT", zlib.compress(b"\x00" * 90001))
+        + chunk(b"IEND", b"")
+    )
+    with pytest.raises(ValueError, match=r"'.*bomb\.png' is refused without decoding"):
+        load_images(path)
+    # Pillow's limit is the user's to raise
+    limit = Image.MAX_IMAGE_PIXELS
+    try:
+        Image.MAX_IMAGE_PIXELS = 10
+        with pytest.raises(ValueError, match="exceeds limit of 20 pixels"):
+            load_images(_small_png(tmp_path))
+    finally:
+        Image.MAX_IMAGE_PIXELS = limit
+
+
+def _small_png(tmp_path):
+    path = tmp_path / "small.png"
+    save_image(path, np.zeros((5, 6), np.uint8))
+    return path
+
+
+def test_save_image_bmp(tmp_path, rgb):
+    path = save_image(tmp_path / "x.bmp", rgb)
+    assert path.read_bytes()[:2] == b"BM"
+    np.testing.assert_array_equal(load_images(path)[0], rgb)
+    wide = (rgb.astype(np.uint16) * 257)[..., 0]
+    (back,) = load_images(save_image(tmp_path / "y.bmp", wide))
+    np.testing.assert_array_equal(back, rgb[..., 0])  # 16 bits scaled to 8

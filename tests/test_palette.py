@@ -131,3 +131,43 @@ def test_fit_palette_rejects_k_above_colours():
         ValueError, match="n_clusters=3 is larger than the number of distinct colours"
     ):
         fit_palette(table, 3)
+
+
+@pytest.mark.parametrize(
+    "dtype, channels",
+    [(np.uint8, 3), (np.uint8, 1), (np.uint16, 1), (np.float32, 3), (np.int32, 2)],
+)
+def test_merge_of_sorted_tables_equals_counting_everything(dtype, channels):
+    # The two-pointer merge (tables of one dtype) gives the table of the
+    # union, as counting all pixels at once does; -0.0 and 0.0 are one colour.
+    rng = np.random.default_rng(3)
+    px = rng.integers(0, 12, (5000, channels)).astype(dtype)
+    if dtype == np.float32:
+        px[::7] *= -1  # -0.0 among the zeros
+    parts = [count_colors([p], p.dtype, channels) for p in np.array_split(px, 7)]
+    whole = count_colors([px], px.dtype, channels)
+    for order in (parts, parts[::-1], parts[3:] + parts[:3]):
+        merged = merge_tables(order)
+        assert merged.colors.dtype == whole.colors.dtype
+        assert_array_equal(merged.colors, whole.colors)
+        assert_array_equal(merged.counts, whole.counts)
+    mixed = merge_tables(
+        [parts[0], count_colors([px[:10].astype(np.float64)], np.float64, channels)]
+    )
+    assert mixed.colors.dtype == np.float64
+
+
+def test_cluster_stats_are_the_sums_of_the_nearest_centre_assignment():
+    from skseg._palette import cluster_stats
+
+    rng = np.random.default_rng(0)
+    px = rng.integers(0, 256, (20000, 3)).astype(np.uint8)
+    table = count_colors([px], px.dtype, 3)
+    centers = fit_palette(table, 4, random_state=0).centers + 5.0
+    weight, sums, squares = cluster_stats(table, centers)
+    x = px.astype(np.float64)
+    labels = ((x[:, None] - centers[None]) ** 2).sum(-1).argmin(1)
+    for k in range(4):
+        assert weight[k] == (labels == k).sum()
+        assert_allclose(sums[k], x[labels == k].sum(0))
+        assert_allclose(squares[k], (x[labels == k] ** 2).sum())

@@ -388,3 +388,70 @@ def test_any_joblib_backend_gives_the_same_output(small_photos, per_image):
         assert_array_equal(seg.transform(small_photos), expected)
     with parallel_config(backend="threading"):
         assert_array_equal(seg.transform(list(small_photos)), list(expected))
+
+
+@pytest.fixture(scope="module")
+def many_colour_chunks():
+    # 12 chunks of a noisy 6-colour scene: > 40k distinct colours in all,
+    # so partial_fit takes its warm-started path.
+    rng = np.random.default_rng(0)
+    centers = rng.integers(30, 226, (6, 3))
+    px = centers[rng.integers(0, 6, 12 * 20_000)] + rng.normal(0, 14, (240_000, 3))
+    X = np.clip(px, 0, 255).astype(np.uint8).reshape(12, 100, 200, 3)
+    return X
+
+
+def test_partial_fit_warm_start_stays_within_wcss_of_fit(many_colour_chunks):
+    X = many_colour_chunks
+    full = KMeansColorSegmenter(6, random_state=0).fit(X)
+    inc = KMeansColorSegmenter(6, random_state=0)
+    inertias = []
+    for chunk in X:
+        inc.partial_fit(chunk[None])
+        inertias.append(inc.inertia_)
+    assert (
+        inc._color_table.n_colors + sum(t.n_colors for t in inc._stream.pending)
+        >= 40_000
+    )
+    # the running table is the whole table, once merged
+    merged = inc._stream.merged()
+    assert_array_equal(merged.colors, full._color_table.colors)
+    assert_array_equal(merged.counts, full._color_table.counts)
+    # the WCSS of the returned centres over every pixel: within 0.1% of fit's
+    labels = inc.predict(X)
+    exact = _wcss(X, inc.cluster_centers_[labels])
+    assert exact <= 1.001 * full.inertia_
+    # inertia_ is that WCSS after an exact pass, an upper bound of it between
+    assert inc.inertia_ >= exact * (1 - 1e-9)
+    assert inc.inertia_ <= 1.001 * full.inertia_
+
+
+def test_partial_fit_exact_pass_gives_exact_inertia(many_colour_chunks):
+    X = many_colour_chunks
+    inc = KMeansColorSegmenter(6, random_state=0)
+    inc.partial_fit(X[:3])  # first call: a fit of its own
+    inc.partial_fit(X[3:12])  # pixels x4: an exact pass on the merged table
+    labels = inc.predict(X)
+    assert_allclose(inc.inertia_, _wcss(X, inc.cluster_centers_[labels]), rtol=1e-9)
+    assert not inc._stream.pending
+
+
+def test_partial_fit_refits_when_n_clusters_changes_and_fit_resets(
+    many_colour_chunks,
+):
+    X = many_colour_chunks
+    inc = KMeansColorSegmenter(6, random_state=0)
+    inc.partial_fit(X[:2])
+    inc.partial_fit(X[2:4])
+    inc.set_params(n_clusters=4).partial_fit(X[4:6])
+    assert inc.cluster_centers_.shape == (4, 3)
+    assert_array_equal(
+        inc.cluster_centers_,
+        KMeansColorSegmenter(4, random_state=0).fit(X[:6]).cluster_centers_,
+    )
+    inc.fit(X[:1])  # fit starts over: no stream left from partial_fit
+    assert inc._stream is None
+    assert_array_equal(
+        inc.cluster_centers_,
+        KMeansColorSegmenter(4, random_state=0).fit(X[:1]).cluster_centers_,
+    )

@@ -1,0 +1,326 @@
+"""Throughput of ``skseg segment`` on a folder of photos, against OpenCV.
+
+Writes a folder of 600 JPEG photos of 512x384 (crops, flips and colour
+jitter of the bundled sample photos, see ``_collection.py``; cached in
+``benchmarks/_data/collection_600``) and measures, in the same run:
+
+- ``skseg segment FOLDER --n-clusters 8 --output OUT`` (one shared palette,
+  streamed: colours counted per file, palette fitted once, files segmented
+  and written), and ``--per-image`` (a palette per photo, as the tutorial);
+- a plain loop of the tutorial's OpenCV code on the same files:
+  ``cv2.imread``, ``cv2.kmeans(Z, 8, None, (EPS + MAX_ITER, 10, 1.0), 10,
+  KMEANS_PP_CENTERS)``, ``centers[labels].reshape(img.shape)``,
+  ``cv2.imwrite``. It takes seconds per photo, so it runs on the first
+  ``--opencv-subset`` files and its rate is extrapolated to the folder
+  (stated in the output);
+- a ``partial_fit`` loop over 20 chunks of the photos against one ``fit`` on
+  all of them (best of ``--repeat`` runs each; the machine is shared).
+
+Each command runs in its own process, timed from outside (wall clock,
+start-up included) with its peak resident memory from ``/usr/bin/time -v``
+(or ``getrusage(RUSAGE_CHILDREN)`` of a wrapper process when that is
+missing).
+
+Acceptance (issue 12): 600 results written, peak memory < 500 MB, >= 10x the
+images/s of the OpenCV loop; the partial_fit loop <= 1.5x one fit with the
+WCSS within 0.1%.
+
+Run: ``python benchmarks/bench_collection.py [--jobs 2] [--json out.json]``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from _common import (  # noqa: I001 - benchmarks/ is on sys.path
+    DATA_DIR,
+    REPO_ROOT,
+    environment,
+    finish,
+    format_environment,
+    format_table,
+    section,
+    verdict,
+)
+
+N_PHOTOS = 600
+HEIGHT, WIDTH = 384, 512
+K = 8
+
+OPENCV_LOOP = r"""
+import sys
+from pathlib import Path
+import cv2
+import numpy as np
+
+src, dst, n = Path(sys.argv[1]), Path(sys.argv[2]), int(sys.argv[3])
+dst.mkdir(parents=True, exist_ok=True)
+criteria = (cv2.TERM_CRITERIA_EPS + cv2.TERM_CRITERIA_MAX_ITER, 10, 1.0)
+for path in sorted(src.glob("*.jpg"))[:n]:
+    img = cv2.imread(str(path))
+    Z = img.reshape((-1, 3)).astype(np.float32)
+    _, labels, centers = cv2.kmeans(
+        Z, 8, None, criteria, 10, cv2.KMEANS_PP_CENTERS
+    )
+    res = np.uint8(centers)[labels.flatten()].reshape(img.shape)
+    cv2.imwrite(str(dst / (path.stem + "_k8.png")), res)
+"""
+
+PEAK_WRAPPER = r"""
+import resource, subprocess, sys
+code = subprocess.run(sys.argv[1:]).returncode
+print("PEAK_KB", resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)
+sys.exit(code)
+"""
+
+
+def write_collection(folder: Path) -> Path:
+    """The 600 JPEG photos (written once, then reused)."""
+    done = folder / ".complete"
+    if done.exists() and len(list(folder.glob("*.jpg"))) == N_PHOTOS:
+        return folder
+    from _collection import make_photo
+    from PIL import Image
+
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(N_PHOTOS):
+        photo = make_photo(i, HEIGHT, WIDTH, seed=12)
+        Image.fromarray(photo).save(folder / f"photo{i:04d}.jpg", quality=90)
+    done.write_text("")
+    return folder
+
+
+def timed(
+    cmd: list[str], env: dict
+) -> tuple[float, float, subprocess.CompletedProcess]:
+    """Wall seconds, peak RSS in MB, and the result of running ``cmd``."""
+    if Path("/usr/bin/time").exists():
+        full = ["/usr/bin/time", "-v", *cmd]
+    else:
+        full = [sys.executable, "-c", PEAK_WRAPPER, *cmd]
+    t0 = time.perf_counter()
+    proc = subprocess.run(full, capture_output=True, text=True, env=env)
+    seconds = time.perf_counter() - t0
+    peak = float("nan")
+    for line in proc.stderr.splitlines() + proc.stdout.splitlines():
+        if "Maximum resident set size" in line:
+            peak = int(line.split()[-1]) * 1024 / 1e6
+        elif line.startswith("PEAK_KB"):
+            peak = int(line.split()[1]) * 1024 / 1e6
+    if proc.returncode != 0:
+        raise RuntimeError(f"{cmd} failed ({proc.returncode}):\n{proc.stderr[-3000:]}")
+    return seconds, peak, proc
+
+
+def partial_fit_section(folder: Path, n_photos: int, repeat: int) -> dict:
+    """One fit on ``n_photos`` photos against partial_fit over 20 chunks."""
+    from skseg import KMeansColorSegmenter
+    from skseg.datasets import list_image_files, load_images
+
+    paths = list_image_files(folder)[:n_photos]
+    X = np.stack(load_images(paths))
+    chunks = np.array_split(X, 20)
+    KMeansColorSegmenter(K, random_state=0).fit(X[:2])  # compile, warm up
+    fit_times, loop_times = [], []
+    for _ in range(repeat):
+        t0 = time.perf_counter()
+        full = KMeansColorSegmenter(K, random_state=0).fit(X)
+        fit_times.append(time.perf_counter() - t0)
+        t0 = time.perf_counter()
+        inc = KMeansColorSegmenter(K, random_state=0)
+        for chunk in chunks:
+            inc.partial_fit(chunk)
+        loop_times.append(time.perf_counter() - t0)
+    # WCSS of the loop's centres over every pixel (exact, not its inertia_)
+    exact = -inc.score(X) * X.shape[0] * X.shape[1] * X.shape[2]
+    return {
+        "n_photos": n_photos,
+        "n_colors": int(full._color_table.n_colors),
+        "fit_s": min(fit_times),
+        "loop_s": min(loop_times),
+        "fit_times": fit_times,
+        "loop_times": loop_times,
+        "wcss_fit": float(full.inertia_),
+        "wcss_loop": float(exact),
+        "inertia_loop": float(inc.inertia_),
+    }
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--jobs", type=int, default=2, help="skseg --jobs")
+    parser.add_argument(
+        "--opencv-subset",
+        type=int,
+        default=20,
+        help="files the OpenCV loop runs on (its rate is extrapolated)",
+    )
+    parser.add_argument("--partial-photos", type=int, default=300)
+    parser.add_argument("--repeat", type=int, default=3)
+    parser.add_argument("--skip-partial", action="store_true")
+    parser.add_argument(
+        "--only-partial", action="store_true", help="only the partial_fit section"
+    )
+    parser.add_argument("--json", default=None)
+    args = parser.parse_args(argv)
+
+    info = environment(["numpy", "sklearn", "skimage", "numba", "cv2", "PIL"])
+    print(format_environment(info))
+    folder = write_collection(DATA_DIR / f"collection_{N_PHOTOS}")
+    mpx = HEIGHT * WIDTH / 1e6
+    print(f"\nfolder: {folder} ({N_PHOTOS} JPEG photos of {WIDTH}x{HEIGHT})")
+
+    env = dict(os.environ)
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
+    )
+    skseg_cmd = [sys.executable, "-m", "skseg", "segment", str(folder)]
+    # a first run compiles and caches the kernels: not what is measured
+    subprocess.run(
+        [*skseg_cmd[:4], "--sample", "astronaut", "-o", tempfile.mkdtemp()],
+        env=env,
+        capture_output=True,
+    )
+
+    rows, report = [], {"environment": info}
+    if args.only_partial:
+        return partial_only(folder, args, report)
+    work = Path(tempfile.mkdtemp(prefix="skseg-bench-collection-"))
+    try:
+        runs = {}
+        for label, extra in (
+            ("skseg segment (shared palette)", []),
+            ("skseg segment --per-image", ["--per-image"]),
+        ):
+            out = work / label.split()[-1].strip("()-")
+            cmd = [*skseg_cmd, "--n-clusters", str(K), "--output", str(out)]
+            cmd += ["--jobs", str(args.jobs), "--quiet", *extra]
+            seconds, peak, _ = timed(cmd, env)
+            written = len(list(out.glob("*.png")))
+            runs[label] = {"s": seconds, "peak_mb": peak, "written": written}
+            rows.append(
+                [
+                    label,
+                    N_PHOTOS,
+                    written,
+                    f"{seconds:.1f}",
+                    f"{N_PHOTOS / seconds:.2f}",
+                    f"{N_PHOTOS * mpx / seconds:.2f}",
+                    f"{peak:.0f}",
+                ]
+            )
+        n_cv = min(args.opencv_subset, N_PHOTOS)
+        out = work / "opencv"
+        seconds, peak, _ = timed(
+            [sys.executable, "-c", OPENCV_LOOP, str(folder), str(out), str(n_cv)], env
+        )
+        written = len(list(out.glob("*.png")))
+        cv_rate = n_cv / seconds
+        runs["opencv"] = {"s": seconds, "peak_mb": peak, "written": written, "n": n_cv}
+        rows.append(
+            [
+                f"OpenCV loop (first {n_cv} files, extrapolated)",
+                n_cv,
+                written,
+                f"{seconds:.1f} ({N_PHOTOS / cv_rate:.0f} for {N_PHOTOS})",
+                f"{cv_rate:.3f}",
+                f"{cv_rate * mpx:.3f}",
+                f"{peak:.0f}",
+            ]
+        )
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(section("Throughput (wall clock of each command, start-up included)"))
+    print(
+        format_table(
+            ["method", "images", "written", "seconds", "images/s", "Mpx/s", "peak MB"],
+            rows,
+        )
+    )
+    shared = runs["skseg segment (shared palette)"]
+    per_image = runs["skseg segment --per-image"]
+    for name, r in (("shared palette", shared), ("--per-image", per_image)):
+        ratio = (N_PHOTOS / r["s"]) / cv_rate
+        print(f"  skseg {name}: {ratio:.1f}x the OpenCV loop's images/s")
+    report["runs"] = runs
+
+    checks = [
+        verdict(
+            "600 results written (shared palette)",
+            shared["written"] == N_PHOTOS,
+            f"{shared['written']} files",
+        ),
+        verdict(
+            "peak memory < 500 MB (shared palette)",
+            shared["peak_mb"] < 500,
+            f"{shared['peak_mb']:.0f} MB",
+        ),
+        verdict(
+            ">= 10x the OpenCV loop's images/s (shared palette)",
+            (N_PHOTOS / shared["s"]) / cv_rate >= 10,
+            f"{(N_PHOTOS / shared['s']) / cv_rate:.1f}x (OpenCV rate from "
+            f"{runs['opencv']['n']} files)",
+        ),
+        verdict(
+            "--per-image: 600 results, peak < 500 MB",
+            per_image["written"] == N_PHOTOS and per_image["peak_mb"] < 500,
+            f"{per_image['written']} files, {per_image['peak_mb']:.0f} MB, "
+            f"{(N_PHOTOS / per_image['s']) / cv_rate:.1f}x OpenCV",
+        ),
+    ]
+
+    if not args.skip_partial:
+        checks += partial_checks(folder, args, report)
+    return finish(report, checks, args.json)
+
+
+def partial_only(folder, args, report):
+    return finish(report, partial_checks(folder, args, report), args.json)
+
+
+def partial_checks(folder, args, report):
+    checks = []
+    if True:
+        pf = partial_fit_section(folder, args.partial_photos, args.repeat)
+        report["partial_fit"] = pf
+        print(section("partial_fit over 20 chunks against one fit"))
+        print(
+            f"  {pf['n_photos']} photos, {pf['n_colors']} distinct colours; best "
+            f"of {args.repeat}: fit {pf['fit_s']:.2f} s, partial_fit loop "
+            f"{pf['loop_s']:.2f} s"
+        )
+        print(
+            "  all runs: fit "
+            + ", ".join(f"{t:.2f}" for t in pf["fit_times"])
+            + "; loop "
+            + ", ".join(f"{t:.2f}" for t in pf["loop_times"])
+        )
+        ratio = pf["loop_s"] / pf["fit_s"]
+        excess = pf["wcss_loop"] / pf["wcss_fit"] - 1
+        print(
+            f"  loop / fit: {ratio:.2f}x; WCSS of the loop's palette over all "
+            f"pixels {excess:+.4%} of fit's (its inertia_: "
+            f"{pf['inertia_loop'] / pf['wcss_fit'] - 1:+.4%})"
+        )
+        checks += [
+            verdict("partial_fit loop <= 1.5x one fit", ratio <= 1.5, f"{ratio:.2f}x"),
+            verdict(
+                "partial_fit WCSS within 0.1% of fit's",
+                abs(excess) <= 0.001,
+                f"{excess:+.4%}",
+            ),
+        ]
+    return checks
+
+
+if __name__ == "__main__":
+    sys.exit(main())
