@@ -39,6 +39,7 @@ from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
 from ._batch import n_workers
+from ._lloyd import LARGE_K, fit_large_k, n_large_restarts
 
 __all__ = [
     "ColorTable",
@@ -579,6 +580,15 @@ def fit_palette(
     levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
     # Small tables run Lloyd on the exact weighted colours themselves.
     exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
+    if isinstance(init, str) and k > LARGE_K:
+        # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
+        def starts(X, w):
+            return _starts(X, w, k, init, n_large_restarts(k, n_init), rng)
+
+        best, inertia, n_iter = fit_large_k(
+            colors, weights, k, starts, levels, max_iter, _abs_tol(colors, tol)
+        )
+        return _sorted(Palette(best, float(inertia), int(n_iter)))
     if isinstance(init, str):
         best, inertia, n_iter = _best_restart(
             k, init, n_init, rng, max_iter, exact, levels

@@ -14,6 +14,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
 from ._batch import check_batch, n_workers, user_stacklevel
+from ._lookup import LOOKUP_MIN_CLUSTERS, assign_labels_rgb8
 from ._palette import count_colors, fit_palette, merge_tables, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
@@ -615,7 +616,11 @@ class _RunResult:
 def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     """Segment a run of images (pixels ``px``) with the palette ``centers``."""
     labels = np.empty(px.shape[0], np.int32)
-    sse = assign_labels(px, centers, labels)
+    if px.dtype == np.uint8 and px.shape[1] == 3 and len(centers) > LOOKUP_MIN_CLUSTERS:
+        # Large palettes: each distinct colour labelled once (_lookup).
+        sse = assign_labels_rgb8(px, centers, labels)
+    else:
+        sse = assign_labels(px, centers, labels)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
     if spec.output == "quantized":
         gather_colors(_quantize_colors(centers, out.dtype), labels, out)
