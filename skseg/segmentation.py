@@ -14,8 +14,17 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._assign import assign_labels, center_distances, gather_colors
 from ._batch import check_batch, n_workers, user_stacklevel
+from ._floatpath import FLOAT_MIN_PIXELS, fit_float_palette
 from ._lookup import LOOKUP_MIN_CLUSTERS, assign_labels_rgb8
-from ._palette import count_colors, fit_palette, merge_tables, release_free_memory
+from ._palette import (
+    Palette,
+    _Reiterable,
+    _sorted,
+    count_colors,
+    fit_palette,
+    merge_tables,
+    release_free_memory,
+)
 
 __all__ = ["KMeansColorSegmenter"]
 
@@ -232,7 +241,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             Fitted estimator.
         """
         batch = self._check_batch(X, reset=True)
-        self._fit_table(self._count(batch), batch)
+        self._fit_batch(batch)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -282,7 +291,7 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             As :meth:`transform`.
         """
         batch = self._check_batch(X, reset=True)
-        self._fit_table(self._count(batch), batch)
+        self._fit_batch(batch)
         return self._apply(batch, self.output)[0]
 
     def _check_batch(self, X, *, reset):
@@ -307,6 +316,33 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
             batch.n_channels,
             n_pixels=batch.n_pixels,
         )
+
+    def _fit_batch(self, batch):
+        # Large float batches: grid coreset of the pixels (_floatpath), not a
+        # table of their (nearly all distinct) colours.
+        if (
+            batch.dtype.kind == "f"
+            and batch.n_pixels >= FLOAT_MIN_PIXELS
+            and isinstance(self.init, str)
+        ):
+            whole = batch.array is not None and batch.array.flags.c_contiguous
+            n_chunks = 1 if whole else batch.n_images
+            centers, inertia, n_iter, table = fit_float_palette(
+                _Reiterable(lambda: (px for _, _, px in batch.chunks(n_chunks))),
+                batch.n_channels,
+                self.n_clusters,
+                init=self.init,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                rng=check_random_state(self.random_state),
+            )
+            if centers is not None:
+                palette = _sorted(Palette(centers, float(inertia), n_iter))
+                self._set_palette(palette, table, batch)
+                release_free_memory()
+                return
+        self._fit_table(self._count(batch), batch)
 
     def _check_init(self, n_channels):
         if isinstance(self.init, str):
