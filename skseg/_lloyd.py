@@ -356,3 +356,62 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact):
     fine = min(refined, key=lambda r: r[1])
     exact = hamerly(colors, weights, fine[0], max_iter, tol_exact, stall=EXACT_STALL)
     return exact[0], exact[1], exact[2]
+
+
+@njit(cache=True, nogil=True)
+def _weighted_pass(X, w, C, sums, wsum):
+    # One Lloyd assignment over all points (nearest centre, first minimum)
+    # accumulating the weighted cluster sums; returns the WCSS against C.
+    n, c = X.shape
+    k = C.shape[0]
+    for j in range(k):
+        wsum[j] = 0.0
+        for f in range(c):
+            sums[j, f] = 0.0
+    total = 0.0
+    for i in range(n):
+        best = np.inf
+        arg = 0
+        for j in range(k):
+            d = _d2(X, i, C, j)
+            if d < best:
+                best = d
+                arg = j
+        total += w[i] * best
+        wsum[arg] += w[i]
+        for f in range(c):
+            sums[arg, f] += w[i] * X[i, f]
+    return total
+
+
+def lloyd_until_stall(X, w, init, max_iter, tol, stall):
+    """Plain weighted Lloyd (few clusters), stopped when it stalls.
+
+    Stops when an iteration lowers the WCSS by less than ``stall`` of it, or
+    when the total squared centre shift is at most ``tol``. Returns the
+    centres of the last assignment, their exact WCSS and the number of
+    iterations. Empty clusters keep their centre.
+    """
+    X = np.ascontiguousarray(X, dtype=np.float64)
+    w = np.ascontiguousarray(w, dtype=np.float64)
+    C = np.array(init, dtype=np.float64, order="C")
+    k, c = C.shape
+    sums = np.empty((k, c))
+    wsum = np.empty(k)
+    previous = np.inf
+    n_iter = 0
+    for it in range(int(max_iter)):
+        n_iter = it + 1
+        wcss = _weighted_pass(X, w, C, sums, wsum)
+        if previous - wcss < stall * wcss or it == max_iter - 1:
+            break
+        previous = wcss
+        new = C.copy()
+        full = wsum > 0
+        new[full] = sums[full] / wsum[full, None]
+        shift = float(((new - C) ** 2).sum())
+        C = new
+        if shift <= tol:
+            wcss = _weighted_pass(X, w, C, sums, wsum)
+            break
+    return C, wcss, n_iter

@@ -157,9 +157,7 @@ def test_float_path_same_result_for_list_and_strided_input(small_float_threshold
     X = rng.random((2, 100, 120, 3))
     a = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(X)
     b = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(list(X))
-    c = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(
-        np.asfortranarray(X)
-    )
+    c = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(np.asfortranarray(X))
     assert_allclose(a.cluster_centers_, b.cluster_centers_)
     assert_allclose(a.cluster_centers_, c.cluster_centers_)
     assert a.inertia_ == pytest.approx(b.inertia_)
