@@ -43,8 +43,8 @@ from ._lloyd import (
     LARGE_K,
     fit_large_k,
     hamerly,
-    lloyd_until_stall,
     n_large_restarts,
+    nested_levels,
 )
 
 __all__ = [
@@ -66,8 +66,11 @@ N_REFINE = 5
 # fit_palette_path runs n_init restarts for every K: coresets pay off from
 # smaller tables there (the exact refinement keeps the WCSS exact).
 PATH_CORESET_MIN_COLORS = 10_000
-# fit_palette_path's exact refinement stops when an iteration gains less than
-# this fraction of the WCSS (measured: within 0.05 % of the fixed points').
+# fit_palette_path's exact refinement: at most this many Lloyd iterations
+# from the fine coreset's solution (measured: within 0.05 % of the fixed
+# points' WCSS), or until the WCSS gains less than PATH_STALL of itself for
+# more than LARGE_K colours.
+PATH_EXACT_ITER = 3
 PATH_STALL = 1e-3
 # fit_palette_path refines fewer of the best coarse restarts on the fine
 # coreset (the warm start from the previous K competes there too).
@@ -589,18 +592,19 @@ def fit_palette(
     if k == table.n_colors:
         return _sorted(Palette(colors.copy(), 0.0, 0))
     rng = check_random_state(random_state)
-    levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
-    # Small tables run Lloyd on the exact weighted colours themselves.
-    exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
     if isinstance(init, str) and k > LARGE_K:
         # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
         def starts(X, w):
             return _starts(X, w, k, init, n_large_restarts(k, n_init), rng)
 
+        levels = nested_levels(colors, weights, tol, k)
         best, inertia, n_iter = fit_large_k(
             colors, weights, k, starts, levels, max_iter, _abs_tol(colors, tol)
         )
         return _sorted(Palette(best, float(inertia), int(n_iter)))
+    levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
+    # Small tables run Lloyd on the exact weighted colours themselves.
+    exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
     if isinstance(init, str):
         best, inertia, n_iter = _best_restart(
             k, init, n_init, rng, max_iter, exact, levels
@@ -832,15 +836,14 @@ def fit_palette_path(
             return run
         if k == 1:
             return _one_cluster(colors, weights) + (1,)
-        # Lloyd stopped when an iteration gains less than PATH_STALL of the
-        # WCSS: the fine coreset's solution is already within a few
-        # iterations of the fixed point (Hamerly's bounds for many colours).
+        # A few Lloyd iterations: the fine coreset's solution is already
+        # close to the fixed point (Hamerly's bounds for many colours).
         if k > LARGE_K:
             return hamerly(
                 colors, weights, run[0], max_iter, exact_level[2], stall=PATH_STALL
             )[:3]
-        return lloyd_until_stall(
-            colors, weights, run[0], max_iter, exact_level[2], PATH_STALL
+        return _lloyd(
+            colors, weights, run[0], min(max_iter, PATH_EXACT_ITER), exact_level[2]
         )
 
     final = _map(exact, list(zip(mid, ascending)), n_jobs)
