@@ -34,15 +34,37 @@ What it measures, in one run:
    Peak RSS is ``VmHWM`` from ``/proc/self/status``: a child's ``ru_maxrss``
    inherits the parent's peak on Linux, so it is only printed for reference.
 
+4. Large K on the 2048x2048 photo, K = 64 and 256: skseg ``fit`` + ``transform``
+   (quantized output) against Pillow's ``Image.quantize`` median cut
+   (``method=0``) and fast octree (``method=2``), ``dither=NONE``, runs
+   interleaved, medians of ``--repeat``. Acceptance: time <= 0.6x median cut's
+   at K=64 and <= 1.0x at K=256; WCSS <= 0.5x median cut's and <= 1.01x the
+   WCSS of skseg at commit 1c0f439 (``TODAY_WCSS``); ``predict`` labels equal
+   the nearest centre of every pixel; ``predict`` at K=256 costs <= 2x K=8's.
+
+5. Float images, 12 Mpx, K=8, fit + predict, each in a fresh process: the photo
+   as uint8 (time reference), the photo as ColorSpaceTransformer('hsv',
+   hue_encoding='cossin') hands it on (float32), uniform float32 noise, and as
+   references ``KMeans(n_init=3)`` on the noise and the exact distinct-colour
+   table path on the float photo. Acceptance: float photo peak < 500 MB and
+   time <= 2x the uint8 photo's; noise peak < 700 MB, time <= 4x, WCSS <=
+   1.01x ``KMeans(n_init=3)``'s; ``inertia_`` equal to the WCSS over all
+   pixels. ``--float-methods`` picks the jobs (noise-sklearn takes minutes).
+
 Test photos are cached as .npy files in ``benchmarks/_data/`` (gitignored).
 
 Run from the repository root (the working-tree skseg is benchmarked)::
 
-    python benchmarks/bench_kmeans.py                 # everything, ~5-10 min
+    python benchmarks/bench_kmeans.py                 # everything, ~10-20 min
     python benchmarks/bench_kmeans.py --quick         # sklearn only at K=8, no
                                                       # sklearn memory child
     python benchmarks/bench_kmeans.py --json results/kmeans.json
     python benchmarks/bench_kmeans.py --ks 8 --sklearn-ks none --mem-methods none
+    # only the large-K section, or only the float section:
+    python benchmarks/bench_kmeans.py --ks none --small-ks none --mem-methods none \
+        --float-methods none
+    python benchmarks/bench_kmeans.py --ks none --small-ks none --mem-methods none \
+        --large-ks none --float-methods uint8-photo,float-photo,float-noise
 
 MB means 10**6 bytes throughout.
 """
@@ -468,23 +490,22 @@ def memory_section(methods) -> dict:
 
 
 # ------------------------------------------------------------- large K (Pillow)
-def pillow_quantize(img: np.ndarray, k: int, method: int, repeat: int) -> dict:
+def pillow_quantize(img: np.ndarray, k: int, method: int, evaluate=True) -> dict:
     """Pillow's Image.quantize (no dithering): its time and the WCSS of its palette."""
     from PIL import Image
 
     pil = Image.fromarray(img)
-    times, q = time_call(
-        lambda: pil.quantize(k, method=method, dither=Image.Dither.NONE), repeat
+    (seconds,), q = time_call(
+        lambda: pil.quantize(k, method=method, dither=Image.Dither.NONE)
     )
-    palette = np.array(q.getpalette()[: 3 * k], dtype=np.float64).reshape(-1, 3)
-    return {
-        "seconds": statistics.median(times),
-        "times": times,
-        "wcss": nearest_center_wcss(img, palette),
-    }
+    res = {"seconds": seconds}
+    if evaluate:
+        palette = np.array(q.getpalette()[: 3 * k], dtype=np.float64).reshape(-1, 3)
+        res["wcss"] = nearest_center_wcss(img, palette, chunk=1 << 13)
+    return res
 
 
-def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int) -> dict:
+def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int, evaluate=True):
     """fit + transform (output='quantized', the default), and predict alone."""
     from skseg import KMeansColorSegmenter
 
@@ -497,15 +518,19 @@ def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int) -> dict:
     times, (seg, q) = time_call(job, repeat)
     assert q.shape == X.shape and q.dtype == X.dtype, (q.shape, q.dtype)
     t_predict, labels = time_call(lambda: seg.predict(X), repeat)
-    _, nearest = nearest_center_wcss(img, seg.cluster_centers_, return_labels=True)
-    return {
+    res = {
         "seconds": statistics.median(times),
         "times": times,
         "predict_seconds": statistics.median(t_predict),
-        "predict_is_nearest": bool(np.array_equal(labels.reshape(-1), nearest)),
-        "wcss": nearest_center_wcss(img, seg.cluster_centers_),
         "inertia_": float(seg.inertia_),
     }
+    if evaluate:
+        wcss, nearest = nearest_center_wcss(
+            img, seg.cluster_centers_, chunk=1 << 13, return_labels=True
+        )
+        res["wcss"] = wcss
+        res["predict_is_nearest"] = bool(np.array_equal(labels.reshape(-1), nearest))
+    return res
 
 
 def large_k_section(ks, repeat) -> dict:
@@ -517,15 +542,16 @@ def large_k_section(ks, repeat) -> dict:
         f"  0 = median cut, 2 = fast octree; medians of {repeat} runs each\n"
     )
     results, rows, checks = {}, [], []
-    predict_8 = run_skseg_fit_transform(img, 8, repeat)
+    predict_8 = run_skseg_fit_transform(img, 8, repeat, evaluate=False)
     for k in ks:
         # Runs interleaved (skseg, median cut, octree, skseg, ...) so that
         # the load of a shared machine falls on all three alike.
         runs = {"skseg": [], "median_cut": [], "octree": []}
-        for _ in range(repeat):
-            runs["skseg"].append(run_skseg_fit_transform(img, k, 1))
-            runs["median_cut"].append(pillow_quantize(img, k, 0, 1))
-            runs["octree"].append(pillow_quantize(img, k, 2, 1))
+        for r in range(repeat):
+            last = r == repeat - 1  # WCSS from the last run only
+            runs["skseg"].append(run_skseg_fit_transform(img, k, 1, last))
+            runs["median_cut"].append(pillow_quantize(img, k, 0, last))
+            runs["octree"].append(pillow_quantize(img, k, 2, last))
         row = {}
         for name, rs in runs.items():
             row[name] = dict(rs[-1])

@@ -23,6 +23,13 @@ refined on a finer grid, and the best of those by
 table, so the returned centres are a k-means fixed point of the objective over
 all pixels and ``inertia`` is its exact WCSS.
 
+Above ``LARGE_K`` (16) colours :func:`fit_palette` takes the path of
+:mod:`skseg._lloyd`: fewer restarts above 64 colours, Lloyd iterations with
+Hamerly's bounds on every level, and an exact refinement that stops when an
+iteration gains less than ``EXACT_STALL`` of the WCSS (``inertia`` is still
+the exact WCSS of the returned centres; measured 0.4-0.8 % above the WCSS of
+the fixed point reached before, on a 2048x2048 photo at K = 64 and 256).
+
 :func:`fit_palette_path` fits palettes for many K at once (the curve of the
 elbow method): the table and its coresets are built once, every K is also
 started from the palette of the previous K plus one colour, and the WCSS
@@ -757,15 +764,18 @@ def fit_palette_path(
     Returns
     -------
     palettes : list of Palette
-        One per value of ``k_values``, in the same order. Each is a k-means
-        fixed point of the objective over all pixels (Lloyd iterations on
-        the exact weighted table until ``tol``), with its exact WCSS as
-        ``inertia``; ``inertia`` is non-increasing in K.
+        One per value of ``k_values``, in the same order, each with the
+        exact WCSS over all pixels of its centres as ``inertia``; ``inertia``
+        is non-increasing in K. Small tables (below
+        ``PATH_CORESET_MIN_COLORS``) are fitted to a k-means fixed point;
+        large ones get ``PATH_EXACT_ITER`` Lloyd iterations on the exact
+        table after the coresets (measured within 0.05 % of the fixed
+        point's WCSS on a 2048x2048 photo).
 
     Notes
     -----
     For tables of at least ``PATH_CORESET_MIN_COLORS`` colours the restarts
-    run on the coarse grid coreset and the best ``N_REFINE`` of them are
+    run on the coarse grid coreset and the best ``PATH_N_REFINE`` of them are
     refined on the fine one, as in :func:`fit_palette`; the warm start
     competes on the fine coreset. The
     final refinement on the exact table uses the compiled weighted Lloyd

@@ -152,6 +152,15 @@ class KMeansColorSegmenter(TransformerMixin, BaseEstimator):
     3. keep the palette with the lowest WCSS, which is the WCSS over all
        pixels.
 
+    With more than 16 colours the restarts and Lloyd iterations use
+    Hamerly's bounds, and uint8 RGB images are labelled through their
+    distinct colours (each colour once), so a 256-colour palette costs about
+    what an 8-colour one does at transform time. Float batches of at least
+    ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`) are
+    fitted on a grid coreset of the pixels and refined by Lloyd passes over
+    all pixels: memory stays bounded, ``inertia_`` is still the exact WCSS,
+    and the fitted colour table is that coreset.
+
     Colour tables add up, so :meth:`partial_fit` over chunks of a collection
     gives the palette that :meth:`fit` gives on the whole collection.
 

@@ -170,3 +170,14 @@ def test_float_path_few_colours_falls_back_to_the_table(small_float_threshold):
         seg = KMeansColorSegmenter(n_clusters=3, random_state=0).fit(X)
     assert seg.n_clusters_ == 2
     assert seg.inertia_ == 0.0
+
+
+def test_partial_fit_after_a_float_path_fit(small_float_threshold):
+    # The float path keeps its coreset as the colour table: later chunks
+    # merge into it.
+    rng = np.random.default_rng(9)
+    X = rng.random((1, 120, 100, 3), dtype=np.float32)
+    seg = KMeansColorSegmenter(n_clusters=3, random_state=0).fit(X)
+    seg.partial_fit(X[:, :10])
+    assert seg._color_table.counts.sum() == 120 * 100 + 10 * 100
+    assert seg.cluster_centers_.shape == (3, 3)
