@@ -318,7 +318,7 @@ def n_large_restarts(k, n_init):
     return max(1, min(int(n_init), int(np.ceil(int(n_init) * scale))))
 
 
-def nested_levels(colors, weights, tol, k):
+def nested_levels(colors, weights, tol, k, min_colors=None):
     """Fine and coarse grid coresets of a large table, the coarse from the fine.
 
     As :func:`skseg._palette._coreset_levels` (same grids: 64 and 32 bins per
@@ -326,7 +326,8 @@ def nested_levels(colors, weights, tol, k):
     are made from the fine cells' means, a pass over the fine coreset rather
     than over the table: with nested grids every fine cell lies inside one
     coarse cell, so the coarse coreset is the same. None for a table too
-    small (or with too few occupied coarse cells) for coresets.
+    small (fewer than ``min_colors``, default ``CORESET_MIN_COLORS``, or
+    too few occupied coarse cells) for coresets.
     """
     from ._palette import (
         COARSE_CELLS,
@@ -337,7 +338,9 @@ def nested_levels(colors, weights, tol, k):
     )
 
     n, c = colors.shape
-    if n < CORESET_MIN_COLORS or c > 8:
+    if min_colors is None:
+        min_colors = CORESET_MIN_COLORS
+    if n < min_colors or c > 8:
         return None
     lo = colors.min(axis=0)
     span = colors.max(axis=0) - lo

@@ -74,10 +74,10 @@ N_REFINE = 5
 # smaller tables there (the exact refinement keeps the WCSS exact).
 PATH_CORESET_MIN_COLORS = 10_000
 # fit_palette_path's exact refinement: at most this many Lloyd iterations
-# from the fine coreset's solution (measured: within 0.05 % of the fixed
+# from the fine coreset's solution (measured: within 0.1 % of the fixed
 # points' WCSS), or until the WCSS gains less than PATH_STALL of itself for
 # more than LARGE_K colours.
-PATH_EXACT_ITER = 3
+PATH_EXACT_ITER = 2
 PATH_STALL = 1e-3
 # fit_palette_path refines fewer of the best coarse restarts on the fine
 # coreset (the warm start from the previous K competes there too).
@@ -769,7 +769,7 @@ def fit_palette_path(
         is non-increasing in K. Small tables (below
         ``PATH_CORESET_MIN_COLORS``) are fitted to a k-means fixed point;
         large ones get ``PATH_EXACT_ITER`` Lloyd iterations on the exact
-        table after the coresets (measured within 0.05 % of the fixed
+        table after the coresets (measured within 0.1 % of the fixed
         point's WCSS on a 2048x2048 photo).
 
     Notes
@@ -809,9 +809,7 @@ def fit_palette_path(
 
     # Restart level: coresets for large tables (as in fit_palette), the
     # exact table otherwise. One level for the whole path.
-    levels = _coreset_levels(
-        colors, weights, tol, ascending[-1], PATH_CORESET_MIN_COLORS
-    )
+    levels = nested_levels(colors, weights, tol, ascending[-1], PATH_CORESET_MIN_COLORS)
     # Where warm starts compete: the fine coreset, or the exact table.
     X_mid, w_mid, tol_mid = levels[1] if levels is not None else exact_level
 
