@@ -34,15 +34,37 @@ What it measures, in one run:
    Peak RSS is ``VmHWM`` from ``/proc/self/status``: a child's ``ru_maxrss``
    inherits the parent's peak on Linux, so it is only printed for reference.
 
+4. Large K on the 2048x2048 photo, K = 64 and 256: skseg ``fit`` + ``transform``
+   (quantized output) against Pillow's ``Image.quantize`` median cut
+   (``method=0``) and fast octree (``method=2``), ``dither=NONE``, runs
+   interleaved, medians of ``--repeat``. Acceptance: time <= 0.6x median cut's
+   at K=64 and <= 1.0x at K=256; WCSS <= 0.5x median cut's and <= 1.01x the
+   WCSS of skseg at commit 1c0f439 (``TODAY_WCSS``); ``predict`` labels equal
+   the nearest centre of every pixel; ``predict`` at K=256 costs <= 2x K=8's.
+
+5. Float images, 12 Mpx, K=8, fit + predict, each in a fresh process: the photo
+   as uint8 (time reference), the photo as ColorSpaceTransformer('hsv',
+   hue_encoding='cossin') hands it on (float32), uniform float32 noise, and as
+   references ``KMeans(n_init=3)`` on the noise and the exact distinct-colour
+   table path on the float photo. Acceptance: float photo peak < 500 MB and
+   time <= 2x the uint8 photo's; noise peak < 700 MB, time <= 4x, WCSS <=
+   1.01x ``KMeans(n_init=3)``'s; ``inertia_`` equal to the WCSS over all
+   pixels. ``--float-methods`` picks the jobs (noise-sklearn takes minutes).
+
 Test photos are cached as .npy files in ``benchmarks/_data/`` (gitignored).
 
 Run from the repository root (the working-tree skseg is benchmarked)::
 
-    python benchmarks/bench_kmeans.py                 # everything, ~5-10 min
+    python benchmarks/bench_kmeans.py                 # everything, ~10-20 min
     python benchmarks/bench_kmeans.py --quick         # sklearn only at K=8, no
                                                       # sklearn memory child
     python benchmarks/bench_kmeans.py --json results/kmeans.json
     python benchmarks/bench_kmeans.py --ks 8 --sklearn-ks none --mem-methods none
+    # only the large-K section, or only the float section:
+    python benchmarks/bench_kmeans.py --ks none --small-ks none --mem-methods none \
+        --float-methods none
+    python benchmarks/bench_kmeans.py --ks none --small-ks none --mem-methods none \
+        --large-ks none --float-methods uint8-photo,float-photo,float-noise
 
 MB means 10**6 bytes throughout.
 """
@@ -90,6 +112,33 @@ MIN_SPEEDUP_VS_CV2 = 20.0
 MAX_WCSS_RATIO_VS_SKLEARN = 1.005
 SMALL_MAX_WCSS_RATIO = 1.01
 MAX_PEAK_RSS_MB = 400.0
+LARGE_KS = (64, 256)
+# WCSS of skseg at commit 1c0f439 (before the large-K path) on the 2048x2048
+# photo, fit with random_state=0 (scratch run of that commit's code).
+TODAY_WCSS = {64: 3.45071402e8, 256: 1.13704370e8}
+LARGE_K_TIME_RATIO = {64: 0.6, 256: 1.0}
+LARGE_K_MAX_WCSS_VS_MEDIAN_CUT = 0.5
+LARGE_K_MAX_WCSS_VS_TODAY = 1.01
+MAX_PREDICT_RATIO_VS_K8 = 2.0
+FLOAT_METHODS = (
+    "uint8-photo",
+    "float-photo",
+    "float-noise",
+    "noise-sklearn",
+    "float-photo-table",
+)
+FLOAT_DESCRIPTIONS = {
+    "uint8-photo": "the photo as uint8 (reference for time)",
+    "float-photo": "the photo in HSV cos/sin, float32",
+    "float-photo-table": "same, exact distinct-colour table path (reference)",
+    "float-noise": "uniform float32 noise",
+    "noise-sklearn": "KMeans(n_init=3, random_state=0) on the noise, float64",
+}
+FLOAT_PHOTO_MAX_PEAK_MB = 500.0
+FLOAT_PHOTO_MAX_TIME_RATIO = 2.0
+FLOAT_NOISE_MAX_PEAK_MB = 700.0
+FLOAT_NOISE_MAX_TIME_RATIO = 4.0
+FLOAT_NOISE_MAX_WCSS_RATIO = 1.01
 MEMORY_METHODS = ("baseline", "skseg", "skseg-cold", "cv2", "sklearn")
 MEMORY_DESCRIPTIONS = {
     "baseline": "import skseg + np.load the photo, nothing else",
@@ -440,6 +489,284 @@ def memory_section(methods) -> dict:
     return {"shape": MEMORY_SHAPE, "k": MEMORY_K, "results": results, "checks": checks}
 
 
+# ------------------------------------------------------------- large K (Pillow)
+def pillow_quantize(img: np.ndarray, k: int, method: int, evaluate=True) -> dict:
+    """Pillow's Image.quantize (no dithering): its time and the WCSS of its palette."""
+    from PIL import Image
+
+    pil = Image.fromarray(img)
+    (seconds,), q = time_call(
+        lambda: pil.quantize(k, method=method, dither=Image.Dither.NONE)
+    )
+    res = {"seconds": seconds}
+    if evaluate:
+        palette = np.array(q.getpalette()[: 3 * k], dtype=np.float64).reshape(-1, 3)
+        res["wcss"] = nearest_center_wcss(img, palette, chunk=1 << 13)
+    return res
+
+
+def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int, evaluate=True):
+    """fit + transform (output='quantized', the default), and predict alone."""
+    from skseg import KMeansColorSegmenter
+
+    X = img[None]
+
+    def job():
+        seg = KMeansColorSegmenter(n_clusters=k, random_state=0).fit(X)
+        return seg, seg.transform(X)
+
+    times, (seg, q) = time_call(job, repeat)
+    assert q.shape == X.shape and q.dtype == X.dtype, (q.shape, q.dtype)
+    t_predict, labels = time_call(lambda: seg.predict(X), repeat)
+    res = {
+        "seconds": statistics.median(times),
+        "times": times,
+        "predict_seconds": statistics.median(t_predict),
+        "inertia_": float(seg.inertia_),
+    }
+    if evaluate:
+        wcss, nearest = nearest_center_wcss(
+            img, seg.cluster_centers_, chunk=1 << 13, return_labels=True
+        )
+        res["wcss"] = wcss
+        res["predict_is_nearest"] = bool(np.array_equal(labels.reshape(-1), nearest))
+    return res
+
+
+def large_k_section(ks, repeat) -> dict:
+    print(section("4. Large K on the 2048x2048 photo: skseg vs Pillow quantize"))
+    img = load_astronaut(*SPEED_SHAPE)
+    print(
+        "  skseg = KMeansColorSegmenter(K, random_state=0) fit + transform\n"
+        "  (quantized output); Pillow = Image.quantize(K, method, dither=NONE),\n"
+        f"  0 = median cut, 2 = fast octree; medians of {repeat} runs each\n"
+    )
+    results, rows, checks = {}, [], []
+    predict_8 = run_skseg_fit_transform(img, 8, repeat, evaluate=False)
+    for k in ks:
+        # Runs interleaved (skseg, median cut, octree, skseg, ...) so that
+        # the load of a shared machine falls on all three alike.
+        runs = {"skseg": [], "median_cut": [], "octree": []}
+        for r in range(repeat):
+            last = r == repeat - 1  # WCSS from the last run only
+            runs["skseg"].append(run_skseg_fit_transform(img, k, 1, last))
+            runs["median_cut"].append(pillow_quantize(img, k, 0, last))
+            runs["octree"].append(pillow_quantize(img, k, 2, last))
+        row = {}
+        for name, rs in runs.items():
+            row[name] = dict(rs[-1])
+            row[name]["times"] = [r["seconds"] for r in rs]
+            row[name]["seconds"] = statistics.median(row[name]["times"])
+            if name == "skseg":
+                row[name]["predict_seconds"] = statistics.median(
+                    r["predict_seconds"] for r in rs
+                )
+        results[k] = row
+        sk, mc, oc = row["skseg"], row["median_cut"], row["octree"]
+        today = TODAY_WCSS.get(k)
+        rows.append(
+            [
+                k,
+                fmt_seconds(sk["seconds"]),
+                fmt_seconds(mc["seconds"]),
+                fmt_seconds(oc["seconds"]),
+                fmt_ratio(sk["seconds"] / mc["seconds"], 3),
+                fmt_sci(sk["wcss"]),
+                fmt_sci(mc["wcss"]),
+                fmt_sci(oc["wcss"]),
+                fmt_ratio(sk["wcss"] / mc["wcss"], 3),
+                fmt_ratio(sk["wcss"] / today, 4) if today else "-",
+            ]
+        )
+        print(f"  K={k} done", flush=True)
+        limit = LARGE_K_TIME_RATIO.get(k)
+        if limit is not None:
+            r = sk["seconds"] / mc["seconds"]
+            checks.append(
+                verdict(
+                    f"K={k} fit+transform <= {limit:g} x Pillow median cut's time",
+                    r <= limit,
+                    f"{r:.3f}x ({sk['seconds']:.3f} s vs {mc['seconds']:.3f} s)",
+                )
+            )
+        r = sk["wcss"] / mc["wcss"]
+        checks.append(
+            verdict(
+                f"K={k} WCSS <= {LARGE_K_MAX_WCSS_VS_MEDIAN_CUT:g} x median cut's",
+                r <= LARGE_K_MAX_WCSS_VS_MEDIAN_CUT,
+                f"ratio {r:.4f}",
+            )
+        )
+        if today:
+            r = sk["wcss"] / today
+            checks.append(
+                verdict(
+                    f"K={k} WCSS <= {LARGE_K_MAX_WCSS_VS_TODAY:g} x skseg 1c0f439's",
+                    r <= LARGE_K_MAX_WCSS_VS_TODAY,
+                    f"ratio {r:.5f} ({sk['wcss']:.6e} vs {today:.6e})",
+                )
+            )
+        checks.append(
+            verdict(
+                f"K={k} predict labels == nearest centre for every pixel",
+                sk["predict_is_nearest"],
+                "identical" if sk["predict_is_nearest"] else "differ",
+            )
+        )
+    headers = [
+        "K",
+        "skseg s",
+        "median cut s",
+        "octree s",
+        "skseg/mc",
+        "WCSS skseg",
+        "WCSS median cut",
+        "WCSS octree",
+        "skseg/mc",
+        "skseg/1c0f439",
+    ]
+    print(format_table(headers, rows))
+    print(
+        "  (skseg/1c0f439: WCSS against skseg before this change, measured once\n"
+        "   with the code of commit 1c0f439 on this photo: TODAY_WCSS)\n"
+    )
+    rows = [[8, fmt_seconds(predict_8["predict_seconds"]), "1.00"]]
+    for k in ks:
+        t = results[k]["skseg"]["predict_seconds"]
+        rows.append([k, fmt_seconds(t), fmt_ratio(t / predict_8["predict_seconds"], 2)])
+    print(format_table(["K", "predict s", "/ K=8"], rows))
+    if ks:
+        k = max(ks)
+        r = results[k]["skseg"]["predict_seconds"] / predict_8["predict_seconds"]
+        checks.append(
+            verdict(
+                f"K={k} predict costs about what K=8 costs (<= "
+                f"{MAX_PREDICT_RATIO_VS_K8:g}x)",
+                r <= MAX_PREDICT_RATIO_VS_K8,
+                f"{r:.2f}x",
+            )
+        )
+    print()
+    for check in checks:
+        print(format_verdict(check))
+    return {"results": results, "predict_k8": predict_8, "checks": checks}
+
+
+# -------------------------------------------------------------- float images
+def float_photo_path(h: int, w: int) -> Path:
+    """The 12 Mpx photo as ColorSpaceTransformer('hsv', 'cossin') hands it on."""
+    path = astronaut_path(h, w).with_name(f"astronaut_hsvcossin_{h}x{w}_f32.npy")
+    if not path.exists():
+        from skseg import ColorSpaceTransformer
+
+        img = np.load(astronaut_path(h, w))
+        hsv = ColorSpaceTransformer("hsv", hue_encoding="cossin").fit_transform(
+            img[None]
+        )[0]
+        np.save(path, np.ascontiguousarray(hsv, dtype=np.float32))
+    return path
+
+
+def float_section(methods) -> dict:
+    h, w = MEMORY_SHAPE
+    print(
+        section(
+            f"5. Float images, {w}x{h} ({h * w / 1e6:.0f} Mpx), K={MEMORY_K}, "
+            "fit + predict"
+        )
+    )
+    print(
+        "  each in a fresh process (numba cache warm); peak RSS = VmHWM;\n"
+        "  float photo = ColorSpaceTransformer('hsv', hue_encoding='cossin') of\n"
+        "  the uint8 photo (float32); noise = uniform float32, every pixel\n"
+        "  distinct; WCSS recomputed over all pixels from the centres\n"
+    )
+    paths = {
+        "uint8-photo": astronaut_path(h, w),
+        "float-photo": float_photo_path(h, w),
+        "float-photo-table": float_photo_path(h, w),
+        "float-noise": None,
+        "noise-sklearn": None,
+    }
+    results, rows = {}, []
+    for method in methods:
+        args = ["--_memchild", method, "--_k", str(MEMORY_K)]
+        if paths[method] is not None:
+            args += ["--_image", str(paths[method])]
+        res = run_child(Path(__file__).resolve(), args)
+        results[method] = res
+        rows.append(
+            [
+                method,
+                f"{res['rss_after_load_mb']:.0f}",
+                f"{res['peak_rss_mb']:.0f}",
+                fmt_seconds(res["seconds"]),
+                fmt_sci(res.get("wcss")),
+                FLOAT_DESCRIPTIONS[method],
+            ]
+        )
+        print(f"  {method}: {res['seconds']:.2f} s, peak {res['peak_rss_mb']:.0f} MB")
+    print()
+    headers = ["method", "RSS loaded", "peak RSS", "job s", "WCSS", "job"]
+    print(format_table(headers, rows, left=(0, 5)))
+    checks = []
+    u8 = results.get("uint8-photo")
+    for name, max_peak, max_ratio in (
+        ("float-photo", FLOAT_PHOTO_MAX_PEAK_MB, FLOAT_PHOTO_MAX_TIME_RATIO),
+        ("float-noise", FLOAT_NOISE_MAX_PEAK_MB, FLOAT_NOISE_MAX_TIME_RATIO),
+    ):
+        res = results.get(name)
+        if res is None:
+            continue
+        checks.append(
+            verdict(
+                f"{name} peak RSS < {max_peak:g} MB",
+                res["peak_rss_mb"] < max_peak,
+                f"{res['peak_rss_mb']:.0f} MB",
+            )
+        )
+        if u8 is not None:
+            r = res["seconds"] / u8["seconds"]
+            checks.append(
+                verdict(
+                    f"{name} time <= {max_ratio:g} x the uint8 photo's",
+                    r <= max_ratio,
+                    f"{r:.2f}x ({res['seconds']:.2f} s vs {u8['seconds']:.2f} s)",
+                )
+            )
+        checks.append(
+            verdict(
+                f"{name} inertia_ is the exact WCSS over all pixels",
+                abs(res["inertia_"] / res["wcss"] - 1) < 1e-9,
+                f"inertia_/WCSS = {res['inertia_'] / res['wcss']:.12f}",
+            )
+        )
+    if "float-noise" in results and "noise-sklearn" in results:
+        r = results["float-noise"]["wcss"] / results["noise-sklearn"]["wcss"]
+        checks.append(
+            verdict(
+                f"float-noise WCSS <= {FLOAT_NOISE_MAX_WCSS_RATIO} x "
+                "KMeans(n_init=3) on all pixels",
+                r <= FLOAT_NOISE_MAX_WCSS_RATIO,
+                f"ratio {r:.5f}",
+            )
+        )
+    if "float-photo" in results and "float-photo-table" in results:
+        r = results["float-photo"]["wcss"] / results["float-photo-table"]["wcss"]
+        checks.append(
+            {
+                "check": "float-photo coreset path WCSS / exact weighted k-means "
+                "over its distinct colours (information: the path's error)",
+                "status": "INFO",
+                "detail": f"ratio {r:.5f}",
+            }
+        )
+    print()
+    for check in checks:
+        print(format_verdict(check))
+    return {"results": results, "checks": checks}
+
+
 # ------------------------------------------------------------------ memory child
 def memory_child(method: str, image_path: str, k: int) -> None:
     """Run one method on the photo and report this process's peak memory."""
@@ -486,6 +813,54 @@ def memory_child(method: str, image_path: str, k: int) -> None:
     )
 
 
+def float_child(method: str, image_path: str | None, k: int) -> None:
+    """One float-section job in this fresh process; reports time, peak, WCSS."""
+    if method == "noise-sklearn":
+        from sklearn.cluster import KMeans
+    else:
+        from skseg import KMeansColorSegmenter
+
+    if image_path:
+        img = np.load(image_path)
+    else:
+        h, w = MEMORY_SHAPE
+        img = np.random.default_rng(0).random((h, w, 3), dtype=np.float32)
+    rss_loaded = current_rss_mb()
+    X = img[None]
+    t0 = time.perf_counter()
+    if method == "noise-sklearn":
+        pixels = img.reshape(-1, 3).astype(np.float64)
+        km = KMeans(n_clusters=k, n_init=3, random_state=0).fit(pixels)
+        centers, inertia = km.cluster_centers_, float(km.inertia_)
+        del pixels, km
+    elif method == "float-photo-table":
+        # The exact path: distinct-colour table, weighted k-means over it.
+        from skseg._palette import count_colors, fit_palette
+
+        px = img.reshape(-1, 3)
+        table = count_colors([px], px.dtype, 3, n_pixels=px.shape[0])
+        palette = fit_palette(table, k, random_state=0)
+        centers, inertia = palette.centers, palette.inertia
+    else:
+        seg = KMeansColorSegmenter(n_clusters=k, random_state=0).fit(X)
+        labels = seg.predict(X)
+        assert labels.shape == X.shape[:3], labels.shape
+        centers, inertia = seg.cluster_centers_, float(seg.inertia_)
+    seconds = time.perf_counter() - t0
+    peak = peak_rss_mb()
+    child_report(
+        {
+            "method": method,
+            "rss_after_load_mb": rss_loaded,
+            "peak_rss_mb": peak,
+            "seconds": seconds,
+            "inertia_": inertia,
+            "wcss": nearest_center_wcss(img, centers),
+            "centers": np.asarray(centers).tolist(),
+        }
+    )
+
+
 # --------------------------------------------------------------------------- main
 def parse_ks(text: str) -> list[int]:
     text = text.strip().lower()
@@ -500,6 +875,17 @@ def parse_methods(text: str) -> list[str]:
         return []
     methods = [m.strip() for m in text.split(",")]
     unknown = set(methods) - set(MEMORY_METHODS)
+    if unknown:
+        raise argparse.ArgumentTypeError(f"unknown method(s): {sorted(unknown)}")
+    return methods
+
+
+def parse_float_methods(text: str) -> list[str]:
+    text = text.strip().lower()
+    if text in ("", "none"):
+        return []
+    methods = [m.strip() for m in text.split(",")]
+    unknown = set(methods) - set(FLOAT_METHODS)
     if unknown:
         raise argparse.ArgumentTypeError(f"unknown method(s): {sorted(unknown)}")
     return methods
@@ -546,6 +932,19 @@ def build_parser() -> argparse.ArgumentParser:
         action="store_true",
         help="sklearn only at K=8 in section 1, no sklearn memory child, --repeat 1",
     )
+    p.add_argument(
+        "--large-ks",
+        type=parse_ks,
+        default=list(LARGE_KS),
+        help="K values for the Pillow section (default 64,256; 'none')",
+    )
+    p.add_argument(
+        "--float-methods",
+        type=parse_float_methods,
+        default=None,
+        help=f"comma list from {','.join(FLOAT_METHODS)} (default: all; 'none'; "
+        "noise-sklearn takes minutes, float-photo-table ~1 GB)",
+    )
     p.add_argument("--json", metavar="PATH", help="also write results as JSON")
     # private: one memory measurement in a fresh process
     p.add_argument("--_memchild", help=argparse.SUPPRESS)
@@ -556,6 +955,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv=None) -> int:
     args = build_parser().parse_args(argv)
+    if args._memchild in FLOAT_METHODS:
+        float_child(args._memchild, args._image, args._k)
+        return 0
     if args._memchild:
         memory_child(args._memchild, args._image, args._k)
         return 0
@@ -593,10 +995,17 @@ def main(argv=None) -> int:
         report["small"] = small_section(args.small_ks)
     if mem_methods:
         report["memory"] = memory_section(mem_methods)
+    if args.large_ks:
+        report["large_k"] = large_k_section(args.large_ks, repeat)
+    float_methods = args.float_methods
+    if float_methods is None:
+        float_methods = list(FLOAT_METHODS)
+    if float_methods:
+        report["float"] = float_section(float_methods)
 
     checks = [
         c
-        for part in ("speed", "small", "memory")
+        for part in ("speed", "small", "memory", "large_k", "float")
         for c in report.get(part, {}).get("checks", [])
     ]
     return finish(report, checks, args.json)

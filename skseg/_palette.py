@@ -23,6 +23,13 @@ refined on a finer grid, and the best of those by
 table, so the returned centres are a k-means fixed point of the objective over
 all pixels and ``inertia`` is its exact WCSS.
 
+Above ``LARGE_K`` (16) colours :func:`fit_palette` takes the path of
+:mod:`skseg._lloyd`: fewer restarts above 64 colours, Lloyd iterations with
+Hamerly's bounds on every level, and an exact refinement that stops when an
+iteration gains less than ``EXACT_STALL`` of the WCSS (``inertia`` is still
+the exact WCSS of the returned centres; measured 0.4-0.8 % above the WCSS of
+the fixed point reached before, on a 2048x2048 photo at K = 64 and 256).
+
 :func:`fit_palette_path` fits palettes for many K at once (the curve of the
 elbow method): the table and its coresets are built once, every K is also
 started from the palette of the previous K plus one colour, and the WCSS
@@ -39,6 +46,13 @@ from sklearn.utils import check_random_state
 
 from ._batch import n_workers
 from ._jit import njit
+from ._lloyd import (
+    LARGE_K,
+    fit_large_k,
+    hamerly,
+    n_large_restarts,
+    nested_levels,
+)
 
 __all__ = [
     "ColorTable",
@@ -60,6 +74,15 @@ N_REFINE = 5
 # fit_palette_path runs n_init restarts for every K: coresets pay off from
 # smaller tables there (the exact refinement keeps the WCSS exact).
 PATH_CORESET_MIN_COLORS = 10_000
+# fit_palette_path's exact refinement: at most this many Lloyd iterations
+# from the fine coreset's solution (measured: within 0.1 % of the fixed
+# points' WCSS), or until the WCSS gains less than PATH_STALL of itself for
+# more than LARGE_K colours.
+PATH_EXACT_ITER = 2
+PATH_STALL = 1e-3
+# fit_palette_path refines fewer of the best coarse restarts on the fine
+# coreset (the warm start from the previous K competes there too).
+PATH_N_REFINE = 2
 
 
 @dataclass
@@ -692,6 +715,16 @@ def fit_palette(
     if k == table.n_colors:
         return _sorted(Palette(colors.copy(), 0.0, 0))
     rng = check_random_state(random_state)
+    if isinstance(init, str) and k > LARGE_K:
+        # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
+        def starts(X, w):
+            return _starts(X, w, k, init, n_large_restarts(k, n_init), rng)
+
+        levels = nested_levels(colors, weights, tol, k)
+        best, inertia, n_iter = fit_large_k(
+            colors, weights, k, starts, levels, max_iter, _abs_tol(colors, tol)
+        )
+        return _sorted(Palette(best, float(inertia), int(n_iter)))
     levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
     # Small tables run Lloyd on the exact weighted colours themselves.
     exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
@@ -795,7 +828,7 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors):
     )
 
 
-def _best_restart(k, init, n_init, rng, max_iter, exact, levels):
+def _best_restart(k, init, n_init, rng, max_iter, exact, levels, n_refine=N_REFINE):
     """Best of ``n_init`` restarts: (centres, WCSS, n_iter) on its level.
 
     Without coresets (``levels`` None) the restarts run on the ``exact``
@@ -814,7 +847,7 @@ def _best_restart(k, init, n_init, rng, max_iter, exact, levels):
         _lloyd(Xc, wc, s, max_iter, tc) for s in _starts(Xc, wc, k, init, n_init, rng)
     ]
     runs.sort(key=lambda r: r[1])
-    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:N_REFINE]]
+    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:n_refine]]
     return min(refined, key=lambda r: r[1])
 
 
@@ -915,15 +948,18 @@ def fit_palette_path(
     Returns
     -------
     palettes : list of Palette
-        One per value of ``k_values``, in the same order. Each is a k-means
-        fixed point of the objective over all pixels (Lloyd iterations on
-        the exact weighted table until ``tol``), with its exact WCSS as
-        ``inertia``; ``inertia`` is non-increasing in K.
+        One per value of ``k_values``, in the same order, each with the
+        exact WCSS over all pixels of its centres as ``inertia``; ``inertia``
+        is non-increasing in K. Small tables (below
+        ``PATH_CORESET_MIN_COLORS``) are fitted to a k-means fixed point;
+        large ones get ``PATH_EXACT_ITER`` Lloyd iterations on the exact
+        table after the coresets (measured within 0.1 % of the fixed
+        point's WCSS on a 2048x2048 photo).
 
     Notes
     -----
     For tables of at least ``PATH_CORESET_MIN_COLORS`` colours the restarts
-    run on the coarse grid coreset and the best ``N_REFINE`` of them are
+    run on the coarse grid coreset and the best ``PATH_N_REFINE`` of them are
     refined on the fine one, as in :func:`fit_palette`; the warm start
     competes on the fine coreset. The
     final refinement on the exact table uses the compiled weighted Lloyd
@@ -957,9 +993,7 @@ def fit_palette_path(
 
     # Restart level: coresets for large tables (as in fit_palette), the
     # exact table otherwise. One level for the whole path.
-    levels = _coreset_levels(
-        colors, weights, tol, ascending[-1], PATH_CORESET_MIN_COLORS
-    )
+    levels = nested_levels(colors, weights, tol, ascending[-1], PATH_CORESET_MIN_COLORS)
     # Where warm starts compete: the fine coreset, or the exact table.
     X_mid, w_mid, tol_mid = levels[1] if levels is not None else exact_level
 
@@ -969,8 +1003,9 @@ def fit_palette_path(
         if k == 1:
             center, inertia = _one_cluster(X_mid, w_mid)
             return center, inertia, 1
+        rng = np.random.RandomState(seed)
         return _best_restart(
-            k, init, n_init, np.random.RandomState(seed), max_iter, exact_level, levels
+            k, init, n_init, rng, max_iter, exact_level, levels, PATH_N_REFINE
         )
 
     mid = _map(restarts, list(zip(ascending, seeds)), n_jobs)
@@ -993,7 +1028,15 @@ def fit_palette_path(
             return run
         if k == 1:
             return _one_cluster(colors, weights) + (1,)
-        return _lloyd(colors, weights, run[0], max_iter, exact_level[2])
+        # A few Lloyd iterations: the fine coreset's solution is already
+        # close to the fixed point (Hamerly's bounds for many colours).
+        if k > LARGE_K:
+            return hamerly(
+                colors, weights, run[0], max_iter, exact_level[2], stall=PATH_STALL
+            )[:3]
+        return _lloyd(
+            colors, weights, run[0], min(max_iter, PATH_EXACT_ITER), exact_level[2]
+        )
 
     final = _map(exact, list(zip(mid, ascending)), n_jobs)
 

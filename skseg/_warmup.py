@@ -19,7 +19,16 @@ import numpy as np
 __all__ = ["cache_location", "warmup"]
 
 # Modules whose kernels are compiled (and counted).
-_KERNEL_MODULES = ("_assign", "_canny", "_colorconv", "_palette", "_scores")
+_KERNEL_MODULES = (
+    "_assign",
+    "_canny",
+    "_colorconv",
+    "_floatpath",
+    "_lloyd",
+    "_lookup",
+    "_palette",
+    "_scores",
+)
 
 
 def _dispatchers():
@@ -102,6 +111,23 @@ def _runs(images):
                 stream.partial_fit(X)
 
         runs.append(("segment", "KMeansColorSegmenter", kind, segment))
+    if "uint8 RGB" in images:
+
+        def large_palette(X=images["uint8 RGB"]):
+            # K > 16: Hamerly's Lloyd and the distinct-colour label lookup
+            KMeansColorSegmenter(32, n_init=1, random_state=0).fit(X).predict(X)
+
+        runs.append(
+            ("segment", "KMeansColorSegmenter", "uint8 RGB K=32", large_palette)
+        )
+    if "float32 RGB" in images:
+
+        def float_path(rng=np.random.RandomState(1)):
+            # float batches from 2**20 pixels: the grid-coreset path
+            X = rng.random_sample((1, 1024, 1024, 3)).astype(np.float32)
+            KMeansColorSegmenter(3, n_init=1, random_state=0).fit(X)
+
+        runs.append(("segment", "KMeansColorSegmenter", "float32 2**20 px", float_path))
     for kind, X in images.items():
 
         def edges(X=X):

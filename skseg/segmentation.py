@@ -21,8 +21,13 @@ from ._batch import (
     n_workers,
     user_stacklevel,
 )
+from ._floatpath import FLOAT_MIN_PIXELS, fit_float_palette
+from ._lookup import LOOKUP_MIN_CLUSTERS, assign_labels_rgb8
 from ._palette import (
     CORESET_MIN_COLORS,
+    Palette,
+    _Reiterable,
+    _sorted,
     cluster_stats,
     count_colors,
     fit_palette,
@@ -159,6 +164,15 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     3. keep the palette with the lowest WCSS, which is the WCSS over all
        pixels.
 
+    With more than 16 colours the restarts and Lloyd iterations use
+    Hamerly's bounds, and uint8 RGB images are labelled through their
+    distinct colours (each colour once), so a 256-colour palette costs about
+    what an 8-colour one does at transform time. Float batches of at least
+    ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`) are
+    fitted on a grid coreset of the pixels and refined by Lloyd passes over
+    all pixels: memory stays bounded, ``inertia_`` is still the exact WCSS,
+    and the fitted colour table is that coreset.
+
     Colour tables add up, so :meth:`partial_fit` over chunks of a collection
     sees the colour table that :meth:`fit` sees on the whole collection (it
     warm-starts from the current palette rather than restarting, see its
@@ -252,7 +266,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             Fitted estimator.
         """
         batch = self._check_batch(X, reset=True)
-        self._fit_table(self._count(batch), batch)
+        self._fit_batch(batch)
         return self
 
     @_fit_context(prefer_skip_nested_validation=True)
@@ -383,7 +397,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             As :meth:`transform`.
         """
         batch = self._check_batch(X, reset=True)
-        self._fit_table(self._count(batch), batch)
+        self._fit_batch(batch)
         return self._apply(batch, self.output)[0]
 
     def _check_batch(self, X, *, reset):
@@ -408,6 +422,33 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             batch.n_channels,
             n_pixels=batch.n_pixels,
         )
+
+    def _fit_batch(self, batch):
+        # Large float batches: grid coreset of the pixels (_floatpath), not a
+        # table of their (nearly all distinct) colours.
+        if (
+            batch.dtype.kind == "f"
+            and batch.n_pixels >= FLOAT_MIN_PIXELS
+            and isinstance(self.init, str)
+        ):
+            whole = batch.array is not None and batch.array.flags.c_contiguous
+            n_chunks = 1 if whole else batch.n_images
+            centers, inertia, n_iter, table = fit_float_palette(
+                _Reiterable(lambda: (px for _, _, px in batch.chunks(n_chunks))),
+                batch.n_channels,
+                self.n_clusters,
+                init=self.init,
+                n_init=self.n_init,
+                max_iter=self.max_iter,
+                tol=self.tol,
+                rng=check_random_state(self.random_state),
+            )
+            if centers is not None:
+                palette = _sorted(Palette(centers, float(inertia), n_iter))
+                self._set_palette(palette, table, batch)
+                release_free_memory()
+                return
+        self._fit_table(self._count(batch), batch)
 
     def _check_init(self, n_channels):
         if isinstance(self.init, str):
@@ -865,7 +906,11 @@ class _RunResult:
 def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     """Segment a run of images (pixels ``px``) with the palette ``centers``."""
     labels = np.empty(px.shape[0], np.int32)
-    sse = assign_labels(px, centers, labels)
+    if px.dtype == np.uint8 and px.shape[1] == 3 and len(centers) > LOOKUP_MIN_CLUSTERS:
+        # Large palettes: each distinct colour labelled once (_lookup).
+        sse = assign_labels_rgb8(px, centers, labels)
+    else:
+        sse = assign_labels(px, centers, labels)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
     if spec.output == "quantized":
         gather_colors(_quantize_colors(centers, out.dtype), labels, out)

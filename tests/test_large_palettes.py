@@ -1,0 +1,183 @@
+"""Large palettes (Hamerly Lloyd, table lookup) and the float coreset path."""
+
+import numpy as np
+import pytest
+from numpy.testing import assert_allclose, assert_array_equal
+from sklearn.cluster import KMeans
+
+import skseg.segmentation as segmentation
+from skseg import KMeansColorSegmenter
+from skseg._assign import assign_labels
+from skseg._lloyd import LARGE_K, hamerly, n_large_restarts, nearest_pruned
+from skseg._lookup import assign_labels_rgb8
+from skseg._palette import _lloyd, count_colors, fit_palette
+
+
+def _brute_wcss(px, centers):
+    px = px.reshape(-1, px.shape[-1]).astype(np.float64)
+    d2 = ((px[:, None, :] - centers[None, :, :]) ** 2).sum(axis=2)
+    return float(d2.min(axis=1).sum())
+
+
+def _photo_like(n, seed=0):
+    # Smooth colour gradients plus noise: many distinct, clustered colours.
+    rng = np.random.default_rng(seed)
+    t = rng.random(n)
+    base = np.stack([255 * t, 128 + 100 * np.sin(6 * t), 255 * (1 - t) ** 2], 1)
+    return np.clip(base + rng.normal(0, 12, (n, 3)), 0, 255).astype(np.uint8)
+
+
+def test_hamerly_is_lloyd():
+    # Same iterations as the plain weighted Lloyd: same centres and WCSS.
+    rng = np.random.default_rng(1)
+    X = rng.normal(size=(3000, 3)) * [30, 10, 5]
+    w = rng.integers(1, 20, 3000).astype(np.float64)
+    init = X[rng.choice(3000, 40, replace=False)]
+    ref = _lloyd(X, w, init, 300, 1e-6)
+    got = hamerly(X, w, init, 300, 1e-6)
+    assert got[2] == ref[2]
+    assert_allclose(got[0], ref[0], rtol=1e-10, atol=1e-10)
+    assert got[1] == pytest.approx(ref[1], rel=1e-10)
+    # labels are the nearest centres of the returned palette
+    d2 = ((X[:, None] - got[0][None]) ** 2).sum(2)
+    assert_array_equal(got[3], d2.argmin(1))
+
+
+def test_hamerly_empty_cluster_moves_to_worst_served_point():
+    # Two centres start on the same side: one ends up empty at the first
+    # step and is moved, as _lloyd does.
+    X = np.array([[0.0], [1.0], [10.0], [11.0], [30.0]])
+    w = np.ones(5)
+    init = np.array([[0.5], [100.0], [101.0]])
+    ref = _lloyd(X, w, init, 100, 0.0)
+    got = hamerly(X, w, init, 100, 0.0)
+    assert_allclose(np.sort(got[0].ravel()), np.sort(ref[0].ravel()))
+    assert got[1] == pytest.approx(ref[1])
+
+
+@pytest.mark.parametrize("k", [2, 17, 64])
+def test_nearest_pruned_equals_full_scan_bitwise(k):
+    rng = np.random.default_rng(k)
+    colors = np.unique(rng.integers(0, 256, (20000, 3)), axis=0)
+    centers = rng.integers(0, 256, (k, 3)).astype(np.float64)
+    centers[-1] = centers[0]  # a duplicate centre: ties go to the lower index
+    centers[k // 2] += 0.5
+    labels, d2 = nearest_pruned(colors.astype(np.float64), centers)
+    ref = np.empty(len(colors), np.int32)
+    assign_labels(colors.astype(np.uint8), centers, ref)
+    assert_array_equal(labels, ref)
+    diff = colors - centers[ref]
+    assert_array_equal(d2, (diff.astype(np.float64) ** 2).sum(1))
+
+
+def test_lookup_labels_equal_direct_assignment_bitwise():
+    px = _photo_like(200_000)
+    rng = np.random.default_rng(3)
+    centers = px[rng.choice(len(px), 100, replace=False)].astype(np.float64) + 0.25
+    got = np.empty(len(px), np.int32)
+    ref = np.empty(len(px), np.int32)
+    sse_got = assign_labels_rgb8(px, centers, got)
+    sse_ref = assign_labels(px, centers, ref)
+    assert_array_equal(got, ref)
+    assert sse_got == pytest.approx(sse_ref, rel=1e-12)
+
+
+def test_segmenter_large_k_predict_and_inertia_exact():
+    px = _photo_like(120_000, seed=4)
+    X = px.reshape(1, 300, 400, 3)
+    seg = KMeansColorSegmenter(n_clusters=48, random_state=0).fit(X)
+    assert seg.n_clusters_ == 48
+    # inertia_ is the exact WCSS over all pixels of the returned palette
+    assert seg.inertia_ == pytest.approx(_brute_wcss(px, seg.cluster_centers_), 1e-10)
+    labels = seg.predict(X).reshape(-1)
+    ref = np.empty(len(px), np.int32)
+    assign_labels(px, seg.cluster_centers_, ref)
+    assert_array_equal(labels, ref)
+    assert seg.score(X) == pytest.approx(-seg.inertia_ / len(px), rel=1e-9)
+
+
+def test_large_k_close_to_sklearn_weighted_on_the_table():
+    # Tables above CORESET_MIN_COLORS go through coresets; the result stays
+    # within 1% of scikit-learn's weighted k-means (n_init=3) on the table.
+    px = _photo_like(400_000, seed=5)
+    table = count_colors([px], px.dtype, 3)
+    assert table.n_colors > 40_000
+    k = 40
+    palette = fit_palette(table, k, random_state=0)
+    colors = table.colors.astype(np.float64)
+    km = KMeans(k, n_init=3, random_state=0).fit(colors, sample_weight=table.counts)
+    assert palette.inertia <= 1.01 * km.inertia_
+    assert palette.inertia == pytest.approx(_brute_wcss(px, palette.centers), 1e-9)
+
+
+def test_small_table_large_k_matches_sklearn():
+    px = _photo_like(20_000, seed=6)
+    table = count_colors([px], px.dtype, 3)
+    k = LARGE_K + 8
+    palette = fit_palette(table, k, random_state=0, n_init=10)
+    colors = table.colors.astype(np.float64)
+    km = KMeans(k, n_init=10, random_state=0).fit(colors, sample_weight=table.counts)
+    assert palette.inertia <= 1.01 * km.inertia_
+
+
+def test_n_large_restarts():
+    assert n_large_restarts(17, 10) == 10
+    assert n_large_restarts(64, 10) == 10
+    assert n_large_restarts(128, 10) == 3
+    assert n_large_restarts(256, 10) == 1
+    assert n_large_restarts(256, 1) == 1
+
+
+# --------------------------------------------------------------------------
+# float images
+
+
+@pytest.fixture
+def small_float_threshold(monkeypatch):
+    monkeypatch.setattr(segmentation, "FLOAT_MIN_PIXELS", 10_000)
+
+
+def test_float_path_inertia_exact_and_error_bound(small_float_threshold):
+    rng = np.random.default_rng(7)
+    X = rng.random((2, 120, 150, 3), dtype=np.float32)
+    X[0, :60] *= 0.3
+    seg = KMeansColorSegmenter(n_clusters=6, random_state=0).fit(X)
+    px = X.reshape(-1, 3)
+    assert seg.inertia_ == pytest.approx(_brute_wcss(px, seg.cluster_centers_), 1e-9)
+    km = KMeans(6, n_init=3, random_state=0).fit(px.astype(np.float64))
+    assert seg.inertia_ <= 1.01 * km.inertia_
+    # the fitted table is the coreset: pixel counts add up
+    assert seg._color_table.counts.sum() == px.shape[0]
+    labels = seg.predict(X)
+    assert labels.shape == X.shape[:3]
+
+
+def test_float_path_same_result_for_list_and_strided_input(small_float_threshold):
+    rng = np.random.default_rng(8)
+    X = rng.random((2, 100, 120, 3))
+    a = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(X)
+    b = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(list(X))
+    c = KMeansColorSegmenter(n_clusters=4, random_state=0).fit(np.asfortranarray(X))
+    assert_allclose(a.cluster_centers_, b.cluster_centers_)
+    assert_allclose(a.cluster_centers_, c.cluster_centers_)
+    assert a.inertia_ == pytest.approx(b.inertia_)
+
+
+def test_float_path_few_colours_falls_back_to_the_table(small_float_threshold):
+    X = np.zeros((1, 200, 100, 3), np.float32)
+    X[:, 100:] = [0.2, 0.4, 0.6]
+    with pytest.warns(UserWarning, match="larger than the number of distinct"):
+        seg = KMeansColorSegmenter(n_clusters=3, random_state=0).fit(X)
+    assert seg.n_clusters_ == 2
+    assert seg.inertia_ == 0.0
+
+
+def test_partial_fit_after_a_float_path_fit(small_float_threshold):
+    # The float path keeps its coreset as the colour table: later chunks
+    # merge into it.
+    rng = np.random.default_rng(9)
+    X = rng.random((1, 120, 100, 3), dtype=np.float32)
+    seg = KMeansColorSegmenter(n_clusters=3, random_state=0).fit(X)
+    seg.partial_fit(X[:, :10])
+    assert seg._color_table.counts.sum() == 120 * 100 + 10 * 100
+    assert seg.cluster_centers_.shape == (3, 3)
