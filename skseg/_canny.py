@@ -34,6 +34,10 @@ across band borders, so the result does not depend on the number of bands.
 
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
+Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
+input conversion) are numba dispatchers; the helpers they call are compiled
+inside them (:func:`_subroutine`), so each is compiled and optimised once,
+with its caller, not also on its own.
 """
 
 from __future__ import annotations
@@ -65,8 +69,6 @@ CONVERT_SCALE_CLIP = 2
 # numba options of every kernel: machine code cached on disk, the GIL released,
 # IEEE division (no ZeroDivisionError checks in the loops)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-# helpers only called from other kernels: no Python or C entry point compiled
-_INNER = {**_JIT, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
 
 
 _COMPILED_INTO = weakref.WeakKeyDictionary()
