@@ -34,13 +34,20 @@ across band borders, so the result does not depend on the number of bands.
 
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
+Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
+input conversion) are numba dispatchers; the helpers they call are compiled
+inside them (:func:`_subroutine`), so each is compiled and optimised once,
+with its caller, not also on its own.
 """
 
 from __future__ import annotations
 
+import weakref
+
 import numpy as np
 from llvmlite import ir
 from numba import types
+from numba.core.compiler import Flags, compile_internal
 from numba.extending import intrinsic, overload
 
 from ._jit import njit
@@ -62,8 +69,73 @@ CONVERT_SCALE_CLIP = 2
 # numba options of every kernel: machine code cached on disk, the GIL released,
 # IEEE division (no ZeroDivisionError checks in the loops)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-# helpers only called from other kernels: no Python or C entry point compiled
-_INNER = {**_JIT, "no_cpython_wrapper": True, "no_cfunc_wrapper": True}
+
+
+_COMPILED_INTO = weakref.WeakKeyDictionary()
+
+
+def _subroutine(return_type):
+    """A helper compiled only inside the kernels that call it.
+
+    ``numba.njit`` helpers are compiled twice: once alone (optimised, turned
+    into machine code and written to the cache, though only other kernels
+    call them) and again when the caller inlines them. A helper wrapped here
+    is an intrinsic whose code is the Python function compiled for the
+    caller's argument types straight into the caller's module (numba's
+    ``compile_internal``, as its own builtins are), so it is optimised with
+    the caller and never turned into machine code on its own. The arithmetic
+    is the same Python function's.
+    """
+
+    def decorate(func):
+        def typer(typingctx, *args):
+            # one compiled copy per argument types, not per literal value
+            args = [types.unliteral(a) for a in args]
+            if isinstance(return_type, types.Type):
+                sig = return_type(*args)
+            else:
+                sig = return_type(*args)(*args)
+
+            def codegen(context, builder, signature, llargs):
+                library = context.active_code_library
+                done = _COMPILED_INTO.setdefault(library, {})
+                key = (func, signature)
+                if key not in done:
+                    flags = Flags()
+                    flags.error_model = "numpy"  # as _JIT: IEEE division
+                    flags.no_compile = True
+                    flags.no_cpython_wrapper = True
+                    flags.no_cfunc_wrapper = True
+                    cres = compile_internal(
+                        context.typing_context, context, library, func,
+                        signature.args, signature.return_type, flags, {},
+                    )  # fmt: skip
+                    done[key] = cres.fndesc
+                return context.call_internal(builder, done[key], signature, llargs)
+
+            return sig, codegen
+
+        typer.__name__ = func.__name__
+        # intrinsic reads the parameters of typer: give it func's
+        import inspect
+
+        params = list(inspect.signature(func).parameters)
+        ns = {"typer": typer}
+        src = (
+            f"def {func.__name__}(typingctx, {', '.join(params)}):\n"
+            f"    return typer(typingctx, {', '.join(params)})\n"
+        )
+        exec(src, ns)
+        wrapped = intrinsic(ns[func.__name__])
+        wrapped.py_func_impl = func
+        return wrapped
+
+    return decorate
+
+
+def _pair_of_like(*args):
+    """Return type of :func:`_sobel`: two values of the working type."""
+    return types.UniTuple(args[-1].dtype, 2)
 
 
 # ----------------------------------------------------------------------------
@@ -103,15 +175,43 @@ def _fma(typingctx, a, b, c):
     return sig, codegen
 
 
+@intrinsic
+def _word(typingctx, row, k):
+    """Bytes ``8 * k`` to ``8 * k + 7`` of the uint8 array ``row`` as one uint64.
+
+    (An unaligned 8-byte load: ``row[: 8 * n].view(np.uint64)[k]`` without
+    compiling numba's ``view``.)
+    """
+    if not (
+        isinstance(row, types.Array)
+        and row.dtype == types.uint8
+        and row.layout == "C"
+        and isinstance(k, types.Integer)
+    ):
+        return None
+    sig = types.uint64(row, k)
+
+    def codegen(context, builder, signature, args):
+        arr = context.make_array(signature.args[0])(context, builder, args[0])
+        i64 = ir.IntType(64)
+        k = context.cast(builder, args[1], signature.args[1], types.int64)
+        ptr = builder.gep(arr.data, [builder.mul(k, ir.Constant(i64, 8))])
+        return builder.load(builder.bitcast(ptr, i64.as_pointer()), align=1)
+
+    return sig, codegen
+
+
 # ----------------------------------------------------------------------------
 # 1. input conversion (img_as_float and rgb2gray semantics)
 
 
-@njit(inline="always", **_JIT)
+@_subroutine(types.float64)
 def _read(src, i, j, ch, scale, clip):
     """``src[i, j, ch] * scale`` in float64, and ``max(., -1)`` if ``clip``."""
     x = np.float64(src[i, j, ch]) * scale
-    return max(x, -1.0) if clip else x
+    # max(x, -1.0) as numba's max computes it (NaN stays NaN), without the
+    # compiled overload of max
+    return (-1.0 if -1.0 > x else x) if clip else x
 
 
 @njit(**_JIT)
@@ -163,7 +263,7 @@ def gaussian_weights(sigma, truncate=4.0):
     return np.ascontiguousarray(phi_x[radius:])
 
 
-@njit(**_INNER)
+@_subroutine(types.none)
 def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, nt):
     """Add four symmetric taps (``nt=4``), one (``nt=1``) or none to ``acc``.
 
@@ -193,7 +293,7 @@ def _taps(acc, first, mid, w0, a1, b1, v1, a2, b2, v2, a3, b3, v3, a4, b4, v4, n
             acc[j] = np.float64(mid[j]) * w0
 
 
-@njit(inline="always", **_JIT)
+@_subroutine(types.int64)
 def _mirror(i, n):
     """Index ``i`` reflected into [0, n) without repeating the edge (101)."""
     if n == 1:
@@ -203,7 +303,7 @@ def _mirror(i, n):
     return period - i if i >= n else i
 
 
-@njit(**_INNER)
+@_subroutine(types.none)
 def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     """Row ``t`` of the smoothed image.
 
@@ -229,8 +329,11 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     k = radius
     first = True
     while first or k > 0:
-        nt = 4 if k >= 4 else min(k, 1)
-        k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
+        # (no min/max builtins in the kernels: each is one more compile)
+        nt = 4 if k >= 4 else (1 if k >= 1 else 0)
+        k1, k2, k3, k4 = k, k - 1, k - 2, k - 3
+        if nt != 4:
+            k2 = k3 = k4 = 0
         if opencv is not None:
             _taps(
                 acc, first, src[t], w0,
@@ -271,8 +374,11 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     k = radius
     first = True
     while first or k > 0:
-        nt = 4 if k >= 4 else min(k, 1)
-        k1, k2, k3, k4 = k, max(k - 1, 0), max(k - 2, 0), max(k - 3, 0)
+        # (no min/max builtins in the kernels: each is one more compile)
+        nt = 4 if k >= 4 else (1 if k >= 1 else 0)
+        k1, k2, k3, k4 = k, k - 1, k - 2, k - 3
+        if nt != 4:
+            k2 = k3 = k4 = 0
         _taps(
             acc, first, mid, w0,
             rowbuf[r - k1 : r - k1 + w], rowbuf[r + k1 : r + k1 + w], weights[k1],
@@ -289,16 +395,16 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
     if brow is not None:
         # round, divide by the bleed-over (border columns have their own)
         ncol = brow.shape[0]
-        b_in = brow[min(radius, ncol - 1)]
+        b_in = brow[radius if radius < ncol - 1 else ncol - 1]
         for j in range(w):
             dst[j] = dst.dtype.type(acc[j]) / b_in
-        for j in range(min(radius, w)):
+        for j in range(radius if radius < w else w):
             dst[j] = dst.dtype.type(acc[j]) / brow[j]
-        for j in range(max(w - radius, radius, 0), w):
+        for j in range(w - radius if w - radius > radius else radius, w):
             dst[j] = dst.dtype.type(acc[j]) / brow[ncol - (w - j)]
 
 
-@njit(inline="always", **_JIT)
+@_subroutine(_pair_of_like)
 def _sobel(am, a0, ap, bm, b0, bp, cm, c0, cp, like):
     """Sobel gradients ``(gi, gj)`` at the centre of a 3x3 neighbourhood.
 
@@ -320,7 +426,7 @@ def _sobel(am, a0, ap, bm, b0, bp, cm, c0, cp, like):
     return gi, gj
 
 
-@njit(**_INNER)
+@_subroutine(types.none)
 def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     """Sobel gradients and magnitude of the middle row ``sb``.
 
@@ -334,7 +440,7 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
     row derivatives is cheaper than another pass over memory).
     """
     w = sb.shape[0]
-    n = max(w - 2, 0)
+    n = w - 2 if w > 2 else 0
     am, a0, ap = sa[0:n], sa[1 : n + 1], sa[2 : n + 2]
     bm, b0, bp = sb[0:n], sb[1 : n + 1], sb[2 : n + 2]
     cm, c0, cp = sc[0:n], sc[1 : n + 1], sc[2 : n + 2]
@@ -349,8 +455,8 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
         gj_out[j] = gj
         m_out[j] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
     for j in (0, w - 1):
-        jm = max(j - 1, 0)
-        jp = min(j + 1, w - 1)
+        jm = j - 1 if j > 0 else 0
+        jp = j + 1 if j + 1 < w else w - 1
         gi, gj = _sobel(
             sa[jm], sa[j], sa[jp], sb[jm], sb[j], sb[jp], sc[jm], sc[j], sc[jp], gi_row
         )
@@ -359,7 +465,7 @@ def _gradient_row(sa, sb, sc, l1, gi_row, gj_row, m_row):
         m_row[j + 1] = abs(gi) + abs(gj) if l1 else np.sqrt(gi * gi + gj * gj)
 
 
-@njit(**_INNER)
+@_subroutine(types.int64)
 def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     """scikit-image's bilinear non-maximum suppression of one row.
 
@@ -409,7 +515,7 @@ def _suppress_bilinear(gi_row, gj_row, m0, m1, m2, low, high, c):
     return count
 
 
-@njit(**_INNER)
+@_subroutine(types.int64)
 def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
     """OpenCV's non-maximum suppression of one row (``L2gradient=False``).
 
@@ -457,7 +563,7 @@ def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
 EDGE = 3  # candidate map value of a pixel found to be an edge
 
 
-@njit(inline="always", **_JIT)
+@_subroutine(types.none)
 def _flood(cand, stack, top, r0, r1):
     """Mark as EDGE the candidates 8-connected to the stacked pixels.
 
@@ -473,9 +579,11 @@ def _flood(cand, stack, top, r0, r1):
         p = stack[top]
         pi = p >> 32
         pj = p & 0xFFFFFFFF
-        j0 = max(pj - 1, 0)
-        j1 = min(pj + 2, w)
-        for qi in range(max(pi - 1, r0), min(pi + 2, r1)):
+        j0 = pj - 1 if pj > 0 else 0
+        j1 = pj + 2 if pj + 2 < w else w
+        i0 = pi - 1 if pi - 1 > r0 else r0
+        i1 = pi + 2 if pi + 2 < r1 else r1
+        for qi in range(i0, i1):
             row = cand[qi]
             for qj in range(j0, j1):
                 v = row[qj]
@@ -485,7 +593,7 @@ def _flood(cand, stack, top, r0, r1):
                     top += 1
 
 
-@njit(**_INNER)
+@_subroutine(types.none)
 def _link_row(cand, n, r0, stack):
     """Online hysteresis for row ``n`` once its candidates are known.
 
@@ -501,11 +609,10 @@ def _link_row(cand, n, r0, stack):
     c = cand[n]
     prev = cand[n - 1] if n > r0 else c
     n_words = w // 8
-    words = c[: 8 * n_words].view(np.uint64)
     top = 0
     for k in range(n_words + 1):
         if k < n_words:
-            if words[k] == 0:
+            if _word(c, k) == 0:
                 continue
             j0 = 8 * k
             j1 = j0 + 8
@@ -533,16 +640,10 @@ def _link_row(cand, n, r0, stack):
 
 
 @njit(**_JIT)
-def edges_from(cand, r0, r1):
-    """Turn rows [r0, r1) of the candidate map into 0/1 (EDGE or not), in place."""
-    for i in range(r0, r1):
-        c = cand[i]
-        for j in range(c.shape[0]):
-            c[j] = c[j] == EDGE
-
-
-@njit(**_JIT)
-def canny_band(src, weights, bleed, opencv, low, high, r0, r1, cand, mag):
+def canny_band(
+    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, rows, mrows, rowbuf,
+    acc, stack,
+):  # fmt: skip
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
     Smoothed rows, gradients and magnitudes live in small ring buffers (the
@@ -581,28 +682,26 @@ def canny_band(src, weights, bleed, opencv, low, high, r0, r1, cand, mag):
         Its dtype is the working type. If not empty, only the magnitudes of
         the band are written there (no suppression), for thresholds given
         as quantiles.
+    rows, mrows, rowbuf, acc, stack : ndarray
+        Work buffers from :func:`band_buffers` (allocated by the caller: an
+        allocation inside the kernel is one more compiled function).
     """
     h, w = src.shape
     l1 = opencv is not None
-    dtype = mag.dtype
-    ring_s = np.zeros((5, w), dtype)  # smoothed rows
-    ring_m = np.zeros((3, w + 2), dtype)  # zero-padded magnitude rows
-    ring_gi = np.zeros((3, w), dtype)
-    ring_gj = np.zeros((3, w), dtype)
-    zeros = np.zeros(w + 2, dtype)
+    ring_s = rows[0:5]  # smoothed rows
+    ring_gi = rows[5:8]
+    ring_gj = rows[8:11]
+    zeros_s = rows[11]
+    ring_m = mrows[0:3]  # zero-padded magnitude rows
+    zeros = mrows[3]
     magnitude_only = mag.shape[0] > 0
-    stack = np.empty(1024, np.int64)
     n_cand = 0
-    s_next = max(r0 - 2, 0)
-    m_next = max(r0 - 1, 0)
-    if weights is not None:
-        zeros_s = np.zeros(w, src.dtype)
-        acc = np.empty(w, np.float64)
-        rowbuf = np.zeros(w + 2 * weights.shape[0] - 2, dtype)
+    s_next = r0 - 2 if r0 > 2 else 0
+    m_next = r0 - 1 if r0 > 1 else 0
     for n in range(r0, r1):
         # gradients up to row n + 1, smoothed rows up to row n + 2
-        while m_next <= min(n + 1, h - 1):
-            while s_next <= min(m_next + 1, h - 1):
+        while m_next <= n + 1 and m_next <= h - 1:
+            while s_next <= m_next + 1 and s_next <= h - 1:
                 row = ring_s[s_next % 5]
                 if weights is None:
                     x = src[s_next]
@@ -610,7 +709,8 @@ def canny_band(src, weights, bleed, opencv, low, high, r0, r1, cand, mag):
                         row[j] = x[j]
                 if weights is not None:
                     if bleed is not None:
-                        brow = bleed[min(s_next, bleed.shape[0] - 1)]
+                        nb = bleed.shape[0] - 1
+                        brow = bleed[s_next if s_next < nb else nb]
                         _smooth_row(
                             src, s_next, weights, brow, acc, rowbuf, zeros_s, row, None
                         )
@@ -621,9 +721,9 @@ def canny_band(src, weights, bleed, opencv, low, high, r0, r1, cand, mag):
                 s_next += 1
             g = m_next
             _gradient_row(
-                ring_s[max(g - 1, 0) % 5],
+                ring_s[(g - 1 if g > 0 else 0) % 5],
                 ring_s[g % 5],
-                ring_s[min(g + 1, h - 1) % 5],
+                ring_s[(g + 1 if g + 1 < h else h - 1) % 5],
                 l1,
                 ring_gi[g % 3],
                 ring_gj[g % 3],
@@ -847,6 +947,27 @@ def thresholds(params, working, divisor, unit, mag=None):
     return low, high
 
 
+def band_buffers(w, working, weights):
+    """Zeroed work buffers of :func:`canny_band` for images ``w`` wide.
+
+    Returns ``(rows, mrows, rowbuf, acc, stack)``: ``rows`` holds the ring
+    buffers of smoothed rows (5) and gradients (3 + 3) and a zero row,
+    ``mrows`` the zero-padded magnitude rows (3) and a zero row, ``rowbuf``
+    a smoothed row with ``radius`` zeros on each side (empty without
+    smoothing), ``acc`` the double accumulator of the smoothing and
+    ``stack`` the first stack of the hysteresis.
+    """
+    radius = 0 if weights is None else weights.shape[0] - 1
+    n_acc = 0 if weights is None else w
+    return (
+        np.zeros((12, w), working),
+        np.zeros((4, w + 2), working),
+        np.zeros(n_acc + 2 * radius if n_acc else 0, working),
+        np.empty(n_acc, np.float64),
+        np.empty(1024, np.int64),
+    )
+
+
 def band_bounds(h, n_bands):
     """Row bounds of at most ``n_bands`` bands of at least 64 rows."""
     n_bands = max(1, min(int(n_bands), h // 64))
@@ -913,12 +1034,24 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
     args = (src, weights, bleed, True if params.l1 else None)
     if params.use_quantiles:
         mag = np.empty((h, w), working)
-        run_bands(lambda r0, r1: canny_band(*args, 0.0, 0.0, r0, r1, cand, mag), bounds)
+        run_bands(
+            lambda r0, r1: canny_band(
+                *args, 0.0, 0.0, r0, r1, cand, mag, *band_buffers(w, working, weights)
+            ),
+            bounds,
+        )
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
     none = np.empty((0, 0), working)
-    run_bands(lambda r0, r1: canny_band(*args, low, high, r0, r1, cand, none), bounds)
+    run_bands(
+        lambda r0, r1: canny_band(
+            *args, low, high, r0, r1, cand, none, *band_buffers(w, working, weights)
+        ),
+        bounds,
+    )
     if len(bounds) > 2:
         stitch_bands(cand, bounds[1:-1], np.count_nonzero(cand))
-    run_bands(lambda r0, r1: edges_from(cand, r0, r1), bounds)
+    # the candidate map becomes the 0/1 edges in place (NumPy: one kernel less
+    # to compile, as fast)
+    run_bands(lambda r0, r1: np.equal(cand[r0:r1], EDGE, out=out[r0:r1]), bounds)
     return out

@@ -376,11 +376,13 @@ def _store_block(buf, k, start, out):
 
 
 @njit(**_JIT)
-def _fw_hsv(px, lut, cossin, out):
-    # hsv, or with ``cossin`` (s cos h, s sin h, v).
-    buf = np.empty((3, _BLOCK), out.dtype)  # computed in out's float type
+def _fw_hsv(px, lut, cossin, out, buf):
+    # hsv, or with ``cossin`` (s cos h, s sin h, v). ``buf``: (3, _BLOCK) of
+    # out's float type, the type computed in (allocated by the caller, and no
+    # min builtin: each would be one more function to compile).
     for start in range(0, px.shape[0], _BLOCK):
-        k = min(_BLOCK, px.shape[0] - start)
+        rest = px.shape[0] - start
+        k = _BLOCK if rest > _BLOCK else rest
         _load_block(px, start, k, lut, buf, False)
         _hsv_block(buf, k)
         if cossin:
@@ -714,7 +716,8 @@ def _forward_kernel(space, px, lut, out):
     elif name in ("rgb", "gray"):
         _fw_values(px, lut, out)
     elif name == "hsv":
-        _fw_hsv(px, lut, space.encoding == "cossin", out)
+        buf = np.empty((3, _BLOCK), out.dtype)
+        _fw_hsv(px, lut, space.encoding == "cossin", out, buf)
     else:
         {"xyz": _fw_xyz, "lab": _fw_lab, "luv": _fw_luv}[name](px, lut, out)
 

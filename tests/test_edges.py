@@ -442,7 +442,12 @@ def test_kernels_are_cached_on_disk_and_release_the_gil():
     from skseg import _canny
 
     kernels = [v for v in vars(_canny).values() if isinstance(v, Dispatcher)]
-    assert len(kernels) >= 10
+    # the entry points; helpers are compiled inside them (_canny._subroutine)
+    assert {k.py_func.__name__ for k in kernels} == {
+        "_convert",
+        "canny_band",
+        "stitch_bands",
+    }
     for kernel in kernels:
         assert type(kernel._cache).__name__ == "FunctionCache", kernel
         assert kernel.targetoptions.get("nogil"), kernel
