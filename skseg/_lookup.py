@@ -19,6 +19,7 @@ import numpy as np
 
 from ._jit import njit
 from ._lloyd import nearest_pruned
+from ._palette import _bitmap_index, _pass_rgb8, _popcount64
 
 __all__ = ["LOOKUP_MIN_CLUSTERS", "assign_labels_rgb8"]
 
@@ -28,55 +29,13 @@ LOOKUP_MIN_CLUSTERS = 16
 
 
 @njit(cache=True, nogil=True)
-def _popcount(x):
-    x = x - ((x >> np.uint64(1)) & np.uint64(0x5555555555555555))
-    x = (x & np.uint64(0x3333333333333333)) + (
-        (x >> np.uint64(2)) & np.uint64(0x3333333333333333)
-    )
-    x = (x + (x >> np.uint64(4))) & np.uint64(0x0F0F0F0F0F0F0F0F)
-    return (x * np.uint64(0x0101010101010101)) >> np.uint64(56)
-
-
-@njit(cache=True, nogil=True)
-def _mark(px, bits):
-    for i in range(px.shape[0]):
-        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
-        bits[code >> 6] |= np.uint64(1) << np.uint64(code & 63)
-
-
-@njit(cache=True, nogil=True)
-def _present(bits):
-    # Prefix counts per word and the present colours in code order.
-    prefix = np.empty(bits.shape[0], np.int64)
-    total = 0
-    for w in range(bits.shape[0]):
-        prefix[w] = total
-        total += _popcount(bits[w])
-    colors = np.empty((total, 3))
-    r = 0
-    for w in range(bits.shape[0]):
-        word = bits[w]
-        b = 0
-        while word:
-            if word & np.uint64(1):
-                code = w * 64 + b
-                colors[r, 0] = code >> 16
-                colors[r, 1] = (code >> 8) & 255
-                colors[r, 2] = code & 255
-                r += 1
-            word >>= np.uint64(1)
-            b += 1
-    return prefix, colors
-
-
-@njit(cache=True, nogil=True)
 def _lookup(px, bits, prefix, table_labels, table_d2, labels):
     total = 0.0
     for i in range(px.shape[0]):
         code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
         w = code >> 6
         below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
-        r = prefix[w] + np.int64(_popcount(below))
+        r = prefix[w] + np.int64(_popcount64(below))
         labels[i] = table_labels[r]
         total += table_d2[r]
     return total
@@ -97,8 +56,14 @@ def assign_labels_rgb8(px, centers, labels):
     sse : float
         Sum over the pixels of the squared distance to their nearest centre.
     """
+    # The presence bitmap and colour ranks of the palette engine's counting.
     bits = np.zeros(2**18, np.uint64)
-    _mark(px, bits)
-    prefix, colors = _present(bits)
+    no_ranks = np.empty(0, np.int64)
+    _pass_rgb8(px, bits, no_ranks, no_ranks, False)
+    prefix, codes = _bitmap_index(bits)
+    colors = np.empty((codes.shape[0], 3))
+    colors[:, 0] = codes >> 16
+    colors[:, 1] = (codes >> 8) & 255
+    colors[:, 2] = codes & 255
     table_labels, table_d2 = nearest_pruned(colors, centers)
     return _lookup(px, bits, prefix, table_labels, table_d2, labels)
