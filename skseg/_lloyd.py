@@ -37,11 +37,13 @@ from ._jit import njit
 __all__ = ["hamerly", "nearest_pruned"]
 
 
-@njit(cache=True, nogil=True)
-def _d2(X, i, C, j):
+@njit(cache=True, nogil=True, inline="always")
+def _sq_dist(A, i, B, j):
+    # Squared distance between rows A[i] and B[j] (indices, not row views:
+    # less for numba to compile). The one distance of the palette kernels.
     d = 0.0
-    for f in range(X.shape[1]):
-        t = X[i, f] - C[j, f]
+    for f in range(A.shape[1]):
+        t = A[i, f] - B[j, f]
         d += t * t
     return d
 
@@ -55,7 +57,7 @@ def _pruned_scan(X, i, C, order, gaps, g):
     # that exceeds the second best distance (a relative margin covers
     # rounding).
     k = C.shape[0]
-    dg2 = _d2(X, i, C, g)
+    dg2 = _sq_dist(X, i, C, g)
     dg = np.sqrt(dg2)
     best = dg2
     arg = g
@@ -64,7 +66,7 @@ def _pruned_scan(X, i, C, order, gaps, g):
         if gaps[g, r] - dg > np.sqrt(second) * (1.0 + 1e-12) + 1e-12:
             break
         j = order[g, r]
-        d = _d2(X, i, C, j)
+        d = _sq_dist(X, i, C, j)
         if d < best or (d == best and j < arg):
             second = best
             best = d
@@ -86,7 +88,7 @@ def _assign(X, C, order, gaps, s, labels, upper, lower):
             m = max(s[a], lower[i])
             if upper[i] <= m:
                 continue
-            upper[i] = np.sqrt(_d2(X, i, C, a))
+            upper[i] = np.sqrt(_sq_dist(X, i, C, a))
             if upper[i] <= m:
                 continue
             g = a
@@ -115,7 +117,7 @@ def _weighted_sums(X, w, labels, C, sums, wsum):
         wsum[a] += w[i]
         for f in range(c):
             sums[a, f] += w[i] * X[i, f]
-        wcss += w[i] * _d2(X, i, C, a)
+        wcss += w[i] * _sq_dist(X, i, C, a)
     return wcss
 
 
@@ -150,7 +152,7 @@ def _regeometry(C, order, gaps, s):
     k = C.shape[0]
     for j in range(k):
         for r in range(k):
-            gaps[j, r] = np.sqrt(_d2(C, j, C, order[j, r]))
+            gaps[j, r] = np.sqrt(_sq_dist(C, j, C, order[j, r]))
         gaps[j, 0] = 0.0
         for r in range(2, k):
             g = gaps[j, r]
@@ -247,7 +249,7 @@ def _nearest_pruned(X, C, order, gaps, labels, best_d2):
     k = C.shape[0]
     g = 0
     for i in range(n):
-        dg2 = _d2(X, i, C, g)
+        dg2 = _sq_dist(X, i, C, g)
         dg = np.sqrt(dg2)
         best = dg2
         arg = g
@@ -257,7 +259,7 @@ def _nearest_pruned(X, C, order, gaps, labels, best_d2):
             if gaps[g, r] - dg > np.sqrt(best) * (1.0 + 1e-12) + 1e-12:
                 break
             j = order[g, r]
-            d = _d2(X, i, C, j)
+            d = _sq_dist(X, i, C, j)
             if d < best or (d == best and j < arg):
                 best = d
                 arg = j

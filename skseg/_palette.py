@@ -48,6 +48,7 @@ from ._batch import n_workers
 from ._jit import njit
 from ._lloyd import (
     LARGE_K,
+    _sq_dist,
     fit_large_k,
     hamerly,
     n_large_restarts,
@@ -512,17 +513,6 @@ def _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums):
         wsum[cell] += weights[i]
         for j in range(c):
             sums[cell, j] += weights[i] * colors[i, j]
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sq_dist(A, i, B, j):
-    # Squared distance between rows A[i] and B[j] (indices, not row views:
-    # less for numba to compile).
-    d = 0.0
-    for f in range(A.shape[1]):
-        t = A[i, f] - B[j, f]
-        d += t * t
-    return d
 
 
 @njit(cache=True, nogil=True)
