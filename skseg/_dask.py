@@ -45,7 +45,7 @@ import dask
 import numpy as np
 
 from ._batch import check_batch
-from ._palette import count_colors, merge_tables
+from ._palette import count_batch, merge_tables
 
 __all__ = ["call", "SPLIT_EVERY"]
 
@@ -151,9 +151,7 @@ def _block_table(block):
     # contract's checks (dtype, finite values) run on the worker.
     if block.ndim == 3:
         block = block[..., None]
-    batch = check_batch(np.ascontiguousarray(block))
-    px = batch.array.reshape(-1, batch.n_channels)
-    return count_colors([px], batch.dtype, batch.n_channels, n_pixels=px.shape[0])
+    return count_batch(check_batch(np.ascontiguousarray(block)))
 
 
 def _merge(*tables):

@@ -59,6 +59,7 @@ __all__ = [
     "ColorTable",
     "count_colors",
     "merge_tables",
+    "count_batch",
     "fit_palette",
     "fit_palette_path",
     "cluster_stats",
@@ -281,6 +282,22 @@ def release_free_memory():
 def _table_dtype(dtype):
     # Colours are kept exactly, in the images' own dtype where it is compact.
     return dtype if dtype.kind in "biu" or dtype == np.float32 else np.dtype(np.float64)
+
+
+def count_batch(batch):
+    """The colour table of a validated :class:`~skseg._batch.ImageBatch`.
+
+    One run over a contiguous batch (a view of the caller's pixels); image
+    by image otherwise, so that a strided batch is never copied whole.
+    """
+    whole = batch.array is not None and batch.array.flags.c_contiguous
+    n_chunks = 1 if whole else batch.n_images
+    return count_colors(
+        lambda: (px for _, _, px in batch.chunks(n_chunks)),
+        batch.dtype,
+        batch.n_channels,
+        n_pixels=batch.n_pixels,
+    )
 
 
 def count_colors(chunks, dtype, n_channels, n_pixels=None):

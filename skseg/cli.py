@@ -679,12 +679,10 @@ class _Colours:
 def _count_table(pixels):
     """The colour table of an (h, w, c) or (h, w) image's pixels."""
     from skseg._batch import check_batch
-    from skseg._palette import count_colors
+    from skseg._palette import count_batch
 
     arr = pixels if pixels.ndim == 3 else pixels[..., None]
-    batch = check_batch(np.ascontiguousarray(arr)[None])
-    px = batch.array.reshape(-1, batch.n_channels)
-    return count_colors([px], batch.dtype, batch.n_channels, n_pixels=px.shape[0])
+    return count_batch(check_batch(np.ascontiguousarray(arr)[None]))
 
 
 def _probe(image):

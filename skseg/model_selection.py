@@ -13,7 +13,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ._assign import assign_labels
 from ._batch import ImageOutputMixin, check_batch, dask_aware, user_stacklevel
-from ._palette import fit_palette_path
+from ._palette import count_batch, fit_palette_path
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,
     sample_pixels,
@@ -451,7 +451,7 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         batch = check_batch(
             X, image_shape=template.image_shape, estimator=self, reset=True
         )
-        self._fit_table(template._count(batch), batch, X)
+        self._fit_table(count_batch(batch), batch, X)
         return self
 
     def _fit_counted(self, table, image):

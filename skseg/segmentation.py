@@ -29,6 +29,7 @@ from ._palette import (
     _Reiterable,
     _sorted,
     cluster_stats,
+    count_batch,
     count_colors,
     fit_palette,
     merge_tables,
@@ -327,7 +328,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         """
         first = not hasattr(self, "_color_table")
         batch = self._check_batch(X, reset=first)
-        self._partial_fit_table(self._count(batch), batch, first=first)
+        self._partial_fit_table(count_batch(batch), batch, first=first)
         return self
 
     def _fit_counted(self, table, image, *, partial=False):
@@ -411,18 +412,6 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             )
         return batch
 
-    def _count(self, batch):
-        # One run over a contiguous batch (a view); image by image otherwise,
-        # so that a strided batch is never copied whole.
-        whole = batch.array is not None and batch.array.flags.c_contiguous
-        n_chunks = 1 if whole else batch.n_images
-        return count_colors(
-            lambda: (px for _, _, px in batch.chunks(n_chunks)),
-            batch.dtype,
-            batch.n_channels,
-            n_pixels=batch.n_pixels,
-        )
-
     def _fit_batch(self, batch):
         # Large float batches: grid coreset of the pixels (_floatpath), not a
         # table of their (nearly all distinct) colours.
@@ -448,7 +437,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
                 self._set_palette(palette, table, batch)
                 release_free_memory()
                 return
-        self._fit_table(self._count(batch), batch)
+        self._fit_table(count_batch(batch), batch)
 
     def _check_init(self, n_channels):
         if isinstance(self.init, str):
