@@ -185,6 +185,25 @@ def n_workers(n_jobs):
     return max(1, effective_n_jobs(n_jobs))
 
 
+def fit_threads():
+    """Threads one fit's palette engine may use: those scikit-learn's KMeans uses.
+
+    scikit-learn runs KMeans' Lloyd iterations on its OpenMP threads (one
+    per physical core unless ``OMP_NUM_THREADS`` or :mod:`threadpoolctl`
+    limits them), and skseg's exact refinement ran through it before its
+    own Lloyd kernels. The same count applies here, so a single fit of a
+    large palette keeps using the machine as it did. A fit started in a
+    thread other than the main one (a worker of ``n_jobs``, of a Dask
+    cluster, of the command line) runs on that thread alone: its caller
+    already splits the work.
+    """
+    if threading.current_thread() is not threading.main_thread():
+        return 1
+    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
+
+    return max(1, int(_openmp_effective_n_threads()))
+
+
 def run_in_threads(func, tasks, n_threads):
     """Call ``func(*task)`` for every task on ``n_threads`` threads.
 

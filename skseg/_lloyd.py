@@ -32,15 +32,25 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._batch import run_in_threads
 from ._jit import njit
 
 __all__ = ["hamerly", "nearest_pruned"]
+
+#: Fewest points per thread of a threaded Lloyd run: below that a thread's
+#: share of an iteration costs less than handing it over.
+THREAD_MIN_POINTS = 1 << 16
 
 
 @njit(cache=True, nogil=True, inline="always")
 def _sq_dist(A, i, B, j):
     # Squared distance between rows A[i] and B[j] (indices, not row views:
     # less for numba to compile). The one distance of the palette kernels.
+    if A.shape[1] == 3:  # colour tables: no loop (measured 15-20 % faster)
+        t0 = A[i, 0] - B[j, 0]
+        t1 = A[i, 1] - B[j, 1]
+        t2 = A[i, 2] - B[j, 2]
+        return t0 * t0 + t1 * t1 + t2 * t2
     d = 0.0
     for f in range(A.shape[1]):
         t = A[i, f] - B[j, f]
@@ -55,15 +65,17 @@ def _pruned_scan(X, i, C, order, gaps, g):
     # the centres in order of their distance from centre g: by the triangle
     # inequality |x - c_j| >= gaps[g, r] - |x - c_g|, so the scan stops once
     # that exceeds the second best distance (a relative margin covers
-    # rounding).
+    # rounding). The stopping gap is updated only when the second best
+    # changes: no square root per centre visited.
     k = C.shape[0]
     dg2 = _sq_dist(X, i, C, g)
     dg = np.sqrt(dg2)
     best = dg2
     arg = g
     second = np.inf
+    stop = np.inf
     for r in range(1, k):
-        if gaps[g, r] - dg > np.sqrt(second) * (1.0 + 1e-12) + 1e-12:
+        if gaps[g, r] > stop:
             break
         j = order[g, r]
         d = _sq_dist(X, i, C, j)
@@ -73,20 +85,105 @@ def _pruned_scan(X, i, C, order, gaps, g):
             arg = j
         elif d < second:
             second = d
+        else:
+            continue
+        stop = dg + np.sqrt(second) * (1.0 + 1e-12) + 1e-12
     return arg, best, np.sqrt(second)
 
 
 @njit(cache=True, nogil=True)
-def _assign(X, C, order, gaps, s, labels, upper, lower):
-    # One bounded assignment step (Hamerly); returns the number of points
-    # whose label changed. labels[i] < 0 marks a point without bounds.
+def _drift(order, gaps, shift, near, far):
+    # After the centres moved by shift (distances), with order/gaps the
+    # geometry of the centres before the move: near[a, r] = the largest
+    # shift of the centres order[a, 1..r], far[a, r] = the smallest of
+    # gaps[a, r'] - shift[order[a, r']] over r' >= r (far[a, k] = inf).
+    k = order.shape[0]
+    for a in range(k):
+        top = 0.0
+        near[a, 0] = 0.0
+        for r in range(1, k):
+            t = shift[order[a, r]]
+            if t > top:
+                top = t
+            near[a, r] = top
+        low = np.inf
+        far[a, k] = np.inf
+        for r in range(k - 1, 0, -1):
+            t = gaps[a, r] - shift[order[a, r]]
+            if t < low:
+                low = t
+            far[a, r] = low
+        far[a, 0] = far[a, 1] if k > 1 else np.inf
+
+
+@njit(cache=True, nogil=True)
+def _assign(
+    X,
+    w,
+    C,
+    order,
+    gaps,
+    s,
+    labels,
+    upper,
+    lower,
+    shift,
+    old_gaps,
+    near,
+    far,
+    top1,
+    arg1,
+    top2,
+    sums,
+    wsum,
+    count,
+    track,
+):
+    # One bounded assignment step; returns the number of points whose label
+    # changed. labels[i] < 0 marks a point without bounds. With track, the
+    # cluster sums follow the points that change cluster.
+    #
+    # The bounds follow the centres' move (shift, from the geometry
+    # old_gaps before it): the own centre moved by shift[a], so the upper
+    # bound grows by that. Hamerly's lower bound (on the distance to every
+    # other centre) drops by the largest shift of any other centre; where
+    # that does not settle the point, a local bound is tried: a centre j
+    # with |c_j - c_a| >= lower + upper was at least |c_j - c_a| - upper
+    # from the point, so only the shifts of the centres nearer to c_a than
+    # that count in full (near), the others by their own gap minus shift
+    # (far). With centres that move unevenly (many clusters) this settles
+    # most of the points Hamerly's bound alone would rescan.
+    n = X.shape[0]
+    k = C.shape[0]
     changed = 0
     g = 0
-    for i in range(X.shape[0]):
+    for i in range(n):
         a = labels[i]
         if a >= 0:
-            m = max(s[a], lower[i])
-            if upper[i] <= m:
+            u = upper[i] + shift[a]
+            lo = lower[i] - (top2 if a == arg1 else top1)
+            m = s[a] if s[a] > lo else lo
+            if u > m and k > 2:
+                # first r with old_gaps[a, r] >= lower + upper (old bounds)
+                reach = lower[i] + upper[i]
+                left = 1
+                right = k
+                while left < right:
+                    mid = (left + right) >> 1
+                    if old_gaps[a, mid] < reach:
+                        left = mid + 1
+                    else:
+                        right = mid
+                local = lower[i] - near[a, left - 1]
+                t = far[a, left] - upper[i]
+                if t < local:
+                    local = t
+                if local > lo:
+                    lo = local
+                    m = s[a] if s[a] > lo else lo
+            upper[i] = u
+            lower[i] = lo
+            if u <= m:
                 continue
             upper[i] = np.sqrt(_sq_dist(X, i, C, a))
             if upper[i] <= m:
@@ -99,37 +196,324 @@ def _assign(X, C, order, gaps, s, labels, upper, lower):
         if arg != a:
             labels[i] = arg
             changed += 1
+            if not track:
+                continue
+            if a >= 0:
+                count[a] -= 1
+                wsum[a] -= w[i]
+                for f in range(X.shape[1]):
+                    sums[a, f] -= w[i] * X[i, f]
+                if count[a] == 0:  # no rounding residue in an empty sum
+                    wsum[a] = 0.0
+                    for f in range(X.shape[1]):
+                        sums[a, f] = 0.0
+            count[arg] += 1
+            wsum[arg] += w[i]
+            for f in range(X.shape[1]):
+                sums[arg, f] += w[i] * X[i, f]
     return changed
 
 
 @njit(cache=True, nogil=True)
-def _weighted_sums(X, w, labels, C, sums, wsum):
-    # Cluster sums in the points' order; returns the exact WCSS of the
-    # assignment against the centres C.
-    k, c = sums.shape
-    for j in range(k):
-        wsum[j] = 0.0
-        for f in range(c):
-            sums[j, f] = 0.0
-    wcss = 0.0
-    for i in range(X.shape[0]):
-        a = labels[i]
-        wsum[a] += w[i]
-        for f in range(c):
-            sums[a, f] += w[i] * X[i, f]
-        wcss += w[i] * _sq_dist(X, i, C, a)
+def _centroid_wcss(norm2, sums, wsum, count):
+    # WCSS of an assignment with every centre at its centroid, from the
+    # cluster sums and norm2 = sum of w |x|^2 (for the stall rule).
+    wcss = norm2
+    for j in range(sums.shape[0]):
+        if count[j] > 0:
+            q = 0.0
+            for f in range(sums.shape[1]):
+                q += sums[j, f] * sums[j, f]
+            wcss -= q / wsum[j]
     return wcss
 
 
 @njit(cache=True, nogil=True)
-def _loosen(labels, upper, lower, shift, top1, top2, arg1):
-    # Bounds follow the centres: the own centre moved by shift[a], any other
-    # by at most the largest shift (the second largest for the points of the
-    # centre that moved most).
-    for i in range(labels.shape[0]):
-        a = labels[i]
-        upper[i] += shift[a]
-        lower[i] -= top2 if a == arg1 else top1
+def _update(
+    X, w, C, labels, upper, sums, wsum, count, shift, order, gaps, old_gaps, near, far
+):
+    # Update step: every centre to its centroid; an empty cluster moves to
+    # the point that is worst served (largest w * D^2 against the centres of
+    # this assignment), each to a different point, as skseg._palette._lloyd.
+    # Sets shift (the distance each centre moved) and the drift tables of
+    # _assign; returns the total squared shift, the largest shift, its
+    # centre and the second largest.
+    n, c = X.shape
+    k = C.shape[0]
+    emptied = False
+    total = 0.0
+    for j in range(k):
+        if count[j] > 0:
+            d = 0.0
+            for f in range(c):
+                t = sums[j, f] / wsum[j] - C[j, f]
+                d += t * t
+            shift[j] = d
+            continue
+        if not emptied:
+            emptied = True
+            for i in range(n):
+                upper[i] = w[i] * _sq_dist(X, i, C, labels[i])
+        far_i = 0
+        top = -np.inf
+        for i in range(n):
+            if upper[i] > top:
+                top = upper[i]
+                far_i = i
+        upper[far_i] = 0.0
+        d = 0.0
+        for f in range(c):
+            t = X[far_i, f] - C[j, f]
+            d += t * t
+            sums[j, f] = X[far_i, f]  # C[j] = X[far_i] below (count 0)
+        shift[j] = d
+    if emptied:  # upper held w * D^2: the bounds are unknown again
+        for i in range(n):
+            upper[i] = np.inf
+    for j in range(k):
+        for f in range(c):
+            C[j, f] = sums[j, f] / wsum[j] if count[j] > 0 else sums[j, f]
+            if count[j] == 0:
+                sums[j, f] = 0.0
+        total += shift[j]
+        shift[j] = np.sqrt(shift[j])
+    top1 = 0.0
+    top2 = 0.0
+    arg1 = -1
+    for j in range(k):
+        if shift[j] > top1:
+            top2 = top1
+            top1 = shift[j]
+            arg1 = j
+        elif shift[j] > top2:
+            top2 = shift[j]
+    # geometry of the centres before this move, for the local bounds
+    for j in range(k):
+        for r in range(k):
+            old_gaps[j, r] = gaps[j, r]
+    _drift(order, gaps, shift, near, far)
+    return total, top1, arg1, top2
+
+
+@njit(cache=True, nogil=True)
+def _iterate(
+    X,
+    w,
+    C,
+    order,
+    gaps,
+    s,
+    max_iter,
+    tol,
+    stall,
+    labels,
+    upper,
+    lower,
+    sums,
+    wsum,
+    count,
+    shift,
+    old_gaps,
+    near,
+    far,
+):
+    # Hamerly's Lloyd iterations on one thread, in place on C (k, c) and
+    # labels; returns the number of iterations. The cluster sums follow the
+    # points that change cluster (no pass over the points to recompute them).
+    n, c = X.shape
+    k = C.shape[0]
+    norm2 = 0.0  # sum of w |x|^2, for _centroid_wcss
+    for i in range(n):
+        for f in range(c):
+            norm2 += w[i] * X[i, f] * X[i, f]
+    for j in range(k):
+        wsum[j] = 0.0
+        count[j] = 0
+        shift[j] = 0.0
+        for f in range(c):
+            sums[j, f] = 0.0
+    top1 = 0.0
+    top2 = 0.0
+    arg1 = -1
+    previous = np.inf
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        if it > 0:
+            _regeometry(C, order, gaps, s)
+        changed = _assign(
+            X,
+            w,
+            C,
+            order,
+            gaps,
+            s,
+            labels,
+            upper,
+            lower,
+            shift,
+            old_gaps,
+            near,
+            far,
+            top1,
+            arg1,
+            top2,
+            sums,
+            wsum,
+            count,
+            True,
+        )
+        if changed == 0 and it > 0:
+            return n_iter
+        stop = False
+        if stall > 0.0:
+            wcss = _centroid_wcss(norm2, sums, wsum, count)
+            stop = previous - wcss < stall * wcss
+            previous = wcss
+        total, top1, arg1, top2 = _update(
+            X,
+            w,
+            C,
+            labels,
+            upper,
+            sums,
+            wsum,
+            count,
+            shift,
+            order,
+            gaps,
+            old_gaps,
+            near,
+            far,
+        )
+        if total <= tol or stop:
+            break
+    # Labels for the centres of the last update (their nearest centres)
+    _regeometry(C, order, gaps, s)
+    _assign(
+        X,
+        w,
+        C,
+        order,
+        gaps,
+        s,
+        labels,
+        upper,
+        lower,
+        shift,
+        old_gaps,
+        near,
+        far,
+        top1,
+        arg1,
+        top2,
+        sums,
+        wsum,
+        count,
+        False,
+    )
+    return n_iter
+
+
+def _iterate_threads(
+    X, w, C, order, gaps, s, max_iter, tol, stall, labels, upper, lower, n_threads
+):
+    # _iterate with the assignment steps split over n_threads threads (the
+    # kernels release the GIL): each thread keeps the cluster sums of its own
+    # points, added up for the update step, which one thread does.
+    n, c = X.shape
+    k = C.shape[0]
+    # Pieces of points taken by the threads in turn: the work of an
+    # iteration gathers where clusters meet, so equal halves would leave one
+    # thread waiting for the other.
+    n_parts = max(n_threads, min(8 * n_threads, n // (THREAD_MIN_POINTS // 4)))
+    cuts = np.linspace(0, n, n_parts + 1).astype(np.int64)
+    parts = list(zip(cuts[:-1], cuts[1:]))
+    m = len(parts)
+    part_sums = np.zeros((m, k, c))
+    part_wsum = np.zeros((m, k))
+    part_count = np.zeros((m, k), np.int64)
+    changed = np.zeros(m, np.int64)
+    shift = np.zeros(k)
+    old_gaps = np.empty((k, k))
+    near = np.empty((k, k))
+    far = np.empty((k, k + 1))
+    tops = [0.0, -1, 0.0]  # largest shift, its centre, second largest
+
+    def step(p, track):
+        a, b = parts[p]
+        changed[p] = _assign(
+            X[a:b],
+            w[a:b],
+            C,
+            order,
+            gaps,
+            s,
+            labels[a:b],
+            upper[a:b],
+            lower[a:b],
+            shift,
+            old_gaps,
+            near,
+            far,
+            tops[0],
+            tops[1],
+            tops[2],
+            part_sums[p],
+            part_wsum[p],
+            part_count[p],
+            track,
+        )
+
+    norm2 = float(w @ np.einsum("ij,ij->i", X, X)) if stall > 0.0 else 0.0
+    previous = np.inf
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        if it > 0:
+            _regeometry(C, order, gaps, s)
+        run_in_threads(step, [(p, True) for p in range(m)], n_threads)
+        if changed.sum() == 0 and it > 0:
+            return n_iter
+        sums = part_sums.sum(axis=0)
+        wsum = part_wsum.sum(axis=0)
+        count = part_count.sum(axis=0)
+        stop = False
+        if stall > 0.0:
+            wcss = _centroid_wcss(norm2, sums, wsum, count)
+            stop = previous - wcss < stall * wcss
+            previous = wcss
+        total, *top = _update(
+            X,
+            w,
+            C,
+            labels,
+            upper,
+            sums,
+            wsum,
+            count,
+            shift,
+            order,
+            gaps,
+            old_gaps,
+            near,
+            far,
+        )
+        tops[:] = top
+        if total <= tol or stop:
+            break
+    _regeometry(C, order, gaps, s)
+    run_in_threads(step, [(p, False) for p in range(m)], n_threads)
+    return n_iter
+
+
+@njit(cache=True, nogil=True)
+def _wcss(X, w, labels, C):
+    # Exact weighted WCSS of an assignment.
+    total = 0.0
+    for i in range(X.shape[0]):
+        total += w[i] * _sq_dist(X, i, C, labels[i])
+    return total
 
 
 def _geometry(C):
@@ -167,7 +551,7 @@ def _regeometry(C, order, gaps, s):
         s[j] = 0.5 * gaps[j, 1] if k > 1 else np.inf
 
 
-def hamerly(X, w, init, max_iter, tol, *, stall=0.0):
+def hamerly(X, w, init, max_iter, tol, *, stall=0.0, n_threads=1):
     """Weighted Lloyd iterations with Hamerly's bounds.
 
     Parameters
@@ -181,9 +565,15 @@ def hamerly(X, w, init, max_iter, tol, *, stall=0.0):
         Absolute tolerance on the total squared centre shift (as
         :func:`skseg._palette._lloyd`: it also stops when no label changes).
     stall : float, default=0.0
-        Also stop when an iteration lowers the WCSS by less than this
-        fraction of it; the centres returned are then those of the last
-        assignment (its WCSS is exact for them), not a fixed point.
+        Also stop when an iteration lowers the WCSS (of the assignment, with
+        every centre at its centroid) by less than this fraction of it; the
+        centres are then moved once more and the points labelled against
+        them, so the result is not a fixed point but its WCSS is exact.
+    n_threads : int, default=1
+        Threads for the assignment steps of a run over at least
+        ``2 * THREAD_MIN_POINTS`` points. The result does not depend on it
+        beyond the order in which cluster sums are added (bitwise the same
+        for integer colours and counts).
 
     Returns
     -------
@@ -200,44 +590,47 @@ def hamerly(X, w, init, max_iter, tol, *, stall=0.0):
     labels = np.full(n, -1, np.int64)
     upper = np.full(n, np.inf)
     lower = np.zeros(n)
-    sums = np.empty((k, c))
-    wsum = np.empty(k)
-    previous = np.inf
-    n_iter = 0
     order, gaps, s = _geometry(C)
-    for it in range(int(max_iter)):
-        n_iter = it + 1
-        if it > 0:
-            _regeometry(C, order, gaps, s)
-        changed = _assign(X, C, order, gaps, s, labels, upper, lower)
-        wcss = _weighted_sums(X, w, labels, C, sums, wsum)
-        if (changed == 0 and it > 0) or previous - wcss < stall * wcss:
-            return C, wcss, n_iter, labels
-        previous = wcss
-        new = C.copy()
-        full = wsum > 0
-        new[full] = sums[full] / wsum[full, None]
-        if not full.all():
-            # As _lloyd: an empty cluster moves to the point that is worst
-            # served (largest w * D^2), each to a different point.
-            d2 = w * np.einsum("ij,ij->i", X - C[labels], X - C[labels])
-            for j in np.flatnonzero(~full):
-                far = int(np.argmax(d2))
-                d2[far] = 0.0
-                new[j] = X[far]
-        shift2 = np.einsum("ij,ij->i", new - C, new - C)
-        C = new
-        shift = np.sqrt(shift2)
-        top = np.argsort(shift)[::-1]
-        top1 = shift[top[0]]
-        top2 = shift[top[1]] if k > 1 else 0.0
-        _loosen(labels, upper, lower, shift, top1, top2, int(top[0]))
-        if shift2.sum() <= tol:
-            break
-    _regeometry(C, order, gaps, s)
-    _assign(X, C, order, gaps, s, labels, upper, lower)
-    wcss = _weighted_sums(X, w, labels, C, sums, wsum)
-    return C, wcss, n_iter, labels
+    if n_threads > 1 and n >= THREAD_MIN_POINTS * 2:
+        n_threads = min(int(n_threads), n // THREAD_MIN_POINTS)
+        n_iter = _iterate_threads(
+            X,
+            w,
+            C,
+            order,
+            gaps,
+            s,
+            int(max_iter),
+            float(tol),
+            float(stall),
+            labels,
+            upper,
+            lower,
+            n_threads,
+        )
+    else:
+        n_iter = _iterate(
+            X,
+            w,
+            C,
+            order,
+            gaps,
+            s,
+            int(max_iter),
+            float(tol),
+            float(stall),
+            labels,
+            upper,
+            lower,
+            np.empty((k, c)),
+            np.empty(k),
+            np.empty(k, np.int64),
+            np.empty(k),
+            np.empty((k, k)),
+            np.empty((k, k)),
+            np.empty((k, k + 1)),
+        )
+    return C, _wcss(X, w, labels, C), n_iter, labels
 
 
 @njit(cache=True, nogil=True)
@@ -338,6 +731,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
         FINE_CELLS,
         _abs_tol,
         _grid_accumulate,
+        column_stats,
     )
 
     n, c = colors.shape
@@ -345,8 +739,8 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
         min_colors = CORESET_MIN_COLORS
     if n < min_colors or c > 8:
         return None
-    lo = colors.min(axis=0)
-    span = colors.max(axis=0) - lo
+    lo, hi, _ = column_stats(colors)
+    span = hi - lo
     span[span == 0] = 1.0
     grids = []
     X, w = colors, weights
@@ -364,7 +758,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
     return grids[1], grids[0]
 
 
-def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact):
+def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threads=1):
     """Best of the ``starts`` on the coarse coreset, refined on the fine one and
     then on the exact table.
 
@@ -374,31 +768,52 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact):
         The exact table (float64).
     k : int
     starts : callable
-        ``starts(X, w)`` yields initial centres for the restart level.
+        ``starts(X, w)`` returns a list of callables, each making the
+        initial centres of one restart (the random draws already made, so
+        that the restarts can run in any order).
     levels : tuple or None
         ``((Xc, wc, tol_c), (Xf, wf, tol_f))`` grid coresets, or None to run
         the restarts on the exact table itself (then to convergence).
     max_iter : int
     tol_exact : float
         Absolute tolerance on the exact table.
+    n_threads : int, default=1
+        Threads for the restarts, the refinements and the exact iterations.
+        The result does not depend on it.
 
     Returns
     -------
     centers, inertia, n_iter
         Exact WCSS over the table for the returned centres.
     """
+
+    def best_of(X, w, inits, tol, **options):
+        # Lloyd from every init (in threads when there are several), sorted
+        # by WCSS, ties in the order of the inits.
+        runs = [None] * len(inits)
+
+        def one(i):
+            init = inits[i]() if callable(inits[i]) else inits[i]
+            runs[i] = hamerly(X, w, init, max_iter, tol, **options)
+
+        run_in_threads(one, [(i,) for i in range(len(inits))], n_threads)
+        order = sorted(range(len(runs)), key=lambda i: runs[i][1])
+        return [runs[i] for i in order]
+
     if levels is None:
-        runs = [
-            hamerly(colors, weights, s, max_iter, tol_exact)
-            for s in starts(colors, weights)
-        ]
-        best = min(runs, key=lambda r: r[1])
+        best = best_of(colors, weights, starts(colors, weights), tol_exact)[0]
         return best[0], best[1], best[2]
     (Xc, wc, tc), (Xf, wf, tf) = levels
-    runs = [hamerly(Xc, wc, s, max_iter, tc) for s in starts(Xc, wc)]
-    runs.sort(key=lambda r: r[1])
+    runs = best_of(Xc, wc, starts(Xc, wc), tc)
     n_refine = n_large_restarts(k, N_REFINE)
-    refined = [hamerly(Xf, wf, r[0], max_iter, tf) for r in runs[:n_refine]]
-    fine = min(refined, key=lambda r: r[1])
-    exact = hamerly(colors, weights, fine[0], max_iter, tol_exact, stall=EXACT_STALL)
+    fine = best_of(Xf, wf, [r[0] for r in runs[:n_refine]], tf)[0]
+    exact = hamerly(
+        colors,
+        weights,
+        fine[0],
+        max_iter,
+        tol_exact,
+        stall=EXACT_STALL,
+        n_threads=n_threads,
+    )
     return exact[0], exact[1], exact[2]

@@ -18,6 +18,7 @@ from ._batch import (
     channel_names_in,
     check_batch,
     dask_aware,
+    fit_threads,
     n_workers,
     user_stacklevel,
 )
@@ -116,7 +117,11 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Number of threads over which the images are split at transform time
         (and the per-image fits with ``per_image=True``). ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; ``-1`` means all
-        processors. The output does not depend on it.
+        processors. The output does not depend on it. Fitting a palette of
+        more than 16 colours uses threads of its own, whatever ``n_jobs``:
+        as many as :class:`sklearn.cluster.KMeans` would (one per core;
+        ``OMP_NUM_THREADS`` or :func:`threadpoolctl.threadpool_limits`
+        lower it), and the palette does not depend on them either.
 
     Attributes
     ----------
@@ -469,6 +474,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             random_state=self.random_state,
+            n_threads=fit_threads(),
         )
         self._set_palette(palette, table, batch)
         if batch.n_pixels >= _LARGE_BATCH:

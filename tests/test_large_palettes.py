@@ -181,3 +181,48 @@ def test_partial_fit_after_a_float_path_fit(small_float_threshold):
     seg.partial_fit(X[:, :10])
     assert seg._color_table.counts.sum() == 120 * 100 + 10 * 100
     assert seg.cluster_centers_.shape == (3, 3)
+
+
+def test_large_k_fit_does_not_depend_on_threads():
+    # Restarts, refinements and the exact iterations in threads: the same
+    # palette and WCSS, bitwise (integer colours and counts add up exactly).
+    from skseg._lloyd import THREAD_MIN_POINTS
+
+    rng = np.random.default_rng(5)
+    px = rng.integers(0, 256, (600_000, 3), dtype=np.uint8)
+    table = count_colors([px], np.uint8, 3)
+    assert table.n_colors >= 2 * THREAD_MIN_POINTS  # the threaded exact path
+    one = fit_palette(table, 24, n_init=3, random_state=0, n_threads=1)
+    two = fit_palette(table, 24, n_init=3, random_state=0, n_threads=2)
+    assert_array_equal(one.centers, two.centers)
+    assert one.inertia == two.inertia
+    assert one.inertia == pytest.approx(_brute_wcss(px, one.centers), rel=1e-9)
+
+
+def test_column_stats_equal_numpy():
+    from skseg._palette import column_stats
+
+    rng = np.random.default_rng(6)
+    for n in (1000, 200_000):  # numpy below _STATS_MIN_ROWS, the kernel above
+        X = rng.normal(size=(n, 3)) * [30, 10, 5] + 100
+        lo, hi, var = column_stats(X)
+        assert_array_equal(lo, X.min(axis=0))
+        assert_array_equal(hi, X.max(axis=0))
+        assert_allclose(var, X.var(axis=0), rtol=1e-12)
+
+
+def test_fit_threads_follows_sklearn_and_stays_single_in_workers():
+    import threading
+
+    from threadpoolctl import threadpool_limits
+
+    from skseg._batch import fit_threads
+
+    assert fit_threads() >= 1
+    with threadpool_limits(1):
+        assert fit_threads() == 1
+    seen = []
+    worker = threading.Thread(target=lambda: seen.append(fit_threads()))
+    worker.start()
+    worker.join()
+    assert seen == [1]
