@@ -215,6 +215,24 @@ def _assign(
 
 
 @njit(cache=True, nogil=True)
+def _assign_blocks(X, w, C, order, gaps, s, labels, upper, lower, shift, old_gaps,
+                   near, far, top1, arg1, top2, sums, wsum, count, track, cuts,
+                   first, step):
+    # _assign over the blocks first, first + step, ... of the points
+    # (block b = rows cuts[b]:cuts[b + 1]): one thread's share of a threaded
+    # iteration, in one call (handing the GIL over per block made threads
+    # wait up to Python's switch interval).
+    changed = 0
+    for b in range(first, cuts.shape[0] - 1, step):
+        lo = cuts[b]
+        hi = cuts[b + 1]
+        changed += _assign(X[lo:hi], w[lo:hi], C, order, gaps, s, labels[lo:hi],
+                           upper[lo:hi], lower[lo:hi], shift, old_gaps, near, far,
+                           top1, arg1, top2, sums, wsum, count, track)
+    return changed
+
+
+@njit(cache=True, nogil=True)
 def _centroid_wcss(norm2, sums, wsum, count):
     # WCSS of an assignment with every centre at its centroid, from the
     # cluster sums and norm2 = sum of w |x|^2 (for the stall rule).
@@ -423,13 +441,12 @@ def _iterate_threads(
     # points, added up for the update step, which one thread does.
     n, c = X.shape
     k = C.shape[0]
-    # Pieces of points taken by the threads in turn: the work of an
+    # Each thread takes every n_threads-th block of points: the work of an
     # iteration gathers where clusters meet, so equal halves would leave one
     # thread waiting for the other.
-    n_parts = max(n_threads, min(8 * n_threads, n // (THREAD_MIN_POINTS // 4)))
-    cuts = np.linspace(0, n, n_parts + 1).astype(np.int64)
-    parts = list(zip(cuts[:-1], cuts[1:]))
-    m = len(parts)
+    n_blocks = max(n_threads, min(8 * n_threads, n // (THREAD_MIN_POINTS // 4)))
+    cuts = np.linspace(0, n, n_blocks + 1).astype(np.int64)
+    m = n_threads
     part_sums = np.zeros((m, k, c))
     part_wsum = np.zeros((m, k))
     part_count = np.zeros((m, k), np.int64)
@@ -441,28 +458,10 @@ def _iterate_threads(
     tops = [0.0, -1, 0.0]  # largest shift, its centre, second largest
 
     def step(p, track):
-        a, b = parts[p]
-        changed[p] = _assign(
-            X[a:b],
-            w[a:b],
-            C,
-            order,
-            gaps,
-            s,
-            labels[a:b],
-            upper[a:b],
-            lower[a:b],
-            shift,
-            old_gaps,
-            near,
-            far,
-            tops[0],
-            tops[1],
-            tops[2],
-            part_sums[p],
-            part_wsum[p],
-            part_count[p],
-            track,
+        changed[p] = _assign_blocks(
+            X, w, C, order, gaps, s, labels, upper, lower, shift, old_gaps, near,
+            far, tops[0], tops[1], tops[2], part_sums[p], part_wsum[p],
+            part_count[p], track, cuts, p, m,
         )
 
     norm2 = float(w @ np.einsum("ij,ij->i", X, X)) if stall > 0.0 else 0.0
@@ -661,7 +660,7 @@ def _nearest_pruned(X, C, order, gaps, labels, best_d2):
         g = arg
 
 
-def nearest_pruned(X, centers):
+def nearest_pruned(X, centers, n_threads=1):
     """Nearest centre of every row of ``X``, as a full scan finds it.
 
     Parameters
@@ -670,6 +669,8 @@ def nearest_pruned(X, centers):
         Points, best in an order where consecutive points are close (the
         lexicographic order of a colour table).
     centers : ndarray of shape (n_clusters, n_channels), float64
+    n_threads : int, default=1
+        Threads, each taking pieces of at least ``THREAD_MIN_POINTS`` rows.
 
     Returns
     -------
@@ -681,9 +682,16 @@ def nearest_pruned(X, centers):
     X = np.ascontiguousarray(X, dtype=np.float64)
     C = np.ascontiguousarray(centers, dtype=np.float64)
     order, gaps, _ = _geometry(C)
-    labels = np.empty(X.shape[0], np.int32)
-    d2 = np.empty(X.shape[0])
-    _nearest_pruned(X, C, order, gaps, labels, d2)
+    n = X.shape[0]
+    labels = np.empty(n, np.int32)
+    d2 = np.empty(n)
+    n_parts = max(1, min(4 * int(n_threads), n // THREAD_MIN_POINTS))
+    cuts = np.linspace(0, n, n_parts + 1).astype(np.int64)
+
+    def piece(a, b):
+        _nearest_pruned(X[a:b], C, order, gaps, labels[a:b], d2[a:b])
+
+    run_in_threads(piece, list(zip(cuts[:-1], cuts[1:])), n_threads)
     return labels, d2
 
 

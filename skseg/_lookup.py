@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import numpy as np
 
+from ._batch import fault_in, run_in_threads
 from ._jit import njit
 from ._lloyd import nearest_pruned
 from ._palette import _bitmap_index, _pass_rgb8, _popcount64
@@ -28,20 +29,34 @@ __all__ = ["LOOKUP_MIN_CLUSTERS", "assign_labels_rgb8"]
 LOOKUP_MIN_CLUSTERS = 16
 
 
+#: Pixels per piece of the lookup: fixed, so that the sum of squared
+#: distances is added in the same order whatever the number of threads.
+LOOKUP_PIECE = 1 << 20
+
+
 @njit(cache=True, nogil=True)
-def _lookup(px, bits, prefix, table_labels, table_d2, labels):
+def _lookup(px, bits, prefix, table_labels, table_d2, labels, colors, out):
+    # Label of every pixel through its colour's rank; with out.shape[0] > 0
+    # also its palette colour (colors[label], the quantized output), in the
+    # same pass.
     total = 0.0
+    write = out.shape[0] > 0
     for i in range(px.shape[0]):
         code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
         w = code >> 6
         below = bits[w] & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
         r = prefix[w] + np.int64(_popcount64(below))
-        labels[i] = table_labels[r]
+        a = table_labels[r]
+        labels[i] = a
         total += table_d2[r]
+        if write:
+            out[i, 0] = colors[a, 0]
+            out[i, 1] = colors[a, 1]
+            out[i, 2] = colors[a, 2]
     return total
 
 
-def assign_labels_rgb8(px, centers, labels):
+def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
     """As :func:`skseg._assign.assign_labels` for uint8 pixels of 3 channels.
 
     Parameters
@@ -50,6 +65,13 @@ def assign_labels_rgb8(px, centers, labels):
     centers : ndarray of shape (n_clusters, 3), float64
     labels : ndarray of shape (n_pixels,), int32
         Output.
+    colors : ndarray of shape (n_clusters, 3), uint8, optional
+        With ``out``: the palette's colours, written for every pixel into
+        ``out`` (shape ``(n_pixels, 3)``, uint8) in the same pass.
+    out : ndarray, optional
+    n_threads : int, default=1
+        Threads for labelling the distinct colours and for the lookup;
+        the result does not depend on it.
 
     Returns
     -------
@@ -61,9 +83,30 @@ def assign_labels_rgb8(px, centers, labels):
     no_ranks = np.empty(0, np.int64)
     _pass_rgb8(px, bits, no_ranks, no_ranks, False)
     prefix, codes = _bitmap_index(bits)
-    colors = np.empty((codes.shape[0], 3))
-    colors[:, 0] = codes >> 16
-    colors[:, 1] = (codes >> 8) & 255
-    colors[:, 2] = codes & 255
-    table_labels, table_d2 = nearest_pruned(colors, centers)
-    return _lookup(px, bits, prefix, table_labels, table_d2, labels)
+    table = np.empty((codes.shape[0], 3))
+    table[:, 0] = codes >> 16
+    table[:, 1] = (codes >> 8) & 255
+    table[:, 2] = codes & 255
+    table_labels, table_d2 = nearest_pruned(table, centers, n_threads=n_threads)
+    if out is None:
+        colors = np.zeros((1, 3), np.uint8)
+        out = np.empty((0, 3), np.uint8)
+    n = px.shape[0]
+    starts = list(range(0, n, LOOKUP_PIECE))
+    sse = np.zeros(len(starts))
+
+    def piece(p):
+        a = starts[p]
+        b = min(a + LOOKUP_PIECE, n)
+        sse[p] = _lookup(
+            px[a:b], bits, prefix, table_labels, table_d2, labels[a:b], colors,
+            out[a:b] if out.shape[0] else out,
+        )
+
+    if n_threads > 1 and len(starts) > 1:
+        # fresh output pages touched by one thread first (see fault_in)
+        fault_in(labels)
+        if out.shape[0]:
+            fault_in(out)
+    run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
+    return float(sse.sum())

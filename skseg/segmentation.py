@@ -901,12 +901,20 @@ class _RunResult:
 def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     """Segment a run of images (pixels ``px``) with the palette ``centers``."""
     labels = np.empty(px.shape[0], np.int32)
-    if px.dtype == np.uint8 and px.shape[1] == 3 and len(centers) > LOOKUP_MIN_CLUSTERS:
-        # Large palettes: each distinct colour labelled once (_lookup).
-        sse = assign_labels_rgb8(px, centers, labels)
+    out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
+    lookup = (
+        px.dtype == np.uint8 and px.shape[1] == 3 and len(centers) > LOOKUP_MIN_CLUSTERS
+    )
+    if lookup and spec.output == "quantized":
+        # Large palettes: each distinct colour labelled once (_lookup), the
+        # labels and the quantized colours written in one pass.
+        colors = _quantize_colors(centers, out.dtype)
+        sse = assign_labels_rgb8(px, centers, labels, colors, out, fit_threads())
+        return _RunResult(sse, labels, out, short)
+    if lookup:
+        sse = assign_labels_rgb8(px, centers, labels, n_threads=fit_threads())
     else:
         sse = assign_labels(px, centers, labels)
-    out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
     if spec.output == "quantized":
         gather_colors(_quantize_colors(centers, out.dtype), labels, out)
     elif spec.output == "distances":
