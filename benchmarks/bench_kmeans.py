@@ -534,11 +534,17 @@ def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int, evaluate=True)
 
 
 def large_k_section(ks, repeat) -> dict:
+    from threadpoolctl import threadpool_limits
+
+    from skseg._batch import fit_threads
+
     print(section("4. Large K on the 2048x2048 photo: skseg vs Pillow quantize"))
     img = load_astronaut(*SPEED_SHAPE)
     print(
         "  skseg = KMeansColorSegmenter(K, random_state=0) fit + transform\n"
-        "  (quantized output); Pillow = Image.quantize(K, method, dither=NONE),\n"
+        "  (quantized output), with its default threads (those of sklearn's\n"
+        f"  KMeans: {fit_threads()} here) and again on one thread (INFO lines);\n"
+        "  Pillow = Image.quantize(K, method, dither=NONE), single-threaded,\n"
         f"  0 = median cut, 2 = fast octree; medians of {repeat} runs each\n"
     )
     results, rows, checks = {}, [], []
@@ -546,12 +552,15 @@ def large_k_section(ks, repeat) -> dict:
     for k in ks:
         # Runs interleaved (skseg, median cut, octree, skseg, ...) so that
         # the load of a shared machine falls on all three alike.
-        runs = {"skseg": [], "median_cut": [], "octree": []}
+        runs = {"skseg": [], "median_cut": [], "octree": [], "skseg_1t": []}
         for r in range(repeat):
             last = r == repeat - 1  # WCSS from the last run only
             runs["skseg"].append(run_skseg_fit_transform(img, k, 1, last))
             runs["median_cut"].append(pillow_quantize(img, k, 0, last))
             runs["octree"].append(pillow_quantize(img, k, 2, last))
+            # the same fit on one thread (Pillow's quantize is single-threaded)
+            with threadpool_limits(1):
+                runs["skseg_1t"].append(run_skseg_fit_transform(img, k, 1, False))
         row = {}
         for name, rs in runs.items():
             row[name] = dict(rs[-1])
@@ -563,6 +572,7 @@ def large_k_section(ks, repeat) -> dict:
                 )
         results[k] = row
         sk, mc, oc = row["skseg"], row["median_cut"], row["octree"]
+        one = row.pop("skseg_1t")
         today = TODAY_WCSS.get(k)
         rows.append(
             [
@@ -589,6 +599,16 @@ def large_k_section(ks, repeat) -> dict:
                     f"{r:.3f}x ({sk['seconds']:.3f} s vs {mc['seconds']:.3f} s)",
                 )
             )
+        checks.append(
+            {
+                "check": f"K={k} fit+transform on one thread (threadpoolctl "
+                "limit 1; default: the threads of sklearn's KMeans, "
+                f"{fit_threads()} here)",
+                "status": "INFO",
+                "detail": f"{one['seconds'] / mc['seconds']:.3f}x median cut "
+                f"({one['seconds']:.3f} s)",
+            }
+        )
         r = sk["wcss"] / mc["wcss"]
         checks.append(
             verdict(

@@ -6,11 +6,24 @@ algorithm [1]_ keeps, for every point, an upper bound on the distance to its
 centre and a lower bound on the distance to every other centre; when the
 upper bound is below the larger of the lower bound and half the distance
 from its centre to the nearest other centre, the point cannot change
-cluster and no distance is computed. The bounds follow the centres' shifts,
-so after the first few iterations almost every point is skipped. The
-iterations are exactly Lloyd's (same assignments, the centre sums
-recomputed in the points' order, the same stopping rules and empty-cluster
-rule as :func:`skseg._palette._lloyd`): only the work differs.
+cluster and no distance is computed. The bounds follow the centres' shifts.
+Hamerly's lower bound drops by the largest shift of any centre, which with
+hundreds of centres that move unevenly rescans a quarter of the points at
+every iteration; where it fails, :func:`_assign` tries a local bound (only
+the centres near the point's own count with their full shift, the others
+with their distance from it minus their shift: :func:`_drift`), which
+settles about half of those. The cluster sums follow the points that change
+cluster, so an iteration reads the other points' label and bounds only.
+The iterations are exactly Lloyd's (same assignments, the same stopping
+rules and empty-cluster rule as :func:`skseg._palette._lloyd`; the sums
+agree to rounding, bitwise for integer colours and counts): only the work
+differs.
+
+Runs over many points split each assignment step over threads
+(:func:`_iterate_threads`), each thread keeping the sums of its own points;
+the restarts and refinements of :func:`fit_large_k` run in threads too, with
+every random draw made beforehand. The result does not depend on the number
+of threads (:func:`skseg._batch.fit_threads` chooses it).
 
 :func:`nearest_pruned` labels the distinct colours of a table against a fixed
 palette: each colour starts from the label of the colour before it in the
@@ -215,9 +228,31 @@ def _assign(
 
 
 @njit(cache=True, nogil=True)
-def _assign_blocks(X, w, C, order, gaps, s, labels, upper, lower, shift, old_gaps,
-                   near, far, top1, arg1, top2, sums, wsum, count, track, cuts,
-                   first, step):
+def _assign_blocks(
+    X,
+    w,
+    C,
+    order,
+    gaps,
+    s,
+    labels,
+    upper,
+    lower,
+    shift,
+    old_gaps,
+    near,
+    far,
+    top1,
+    arg1,
+    top2,
+    sums,
+    wsum,
+    count,
+    track,
+    cuts,
+    first,
+    step,
+):
     # _assign over the blocks first, first + step, ... of the points
     # (block b = rows cuts[b]:cuts[b + 1]): one thread's share of a threaded
     # iteration, in one call (handing the GIL over per block made threads
@@ -226,9 +261,28 @@ def _assign_blocks(X, w, C, order, gaps, s, labels, upper, lower, shift, old_gap
     for b in range(first, cuts.shape[0] - 1, step):
         lo = cuts[b]
         hi = cuts[b + 1]
-        changed += _assign(X[lo:hi], w[lo:hi], C, order, gaps, s, labels[lo:hi],
-                           upper[lo:hi], lower[lo:hi], shift, old_gaps, near, far,
-                           top1, arg1, top2, sums, wsum, count, track)
+        changed += _assign(
+            X[lo:hi],
+            w[lo:hi],
+            C,
+            order,
+            gaps,
+            s,
+            labels[lo:hi],
+            upper[lo:hi],
+            lower[lo:hi],
+            shift,
+            old_gaps,
+            near,
+            far,
+            top1,
+            arg1,
+            top2,
+            sums,
+            wsum,
+            count,
+            track,
+        )
     return changed
 
 
@@ -459,9 +513,29 @@ def _iterate_threads(
 
     def step(p, track):
         changed[p] = _assign_blocks(
-            X, w, C, order, gaps, s, labels, upper, lower, shift, old_gaps, near,
-            far, tops[0], tops[1], tops[2], part_sums[p], part_wsum[p],
-            part_count[p], track, cuts, p, m,
+            X,
+            w,
+            C,
+            order,
+            gaps,
+            s,
+            labels,
+            upper,
+            lower,
+            shift,
+            old_gaps,
+            near,
+            far,
+            tops[0],
+            tops[1],
+            tops[2],
+            part_sums[p],
+            part_wsum[p],
+            part_count[p],
+            track,
+            cuts,
+            p,
+            m,
         )
 
     norm2 = float(w @ np.einsum("ij,ij->i", X, X)) if stall > 0.0 else 0.0

@@ -99,7 +99,13 @@ def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
         a = starts[p]
         b = min(a + LOOKUP_PIECE, n)
         sse[p] = _lookup(
-            px[a:b], bits, prefix, table_labels, table_d2, labels[a:b], colors,
+            px[a:b],
+            bits,
+            prefix,
+            table_labels,
+            table_d2,
+            labels[a:b],
+            colors,
             out[a:b] if out.shape[0] else out,
         )
 

@@ -113,9 +113,14 @@ def _runs(images):
         runs.append(("segment", "KMeansColorSegmenter", kind, segment))
     if "uint8 RGB" in images:
 
-        def large_palette(X=images["uint8 RGB"]):
-            # K > 16: Hamerly's Lloyd and the distinct-colour label lookup
-            KMeansColorSegmenter(32, n_init=1, random_state=0).fit(X).predict(X)
+        def large_palette(rng=np.random.RandomState(2)):
+            # K > 16: Hamerly's Lloyd and the distinct-colour label lookup, on
+            # a table large enough for the threaded iterations and the
+            # column-statistics kernel (> 2**17 colours)
+            X = rng.randint(0, 256, size=(1, 512, 512, 3)).astype(np.uint8)
+            km = KMeansColorSegmenter(32, n_init=1, random_state=0)
+            km.fit_transform(X)
+            km.predict(X)
 
         runs.append(
             ("segment", "KMeansColorSegmenter", "uint8 RGB K=32", large_palette)

@@ -226,3 +226,26 @@ def test_fit_threads_follows_sklearn_and_stays_single_in_workers():
     worker.start()
     worker.join()
     assert seen == [1]
+
+
+def test_lookup_writes_quantized_colours_and_ignores_threads():
+    # More than one lookup piece: labels, colours and the SSE do not depend
+    # on the thread count; the colours are those of the labels.
+    from skseg._lookup import LOOKUP_PIECE
+
+    px = _photo_like(LOOKUP_PIECE + 300_000, seed=7)
+    rng = np.random.default_rng(8)
+    centers = px[rng.choice(len(px), 40, replace=False)].astype(np.float64) + 0.25
+    colors = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+    results = []
+    for n_threads in (1, 2):
+        labels = np.empty(len(px), np.int32)
+        out = np.empty_like(px)
+        sse = assign_labels_rgb8(px, centers, labels, colors, out, n_threads)
+        results.append((labels, out, sse))
+    ref = np.empty(len(px), np.int32)
+    assign_labels(px, centers, ref)
+    for labels, out, sse in results:
+        assert_array_equal(labels, ref)
+        assert_array_equal(out, colors[ref])
+    assert results[0][2] == results[1][2]
