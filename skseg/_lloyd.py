@@ -9,15 +9,18 @@ from its centre to the nearest other centre, the point cannot change
 cluster and no distance is computed. The bounds follow the centres' shifts.
 Hamerly's lower bound drops by the largest shift of any centre, which with
 hundreds of centres that move unevenly rescans a quarter of the points at
-every iteration; where it fails, :func:`_assign` tries a local bound (only
-the centres near the point's own count with their full shift, the others
-with their distance from it minus their shift: :func:`_drift`), which
-settles about half of those. The cluster sums follow the points that change
-cluster, so an iteration reads the other points' label and bounds only.
-The iterations are exactly Lloyd's (same assignments, the same stopping
-rules and empty-cluster rule as :func:`skseg._palette._lloyd`; the sums
-agree to rounding, bitwise for integer colours and counts): only the work
-differs.
+every iteration. :func:`_assign` therefore keeps two lower bounds, one to
+the point's second nearest centre (the one it is usually contested with,
+which drops only by that centre's own shift) and one to all the others
+(farther: the third nearest distance), and where the latter fails it tries
+a local bound (only the centres near the point's own count with their full
+shift, the others with their distance from it minus their shift:
+:func:`_drift`). The bounds are stored against running sums of the shifts,
+so a point they settle is read and not written. The cluster sums follow
+the points that change cluster. The iterations are exactly Lloyd's (same
+assignments, the same stopping rules and empty-cluster rule as
+:func:`skseg._palette._lloyd`; the sums agree to rounding, bitwise for
+integer colours and counts): only the work differs.
 
 Runs over many points split each assignment step over threads
 (:func:`_iterate_threads`), each thread keeping the sums of its own points;
@@ -73,19 +76,21 @@ def _sq_dist(A, i, B, j):
 
 @njit(cache=True, nogil=True)
 def _pruned_scan(X, i, C, order, gaps, g):
-    # Nearest centre of point i (first minimum: ties to the lowest index),
-    # its squared distance and the distance to the second nearest, visiting
-    # the centres in order of their distance from centre g: by the triangle
-    # inequality |x - c_j| >= gaps[g, r] - |x - c_g|, so the scan stops once
-    # that exceeds the second best distance (a relative margin covers
-    # rounding). The stopping gap is updated only when the second best
-    # changes: no square root per centre visited.
+    # Nearest centre of point i (first minimum: ties to the lowest index)
+    # and its squared distance, the second nearest and its distance, and
+    # the distance to the third nearest, visiting the centres in order of
+    # their distance from centre g: by the triangle inequality
+    # |x - c_j| >= gaps[g, r] - |x - c_g|, so the scan stops once that
+    # exceeds the third best distance (a relative margin covers rounding).
+    # The stopping gap is updated only when the third best changes.
     k = C.shape[0]
     dg2 = _sq_dist(X, i, C, g)
     dg = np.sqrt(dg2)
     best = dg2
     arg = g
     second = np.inf
+    arg2 = g
+    third = np.inf
     stop = np.inf
     for r in range(1, k):
         if gaps[g, r] > stop:
@@ -93,15 +98,21 @@ def _pruned_scan(X, i, C, order, gaps, g):
         j = order[g, r]
         d = _sq_dist(X, i, C, j)
         if d < best or (d == best and j < arg):
+            third = second
             second = best
+            arg2 = arg
             best = d
             arg = j
         elif d < second:
+            third = second
             second = d
+            arg2 = j
+        elif d < third:
+            third = d
         else:
             continue
-        stop = dg + np.sqrt(second) * (1.0 + 1e-12) + 1e-12
-    return arg, best, np.sqrt(second)
+        stop = dg + np.sqrt(third) * (1.0 + 1e-12) + 1e-12
+    return arg, best, arg2, np.sqrt(second), np.sqrt(third)
 
 
 @njit(cache=True, nogil=True)
@@ -140,13 +151,12 @@ def _assign(
     labels,
     upper,
     lower,
+    second,
     shift,
+    cum,
     old_gaps,
     near,
     far,
-    top1,
-    arg1,
-    top2,
     sums,
     wsum,
     count,
@@ -156,16 +166,22 @@ def _assign(
     # changed. labels[i] < 0 marks a point without bounds. With track, the
     # cluster sums follow the points that change cluster.
     #
-    # The bounds follow the centres' move (shift, from the geometry
-    # old_gaps before it): the own centre moved by shift[a], so the upper
-    # bound grows by that. Hamerly's lower bound (on the distance to every
-    # other centre) drops by the largest shift of any other centre; where
-    # that does not settle the point, a local bound is tried: a centre j
-    # with |c_j - c_a| >= lower + upper was at least |c_j - c_a| - upper
-    # from the point, so only the shifts of the centres nearer to c_a than
-    # that count in full (near), the others by their own gap minus shift
-    # (far). With centres that move unevenly (many clusters) this settles
-    # most of the points Hamerly's bound alone would rescan.
+    # Bounds of point i in cluster a, against the current centres:
+    #   u  = upper[i] + cum[a]       >= |x - c_a|
+    #   lb = lower[i, 0] - cum[b]    <= |x - c_b|, b = second[i], its second
+    #                                   nearest centre when last scanned
+    #   lr = lower[i, 1] - cum[k]    <= |x - c_j| for every other centre j
+    # cum[j] adds up the shifts of centre j, cum[k] the largest shift of
+    # every step: the bounds follow the centres without being written, so
+    # a point they settle costs a read of its label and bounds, nothing
+    # more (writing every bound at every step was most of a step's time on
+    # half a million colours). Keeping b apart (the centre a point is
+    # usually contested with) settles most points; where the bound to the
+    # others does not, a local one is tried: a centre j with
+    # |c_j - c_a| >= lr + u (before the last step) was at least
+    # |c_j - c_a| - u from the point, so only the shifts of the centres
+    # nearer to c_a than that count in full (near), the others by their own
+    # gap minus shift (far).
     n = X.shape[0]
     k = C.shape[0]
     changed = 0
@@ -173,38 +189,48 @@ def _assign(
     for i in range(n):
         a = labels[i]
         if a >= 0:
-            u = upper[i] + shift[a]
-            lo = lower[i] - (top2 if a == arg1 else top1)
-            m = s[a] if s[a] > lo else lo
-            if u > m and k > 2:
-                # first r with old_gaps[a, r] >= lower + upper (old bounds)
-                reach = lower[i] + upper[i]
+            b = second[i]
+            u = upper[i] + cum[a]
+            lb = lower[i, 0] - cum[b]
+            lr = lower[i, 1] - cum[k]
+            low = lb if lb < lr else lr
+            m = s[a] if s[a] > low else low
+            if u <= m:
+                continue
+            if lr < u and k > 3:
+                # the bounds before the last step
+                u_old = u - shift[a]
+                lr_old = lr + shift[k]
+                reach = lr_old + u_old
                 left = 1
                 right = k
-                while left < right:
+                while left < right:  # first r with old_gaps[a, r] >= reach
                     mid = (left + right) >> 1
                     if old_gaps[a, mid] < reach:
                         left = mid + 1
                     else:
                         right = mid
-                local = lower[i] - near[a, left - 1]
-                t = far[a, left] - upper[i]
+                local = lr_old - near[a, left - 1]
+                t = far[a, left] - u_old
                 if t < local:
                     local = t
-                if local > lo:
-                    lo = local
-                    m = s[a] if s[a] > lo else lo
-            upper[i] = u
-            lower[i] = lo
+                if local > lr:
+                    lr = local
+                    lower[i, 1] = lr + cum[k]
+                    low = lb if lb < lr else lr
+                    m = s[a] if s[a] > low else low
+                    if u <= m:
+                        continue
+            u = np.sqrt(_sq_dist(X, i, C, a))
+            upper[i] = u - cum[a]
             if u <= m:
                 continue
-            upper[i] = np.sqrt(_sq_dist(X, i, C, a))
-            if upper[i] <= m:
-                continue
             g = a
-        arg, best, second = _pruned_scan(X, i, C, order, gaps, g)
-        upper[i] = np.sqrt(best)
-        lower[i] = second
+        arg, best, arg2, d2nd, d3rd = _pruned_scan(X, i, C, order, gaps, g)
+        upper[i] = np.sqrt(best) - cum[arg]
+        second[i] = arg2
+        lower[i, 0] = d2nd + cum[arg2]
+        lower[i, 1] = d3rd + cum[k]
         g = arg
         if arg != a:
             labels[i] = arg
@@ -238,13 +264,12 @@ def _assign_blocks(
     labels,
     upper,
     lower,
+    second,
     shift,
+    cum,
     old_gaps,
     near,
     far,
-    top1,
-    arg1,
-    top2,
     sums,
     wsum,
     count,
@@ -271,13 +296,12 @@ def _assign_blocks(
             labels[lo:hi],
             upper[lo:hi],
             lower[lo:hi],
+            second[lo:hi],
             shift,
+            cum,
             old_gaps,
             near,
             far,
-            top1,
-            arg1,
-            top2,
             sums,
             wsum,
             count,
@@ -302,14 +326,28 @@ def _centroid_wcss(norm2, sums, wsum, count):
 
 @njit(cache=True, nogil=True)
 def _update(
-    X, w, C, labels, upper, sums, wsum, count, shift, order, gaps, old_gaps, near, far
+    X,
+    w,
+    C,
+    labels,
+    upper,
+    sums,
+    wsum,
+    count,
+    shift,
+    cum,
+    order,
+    gaps,
+    old_gaps,
+    near,
+    far,
 ):
     # Update step: every centre to its centroid; an empty cluster moves to
     # the point that is worst served (largest w * D^2 against the centres of
     # this assignment), each to a different point, as skseg._palette._lloyd.
-    # Sets shift (the distance each centre moved) and the drift tables of
-    # _assign; returns the total squared shift, the largest shift, its
-    # centre and the second largest.
+    # Sets shift[:k] (the distance each centre moved) and shift[k] (the
+    # largest), adds them to cum, and makes the drift tables of _assign;
+    # returns the total squared shift.
     n, c = X.shape
     k = C.shape[0]
     emptied = False
@@ -327,10 +365,10 @@ def _update(
             for i in range(n):
                 upper[i] = w[i] * _sq_dist(X, i, C, labels[i])
         far_i = 0
-        top = -np.inf
+        worst = -np.inf
         for i in range(n):
-            if upper[i] > top:
-                top = upper[i]
+            if upper[i] > worst:
+                worst = upper[i]
                 far_i = i
         upper[far_i] = 0.0
         d = 0.0
@@ -339,7 +377,7 @@ def _update(
             d += t * t
             sums[j, f] = X[far_i, f]  # C[j] = X[far_i] below (count 0)
         shift[j] = d
-    if emptied:  # upper held w * D^2: the bounds are unknown again
+    if emptied:  # upper held w * D^2: the upper bounds are unknown again
         for i in range(n):
             upper[i] = np.inf
     for j in range(k):
@@ -349,22 +387,19 @@ def _update(
                 sums[j, f] = 0.0
         total += shift[j]
         shift[j] = np.sqrt(shift[j])
-    top1 = 0.0
-    top2 = 0.0
-    arg1 = -1
+    top = 0.0
     for j in range(k):
-        if shift[j] > top1:
-            top2 = top1
-            top1 = shift[j]
-            arg1 = j
-        elif shift[j] > top2:
-            top2 = shift[j]
+        if shift[j] > top:
+            top = shift[j]
+        cum[j] += shift[j]
+    shift[k] = top
+    cum[k] += top
     # geometry of the centres before this move, for the local bounds
     for j in range(k):
         for r in range(k):
             old_gaps[j, r] = gaps[j, r]
     _drift(order, gaps, shift, near, far)
-    return total, top1, arg1, top2
+    return total
 
 
 @njit(cache=True, nogil=True)
@@ -381,15 +416,17 @@ def _iterate(
     labels,
     upper,
     lower,
+    second,
     sums,
     wsum,
     count,
     shift,
+    cum,
     old_gaps,
     near,
     far,
 ):
-    # Hamerly's Lloyd iterations on one thread, in place on C (k, c) and
+    # Lloyd iterations with bounds on one thread, in place on C (k, c) and
     # labels; returns the number of iterations. The cluster sums follow the
     # points that change cluster (no pass over the points to recompute them).
     n, c = X.shape
@@ -401,12 +438,8 @@ def _iterate(
     for j in range(k):
         wsum[j] = 0.0
         count[j] = 0
-        shift[j] = 0.0
         for f in range(c):
             sums[j, f] = 0.0
-    top1 = 0.0
-    top2 = 0.0
-    arg1 = -1
     previous = np.inf
     n_iter = 0
     for it in range(max_iter):
@@ -423,13 +456,12 @@ def _iterate(
             labels,
             upper,
             lower,
+            second,
             shift,
+            cum,
             old_gaps,
             near,
             far,
-            top1,
-            arg1,
-            top2,
             sums,
             wsum,
             count,
@@ -442,7 +474,7 @@ def _iterate(
             wcss = _centroid_wcss(norm2, sums, wsum, count)
             stop = previous - wcss < stall * wcss
             previous = wcss
-        total, top1, arg1, top2 = _update(
+        total = _update(
             X,
             w,
             C,
@@ -452,6 +484,7 @@ def _iterate(
             wsum,
             count,
             shift,
+            cum,
             order,
             gaps,
             old_gaps,
@@ -472,13 +505,12 @@ def _iterate(
         labels,
         upper,
         lower,
+        second,
         shift,
+        cum,
         old_gaps,
         near,
         far,
-        top1,
-        arg1,
-        top2,
         sums,
         wsum,
         count,
@@ -488,7 +520,21 @@ def _iterate(
 
 
 def _iterate_threads(
-    X, w, C, order, gaps, s, max_iter, tol, stall, labels, upper, lower, n_threads
+    X,
+    w,
+    C,
+    order,
+    gaps,
+    s,
+    max_iter,
+    tol,
+    stall,
+    labels,
+    upper,
+    lower,
+    second,
+    n_threads,
+    tables,
 ):
     # _iterate with the assignment steps split over n_threads threads (the
     # kernels release the GIL): each thread keeps the cluster sums of its own
@@ -505,11 +551,7 @@ def _iterate_threads(
     part_wsum = np.zeros((m, k))
     part_count = np.zeros((m, k), np.int64)
     changed = np.zeros(m, np.int64)
-    shift = np.zeros(k)
-    old_gaps = np.empty((k, k))
-    near = np.empty((k, k))
-    far = np.empty((k, k + 1))
-    tops = [0.0, -1, 0.0]  # largest shift, its centre, second largest
+    shift, cum, old_gaps, near, far = tables
 
     def step(p, track):
         changed[p] = _assign_blocks(
@@ -522,13 +564,12 @@ def _iterate_threads(
             labels,
             upper,
             lower,
+            second,
             shift,
+            cum,
             old_gaps,
             near,
             far,
-            tops[0],
-            tops[1],
-            tops[2],
             part_sums[p],
             part_wsum[p],
             part_count[p],
@@ -556,7 +597,7 @@ def _iterate_threads(
             wcss = _centroid_wcss(norm2, sums, wsum, count)
             stop = previous - wcss < stall * wcss
             previous = wcss
-        total, *top = _update(
+        total = _update(
             X,
             w,
             C,
@@ -566,13 +607,13 @@ def _iterate_threads(
             wsum,
             count,
             shift,
+            cum,
             order,
             gaps,
             old_gaps,
             near,
             far,
         )
-        tops[:] = top
         if total <= tol or stop:
             break
     _regeometry(C, order, gaps, s)
@@ -662,46 +703,34 @@ def hamerly(X, w, init, max_iter, tol, *, stall=0.0, n_threads=1):
     k, c = C.shape
     labels = np.full(n, -1, np.int64)
     upper = np.full(n, np.inf)
-    lower = np.zeros(n)
+    lower = np.zeros((n, 2))
+    second = np.zeros(n, np.int64)
     order, gaps, s = _geometry(C)
+    tables = (
+        np.zeros(k + 1),  # shift: of each centre at the last step, the largest
+        np.zeros(k + 1),  # cum: shifts added up, the largest added up
+        np.empty((k, k)),  # old_gaps
+        np.empty((k, k)),  # near
+        np.empty((k, k + 1)),  # far
+    )
+    args = (X, w, C, order, gaps, s, int(max_iter), float(tol), float(stall))
     if n_threads > 1 and n >= THREAD_MIN_POINTS * 2:
         n_threads = min(int(n_threads), n // THREAD_MIN_POINTS)
         n_iter = _iterate_threads(
-            X,
-            w,
-            C,
-            order,
-            gaps,
-            s,
-            int(max_iter),
-            float(tol),
-            float(stall),
-            labels,
-            upper,
-            lower,
-            n_threads,
+            *args, labels, upper, lower, second, n_threads, tables
         )
     else:
+        sums = np.empty((k, c))
         n_iter = _iterate(
-            X,
-            w,
-            C,
-            order,
-            gaps,
-            s,
-            int(max_iter),
-            float(tol),
-            float(stall),
+            *args,
             labels,
             upper,
             lower,
-            np.empty((k, c)),
+            second,
+            sums,
             np.empty(k),
             np.empty(k, np.int64),
-            np.empty(k),
-            np.empty((k, k)),
-            np.empty((k, k)),
-            np.empty((k, k + 1)),
+            *tables,
         )
     return C, _wcss(X, w, labels, C), n_iter, labels
 

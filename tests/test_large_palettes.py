@@ -43,6 +43,23 @@ def test_hamerly_is_lloyd():
     assert_array_equal(got[3], d2.argmin(1))
 
 
+@pytest.mark.parametrize("k", [2, 3, 7, 100])
+@pytest.mark.parametrize("c", [1, 3, 4])
+def test_hamerly_matches_lloyd_for_any_k_and_channels(k, c):
+    # The bounds (second-centre, others, local) never skip a point whose
+    # nearest centre changed: same iterations as plain Lloyd.
+    rng = np.random.default_rng(10 * k + c)
+    X = rng.normal(size=(5000, c)) * rng.uniform(1, 30, c)
+    w = rng.integers(1, 9, 5000).astype(np.float64)
+    init = X[rng.choice(5000, k, replace=False)]
+    ref = _lloyd(X, w, init, 300, 0.0)
+    got = hamerly(X, w, init, 300, 0.0)
+    assert got[2] == ref[2]
+    assert_allclose(got[0], ref[0], rtol=1e-9, atol=1e-9)
+    d2 = ((X[:, None] - got[0][None]) ** 2).sum(2)
+    assert_array_equal(got[3], d2.argmin(1))
+
+
 def test_hamerly_empty_cluster_moves_to_worst_served_point():
     # Two centres start on the same side: one ends up empty at the first
     # step and is moved, as _lloyd does.
