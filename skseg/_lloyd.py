@@ -807,6 +807,12 @@ LARGE_K = 16
 LARGE_RESTART_K = 64
 #: Restarts refined on the fine coreset (the best on the coarse one).
 N_REFINE = 3
+#: Cells of the grid between the fine coreset and the table, for palettes of
+#: more than LARGE_RESTART_K colours (128 bins per axis for 3 channels: on
+#: a 2048x2048 photo 141 k cells for 509 k colours). The fine grid's cells
+#: are as wide as the clusters of such palettes are apart, so the exact
+#: iterations started from it are many; from this grid they are few.
+MID_CELLS = 2**21
 #: The exact refinement stops when an iteration gains less than this
 #: fraction of the WCSS (measured: 0.3-0.7 % above the fixed point).
 EXACT_STALL = 3e-4
@@ -825,7 +831,7 @@ def n_large_restarts(k, n_init):
     return max(1, min(int(n_init), int(np.ceil(int(n_init) * scale))))
 
 
-def nested_levels(colors, weights, tol, k, min_colors=None):
+def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
     """Fine and coarse grid coresets of a large table, the coarse from the fine.
 
     As :func:`skseg._palette._coreset_levels` (same grids: 64 and 32 bins per
@@ -835,6 +841,10 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
     coarse cell, so the coarse coreset is the same. None for a table too
     small (fewer than ``min_colors``, default ``CORESET_MIN_COLORS``, or
     too few occupied coarse cells) for coresets.
+
+    With ``mid``, a third grid of ``MID_CELLS`` cells (128 bins per axis)
+    comes first, made from the table, and the fine one from it; the levels
+    are then ``(coarse, fine, mid)``.
     """
     from ._palette import (
         COARSE_CELLS,
@@ -855,7 +865,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
     span[span == 0] = 1.0
     grids = []
     X, w = colors, weights
-    for cells in (FINE_CELLS, COARSE_CELLS):
+    for cells in ((MID_CELLS,) if mid else ()) + (FINE_CELLS, COARSE_CELLS):
         per_axis = max(2, int(round(cells ** (1.0 / c))))
         wsum = np.zeros(per_axis**c)
         sums = np.zeros((per_axis**c, c))
@@ -864,9 +874,9 @@ def nested_levels(colors, weights, tol, k, min_colors=None):
         w = wsum[occupied]
         X = sums[occupied] / w[:, None]
         grids.append((X, w, _abs_tol(X, tol)))
-    if grids[1][0].shape[0] < 8 * k:
+    if grids[-1][0].shape[0] < 8 * k:
         return None
-    return grids[1], grids[0]
+    return tuple(grids[::-1])
 
 
 def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threads=1):
@@ -883,8 +893,9 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         initial centres of one restart (the random draws already made, so
         that the restarts can run in any order).
     levels : tuple or None
-        ``((Xc, wc, tol_c), (Xf, wf, tol_f))`` grid coresets, or None to run
-        the restarts on the exact table itself (then to convergence).
+        ``((Xc, wc, tol_c), (Xf, wf, tol_f))`` grid coresets (and a third,
+        finer one: :func:`nested_levels` with ``mid``), or None to run the
+        restarts on the exact table itself (then to convergence).
     max_iter : int
     tol_exact : float
         Absolute tolerance on the exact table.
@@ -914,14 +925,19 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
     if levels is None:
         best = best_of(colors, weights, starts(colors, weights), tol_exact)[0]
         return best[0], best[1], best[2]
-    (Xc, wc, tc), (Xf, wf, tf) = levels
+    (Xc, wc, tc), (Xf, wf, tf) = levels[:2]
     runs = best_of(Xc, wc, starts(Xc, wc), tc)
     n_refine = n_large_restarts(k, N_REFINE)
-    fine = best_of(Xf, wf, [r[0] for r in runs[:n_refine]], tf)[0]
+    start = best_of(Xf, wf, [r[0] for r in runs[:n_refine]], tf)[0][0]
+    if len(levels) > 2:  # the grid between the fine coreset and the table
+        Xm, wm, tm = levels[2]
+        start = hamerly(
+            Xm, wm, start, max_iter, tm, stall=EXACT_STALL, n_threads=n_threads
+        )[0]
     exact = hamerly(
         colors,
         weights,
-        fine[0],
+        start,
         max_iter,
         tol_exact,
         stall=EXACT_STALL,

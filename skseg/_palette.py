@@ -50,6 +50,7 @@ from ._batch import n_workers
 from ._jit import njit
 from ._lloyd import (
     LARGE_K,
+    LARGE_RESTART_K,
     _sq_dist,
     fit_large_k,
     hamerly,
@@ -781,7 +782,7 @@ def fit_palette(
         def starts(X, w):
             return _start_makers(X, w, k, init, n_large_restarts(k, n_init), rng)
 
-        levels = nested_levels(colors, weights, tol, k)
+        levels = nested_levels(colors, weights, tol, k, mid=k > LARGE_RESTART_K)
         best, inertia, n_iter = fit_large_k(
             colors,
             weights,
