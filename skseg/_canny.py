@@ -42,15 +42,13 @@ with its caller, not also on its own.
 
 from __future__ import annotations
 
-import weakref
-
 import numpy as np
 from llvmlite import ir
 from numba import types
-from numba.core.compiler import Flags, compile_internal
 from numba.extending import intrinsic, overload
 
 from ._jit import njit
+from ._jit import subroutine as _subroutine
 
 __all__ = ["CannyParams", "canny_image", "gaussian_weights", "image_scale"]
 
@@ -69,68 +67,6 @@ CONVERT_SCALE_CLIP = 2
 # numba options of every kernel: machine code cached on disk, the GIL released,
 # IEEE division (no ZeroDivisionError checks in the loops)
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
-
-
-_COMPILED_INTO = weakref.WeakKeyDictionary()
-
-
-def _subroutine(return_type):
-    """A helper compiled only inside the kernels that call it.
-
-    ``numba.njit`` helpers are compiled twice: once alone (optimised, turned
-    into machine code and written to the cache, though only other kernels
-    call them) and again when the caller inlines them. A helper wrapped here
-    is an intrinsic whose code is the Python function compiled for the
-    caller's argument types straight into the caller's module (numba's
-    ``compile_internal``, as its own builtins are), so it is optimised with
-    the caller and never turned into machine code on its own. The arithmetic
-    is the same Python function's.
-    """
-
-    def decorate(func):
-        def typer(typingctx, *args):
-            # one compiled copy per argument types, not per literal value
-            args = [types.unliteral(a) for a in args]
-            if isinstance(return_type, types.Type):
-                sig = return_type(*args)
-            else:
-                sig = return_type(*args)(*args)
-
-            def codegen(context, builder, signature, llargs):
-                library = context.active_code_library
-                done = _COMPILED_INTO.setdefault(library, {})
-                key = (func, signature)
-                if key not in done:
-                    flags = Flags()
-                    flags.error_model = "numpy"  # as _JIT: IEEE division
-                    flags.no_compile = True
-                    flags.no_cpython_wrapper = True
-                    flags.no_cfunc_wrapper = True
-                    cres = compile_internal(
-                        context.typing_context, context, library, func,
-                        signature.args, signature.return_type, flags, {},
-                    )  # fmt: skip
-                    done[key] = cres.fndesc
-                return context.call_internal(builder, done[key], signature, llargs)
-
-            return sig, codegen
-
-        typer.__name__ = func.__name__
-        # intrinsic reads the parameters of typer: give it func's
-        import inspect
-
-        params = list(inspect.signature(func).parameters)
-        ns = {"typer": typer}
-        src = (
-            f"def {func.__name__}(typingctx, {', '.join(params)}):\n"
-            f"    return typer(typingctx, {', '.join(params)})\n"
-        )
-        exec(src, ns)
-        wrapped = intrinsic(ns[func.__name__])
-        wrapped.py_func_impl = func
-        return wrapped
-
-    return decorate
 
 
 def _pair_of_like(*args):

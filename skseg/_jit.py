@@ -7,15 +7,23 @@ writable (a read-only install run by a user without a writable home),
 ``numba.njit(cache=True)`` raises ``RuntimeError: cannot cache function ...:
 no locator available`` at import. :func:`njit` compiles without the disk
 cache instead, and says once how to get it back.
+
+:func:`subroutine` makes a helper that is compiled only inside the kernels
+that call it, never on its own.
 """
 
 from __future__ import annotations
 
+import inspect
 import warnings
+import weakref
 
 import numba
+from numba import types
+from numba.core.compiler import Flags, compile_internal
+from numba.extending import intrinsic
 
-__all__ = ["njit"]
+__all__ = ["njit", "subroutine"]
 
 _WARNED = []
 
@@ -39,5 +47,65 @@ def njit(**options):
                 stacklevel=3,
             )
         return numba.njit(**{**options, "cache": False})(func)
+
+    return decorate
+
+
+_COMPILED_INTO = weakref.WeakKeyDictionary()
+
+
+def subroutine(return_type):
+    """A helper compiled only inside the kernels that call it.
+
+    ``numba.njit`` helpers are compiled twice: once alone (optimised, turned
+    into machine code and written to the cache, though only other kernels
+    call them) and again when the caller inlines them. A helper wrapped here
+    is an intrinsic whose code is the Python function compiled for the
+    caller's argument types straight into the caller's module (numba's
+    ``compile_internal``, as its own builtins are), so it is optimised with
+    the caller and never turned into machine code on its own. The arithmetic
+    is the same Python function's.
+    """
+
+    def decorate(func):
+        def typer(typingctx, *args):
+            # one compiled copy per argument types, not per literal value
+            args = [types.unliteral(a) for a in args]
+            if isinstance(return_type, types.Type):
+                sig = return_type(*args)
+            else:
+                sig = return_type(*args)(*args)
+
+            def codegen(context, builder, signature, llargs):
+                library = context.active_code_library
+                done = _COMPILED_INTO.setdefault(library, {})
+                key = (func, signature)
+                if key not in done:
+                    flags = Flags()
+                    flags.error_model = "numpy"  # as _JIT: IEEE division
+                    flags.no_compile = True
+                    flags.no_cpython_wrapper = True
+                    flags.no_cfunc_wrapper = True
+                    cres = compile_internal(
+                        context.typing_context, context, library, func,
+                        signature.args, signature.return_type, flags, {},
+                    )  # fmt: skip
+                    done[key] = cres.fndesc
+                return context.call_internal(builder, done[key], signature, llargs)
+
+            return sig, codegen
+
+        typer.__name__ = func.__name__
+        # intrinsic reads the parameters of typer: give it func's
+        params = list(inspect.signature(func).parameters)
+        ns = {"typer": typer}
+        src = (
+            f"def {func.__name__}(typingctx, {', '.join(params)}):\n"
+            f"    return typer(typingctx, {', '.join(params)})\n"
+        )
+        exec(src, ns)
+        wrapped = intrinsic(ns[func.__name__])
+        wrapped.py_func_impl = func
+        return wrapped
 
     return decorate
