@@ -701,8 +701,10 @@ def _collect_colours(run, inputs, prepare):
         pixels = features
         if alpha is not None and alpha.any():
             pixels = features[alpha > 0][None]  # transparent pixels left out
-        # the image itself is dropped here: only its table is kept
-        return _describe_channels(image), _count_table(pixels), _probe(features)
+        # the image itself is dropped here: only its table is kept; an alpha
+        # channel is not clustered, so RGB and RGBA images share a palette
+        kind = _describe_channels(_split_alpha(image)[0])
+        return kind, _count_table(pixels), _probe(features)
 
     kinds = {}
     probes = []

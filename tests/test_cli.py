@@ -786,6 +786,26 @@ def test_decompression_bomb_refused_from_the_header(tmp_path, capsys, command):
     assert len(err.splitlines()) == 1
 
 
+def test_rgb_and_rgba_images_share_one_palette(tmp_path, small_rgb, capsys):
+    # Alpha is not clustered: an RGB and an RGBA image are one run, with one
+    # palette; the RGBA output keeps its alpha, the RGB one has none.
+    rgb = small_rgb[0]
+    alpha = np.full(rgb.shape[:2], 255, np.uint8)
+    alpha[:8] = 100
+    save_image(tmp_path / "plain.png", rgb)
+    save_image(tmp_path / "clear.png", np.dstack([rgb[::-1], alpha]))
+    argv = ["segment", tmp_path / "plain.png", tmp_path / "clear.png"]
+    code, out, err = run([*argv, "-o", tmp_path / "out"], capsys)
+    assert code == 0, err
+    plain, clear = load_images([tmp_path / "out" / "plain_k3.png",
+                                tmp_path / "out" / "clear_k3.png"])  # fmt: skip
+    assert plain.shape[-1] == 3 and clear.shape[-1] == 4
+    assert_array_equal(clear[..., 3], alpha)
+    colours = {tuple(c) for c in plain.reshape(-1, 3)}
+    assert colours == {tuple(c) for c in clear[..., :3].reshape(-1, 3)}
+    assert len(colours) == 3
+
+
 def test_rgba_alpha_is_kept_and_transparent_pixels_left_out(tmp_path, capsys):
     # Opaque: two colours; fully transparent: a third, bright green, that
     # must not pull a palette colour towards it.
