@@ -10,26 +10,16 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from ._lloyd import nearest_centre
 
 __all__ = ["assign_labels", "center_distances", "gather_colors"]
 
 
 @njit(cache=True, nogil=True)
 def _nearest(px, centers, labels):
-    n, c = px.shape
-    k = centers.shape[0]
     total = 0.0
-    for i in range(n):
-        best = np.inf
-        arg = 0
-        for j in range(k):
-            d = 0.0
-            for f in range(c):
-                t = px[i, f] - centers[j, f]
-                d += t * t
-            if d < best:
-                best = d
-                arg = j
+    for i in range(px.shape[0]):
+        arg, best = nearest_centre(px, i, centers)
         labels[i] = arg
         total += best
     return total

@@ -26,6 +26,7 @@ from __future__ import annotations
 import numpy as np
 
 from ._jit import njit
+from ._lloyd import nearest_centre
 from ._palette import (
     COARSE_CELLS,
     FINE_CELLS,
@@ -78,19 +79,9 @@ def _lloyd_pass(px, C, sums, wsum, step):
     # Nearest centre of every step-th pixel (first minimum): adds the pixel
     # to that centre's sums; returns their WCSS against C.
     n, c = px.shape
-    k = C.shape[0]
     total = 0.0
     for i in range(0, n, step):
-        best = np.inf
-        arg = 0
-        for j in range(k):
-            d = 0.0
-            for f in range(c):
-                t = px[i, f] - C[j, f]
-                d += t * t
-            if d < best:
-                best = d
-                arg = j
+        arg, best = nearest_centre(px, i, C)
         total += best
         wsum[arg] += 1.0
         for f in range(c):

@@ -70,6 +70,26 @@ def _sq_dist(A, i, B, j):
     return d
 
 
+def _index_and_distance(*args):
+    """Return type of :func:`nearest_centre`."""
+    return types.Tuple((types.int64, types.float64))
+
+
+@subroutine(_index_and_distance)
+def nearest_centre(X, i, C):
+    # Nearest centre of row i of X by a full scan of C (first minimum: ties
+    # to the lowest index) and its squared distance; X in its own dtype.
+    # Compiled into each kernel that calls it.
+    best = np.inf
+    arg = 0
+    for j in range(C.shape[0]):
+        d = _sq_dist(X, i, C, j)
+        if d < best:
+            best = d
+            arg = j
+    return arg, best
+
+
 @njit(cache=True, nogil=True, inline="always")
 def _sq_dist_rgb(A, i, B, j):
     # _sq_dist with the loop written out for 3 channels (colour tables), for

@@ -55,6 +55,7 @@ from ._lloyd import (
     fit_large_k,
     hamerly,
     n_large_restarts,
+    nearest_centre,
     nested_levels,
 )
 
@@ -619,13 +620,7 @@ def _lloyd(X, w, init, max_iter, tol):
                 sums[j, f] = 0.0
         changed = False
         for i in range(n):
-            best = np.inf
-            arg = 0
-            for j in range(k):
-                d = _sq_dist(X, i, centers, j)
-                if d < best:
-                    best = d
-                    arg = j
+            arg, best = nearest_centre(X, i, centers)
             if labels[i] != arg:
                 changed = True
                 labels[i] = arg
@@ -820,18 +815,8 @@ def _cluster_stats(colors, counts, centers, weight, sums, squares):
     # Add every colour (in its own dtype) to its nearest centre: pixel count,
     # colour sum and sum of squared norms per cluster, in one pass.
     n, c = colors.shape
-    k = centers.shape[0]
     for i in range(n):
-        best = np.inf
-        arg = 0
-        for j in range(k):
-            d = 0.0
-            for f in range(c):
-                t = colors[i, f] - centers[j, f]
-                d += t * t
-            if d < best:
-                best = d
-                arg = j
+        arg = nearest_centre(colors, i, centers)[0]
         w = counts[i]
         norm = 0.0
         for f in range(c):
