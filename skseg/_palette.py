@@ -442,6 +442,16 @@ def merge_tables(tables):
     return ColorTable(colors, counts)
 
 
+@njit(cache=True, nogil=True, inline="always")
+def _compare_rows(a, i, b, j):
+    # -1, 0 or 1 as row a[i] comes before, equals or comes after row b[j]
+    # in lexicographic order.
+    for f in range(a.shape[1]):
+        if a[i, f] != b[j, f]:
+            return -1 if a[i, f] < b[j, f] else 1
+    return 0
+
+
 @njit(cache=True, nogil=True)
 def _merge_sorted(a, count_a, b, count_b):
     # Union of two tables of distinct colours in lexicographic order: one
@@ -452,11 +462,7 @@ def _merge_sorted(a, count_a, b, count_b):
     j = 0
     r = 0
     while i < n and j < m:
-        order = 0
-        for f in range(c):
-            if a[i, f] != b[j, f]:
-                order = -1 if a[i, f] < b[j, f] else 1
-                break
+        order = _compare_rows(a, i, b, j)
         if order <= 0:
             i += 1
         if order >= 0:
@@ -473,11 +479,7 @@ def _merge_sorted(a, count_a, b, count_b):
         elif j == m:
             order = -1
         else:
-            order = 0
-            for f in range(c):
-                if a[i, f] != b[j, f]:
-                    order = -1 if a[i, f] < b[j, f] else 1
-                    break
+            order = _compare_rows(a, i, b, j)
         if order <= 0:
             for f in range(c):
                 out[r, f] = a[i, f]
