@@ -345,7 +345,7 @@ def _assign_blocks(
     return changed
 
 
-@subroutine(types.float64)
+@njit(cache=True, nogil=True)
 def _centroid_wcss(norm2, sums, wsum, count):
     # WCSS of an assignment with every centre at its centroid, from the
     # cluster sums and norm2 = sum of w |x|^2 (for the stall rule).
@@ -677,8 +677,7 @@ def _iterate_threads(
         count = part_count.sum(axis=0)
         stop = False
         if stall > 0.0:
-            full = count > 0
-            wcss = norm2 - float(((sums[full] ** 2).sum(1) / wsum[full]).sum())
+            wcss = _centroid_wcss(norm2, sums, wsum, count)
             stop = previous - wcss < stall * wcss
             previous = wcss
         total = _update_step(
