@@ -36,7 +36,10 @@ the triangle inequality rules out every remaining centre. The labels are
 those of a full scan (ties to the lowest index).
 
 Every kernel here is compiled for one signature (float64 points, float64
-weights and centres), on first use only.
+weights and centres), on first use only; the helpers marked
+:func:`skseg._jit.subroutine` are compiled only into the kernels that call
+them (:func:`nearest_centre`, the full scan the other palette kernels share,
+for their pixels' dtypes).
 
 References
 ----------
