@@ -536,7 +536,7 @@ def run_skseg_fit_transform(img: np.ndarray, k: int, repeat: int, evaluate=True)
 def large_k_section(ks, repeat) -> dict:
     from threadpoolctl import threadpool_limits
 
-    from skseg._batch import fit_threads
+    from skseg._parallel import fit_threads
 
     print(section("4. Large K on the 2048x2048 photo: skseg vs Pillow quantize"))
     img = load_astronaut(*SPEED_SHAPE)
@@ -855,7 +855,8 @@ def float_child(method: str, image_path: str | None, k: int) -> None:
         del pixels, km
     elif method == "float-photo-table":
         # The exact path: distinct-colour table, weighted k-means over it.
-        from skseg._palette import count_colors, fit_palette
+        from skseg._engine.strategy import fit_palette
+        from skseg._engine.tables import count_colors
 
         px = img.reshape(-1, 3)
         table = count_colors([px], px.dtype, 3, n_pixels=px.shape[0])

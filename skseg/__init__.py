@@ -12,6 +12,8 @@ n_features)`` rows, or a list of images of different sizes.
 
 import importlib
 
+from . import _glue
+
 __version__ = "0.1.0"
 
 # Public estimators and the module that defines each. They are imported on
@@ -25,6 +27,17 @@ _ESTIMATORS = {
 }
 
 __all__ = [*_ESTIMATORS, "__version__"]
+
+
+def _dask_adapter(estimator, method, X, *args, **kwargs):
+    # The dask adapter sits above the estimators (it runs their plans), so
+    # the estimators' layer reaches it through this registered hook.
+    from . import _dask
+
+    return _dask.call(estimator, method, X, *args, **kwargs)
+
+
+_glue.register_dask_adapter(_dask_adapter)
 
 
 def __getattr__(name):

@@ -27,19 +27,18 @@ never a modified copy) and hand per-pixel results back to
 
 from __future__ import annotations
 
-import concurrent.futures
-import functools
 import numbers
 import os
 import sys
-import threading
 from dataclasses import dataclass
 
 import numpy as np
 from scipy import sparse
 from sklearn.utils.validation import validate_data
 
-__all__ = ["ImageBatch", "check_batch", "check_image_shape", "n_workers"]
+from ._glue import is_dask_array
+
+__all__ = ["ImageBatch", "check_batch", "check_image_shape"]
 
 _RESHAPE_HINT = (
     "Reshape your data: a batch of images has the images on its first axis, "
@@ -172,128 +171,6 @@ class ImageBatch:
         if self.layout == "2d":
             return flat.reshape(n, -1)
         return flat.reshape((n, h, w) + tail)
-
-
-def n_workers(n_jobs):
-    """Number of workers an estimator's ``n_jobs`` asks for.
-
-    scikit-learn's convention: ``None`` means 1 unless in a
-    :func:`joblib.parallel_config` context, ``-1`` all processors.
-    """
-    from joblib import effective_n_jobs
-
-    return max(1, effective_n_jobs(n_jobs))
-
-
-def fit_threads():
-    """Threads one fit's palette engine may use: those scikit-learn's KMeans uses.
-
-    scikit-learn runs KMeans' Lloyd iterations on its OpenMP threads (one
-    per physical core unless ``OMP_NUM_THREADS`` or :mod:`threadpoolctl`
-    limits them), and skseg's exact refinement ran through it before its
-    own Lloyd kernels. The same count applies here, so a single fit of a
-    large palette keeps using the machine as it did. A fit started in a
-    thread other than the main one (a worker of ``n_jobs``, of a Dask
-    cluster, of the command line) runs on that thread alone: its caller
-    already splits the work.
-    """
-    if threading.current_thread() is not threading.main_thread():
-        return 1
-    from sklearn.utils._openmp_helpers import _openmp_effective_n_threads
-
-    return max(1, int(_openmp_effective_n_threads()))
-
-
-def run_in_threads(func, tasks, n_threads):
-    """Call ``func(*task)`` for every task on ``n_threads`` threads.
-
-    For compiled kernels that release the GIL and write disjoint parts of a
-    shared output. The calling thread works too, beside ``n_threads - 1``
-    threads of a pool kept between calls; each takes the next task until
-    none is left. Returns when every call has returned; the first exception
-    is raised.
-
-    A pool started per call spent ~3 ms starting its threads (a 2048x2048
-    Lab conversion takes 13 ms on one thread). The pool belongs to the
-    process that made it: a forked child, whose copy has no threads, makes
-    its own.
-    """
-    tasks = iter(tasks)
-    lock = threading.Lock()
-
-    def drain():
-        while True:
-            with lock:
-                task = next(tasks, None)
-            if task is None:
-                return
-            func(*task)
-
-    if n_threads <= 1 or threading.current_thread().name.startswith(_POOL_NAME):
-        # one thread, or called from a task of the pool (whose threads may all
-        # be waiting for their own tasks): this thread does every task
-        drain()
-        return
-    pool = _thread_pool(n_threads - 1, os.getpid())
-    futures = [pool.submit(drain) for _ in range(n_threads - 1)]
-    try:
-        drain()
-    finally:  # no thread may still be writing when this returns
-        concurrent.futures.wait(futures)
-    for future in futures:
-        future.result()
-
-
-_POOL_NAME = "skseg-pool"
-
-
-@functools.lru_cache(maxsize=4)
-def _thread_pool(n_threads, pid):
-    return concurrent.futures.ThreadPoolExecutor(
-        n_threads, thread_name_prefix=_POOL_NAME
-    )
-
-
-def fault_in(a, page=4096):
-    """Touch one byte of every memory page of the C-contiguous array ``a``.
-
-    Done by one thread before threads write into a fresh output: first
-    touches of fresh memory from two threads at once were erratic here (a
-    48 MB array: 2-48 ms, against 2.3 ms from one thread).
-    """
-    flat = a.reshape(-1).view(np.uint8)
-    flat[::page] = 0
-
-
-def is_dask_array(X):
-    """Whether ``X`` is a ``dask.array.Array`` (never imports dask).
-
-    A dask array can only exist once ``dask.array`` has been imported, so
-    the check looks the class up in :data:`sys.modules`.
-    """
-    module = sys.modules.get("dask.array")
-    return module is not None and isinstance(X, module.Array)
-
-
-def dask_aware(method):
-    """Route a method's dask-array input to the dask adapter (:mod:`._dask`).
-
-    ``method(self, X, ...)`` runs unchanged for every other input. With a
-    ``dask.array.Array``, :func:`skseg._dask.call` runs the method's lazy,
-    distributed counterpart instead: colour tables reduced over the blocks
-    for fits, ``map_blocks`` for transforms. Parameter validation by
-    ``_fit_context`` (applied outside) happens first either way.
-    """
-
-    @functools.wraps(method)
-    def wrapper(self, X, *args, **kwargs):
-        if is_dask_array(X):
-            from . import _dask
-
-            return _dask.call(self, method.__name__, X, *args, **kwargs)
-        return method(self, X, *args, **kwargs)
-
-    return wrapper
 
 
 def check_image_shape(image_shape):
@@ -651,84 +528,3 @@ def _check_list(X, image_shape):
 # set_output: 2-D outputs become DataFrames, image-shaped outputs pass through
 
 
-def _sklearn_wrapper_code():
-    from sklearn.utils._set_output import _wrap_method_output
-
-    return _wrap_method_output(lambda self, X: X, "transform").__code__
-
-
-def wrap_output(estimator, out, X):
-    """``out`` in the container ``estimator.set_output`` asks for, if 2-D.
-
-    2-D arrays (feature outputs, flattened images) become pandas or polars
-    DataFrames named by ``estimator.get_feature_names_out()``; everything
-    else (image-shaped arrays, lists of images, lazy arrays) is returned as
-    it is, so that image-shaped steps keep working in a configured
-    :class:`~sklearn.pipeline.Pipeline`.
-    """
-    if isinstance(out, np.ndarray) and out.ndim == 2:
-        from sklearn.utils._set_output import _wrap_data_with_container
-
-        return _wrap_data_with_container("transform", out, X, estimator)
-    return out
-
-
-def _wrap_method(method):
-    @functools.wraps(method)
-    def wrapped(self, X, *args, **kwargs):
-        return wrap_output(self, method(self, X, *args, **kwargs), X)
-
-    wrapped._skseg_wraps_output = True
-    return wrapped
-
-
-class ImageOutputMixin:
-    """``set_output`` for transformers whose outputs may be images.
-
-    scikit-learn's own wrapping (``_SetOutputMixin``) turns every output of
-    ``transform`` and ``fit_transform`` into a DataFrame, which fails for
-    image-shaped outputs. Put first among the bases, this mixin keeps
-    ``set_output`` (and the global ``transform_output`` configuration) but
-    wraps only 2-D outputs (:func:`wrap_output`).
-    """
-
-    def __init_subclass__(cls, **kwargs):
-        super().__init_subclass__(auto_wrap_output_keys=None, **kwargs)
-        # set_output is available when "transform" is among these keys.
-        cls._sklearn_auto_wrap_output_keys = {"transform"}
-        sklearn_wrapped = _sklearn_wrapper_code()
-        for name in ("transform", "fit_transform"):
-            method = getattr(cls, name, None)
-            if method is None or getattr(method, "_skseg_wraps_output", False):
-                continue
-            if getattr(method, "__code__", None) is sklearn_wrapped:
-                # inherited from TransformerMixin, wrapped by scikit-learn
-                method = method.__wrapped__
-            setattr(cls, name, _wrap_method(method))
-
-
-def channel_names_in(estimator, input_features):
-    """Names of the input channels of an estimator fitted on image-shaped input.
-
-    For image-shaped input, ``get_feature_names_out`` names the channels of
-    one output pixel; ``input_features`` are then the names of the channels of
-    one input pixel (what the previous step of a pipeline names), by default
-    ``channel0, channel1, ...``.
-    """
-    n = getattr(estimator, "n_channels_in_", None)
-    if input_features is None:
-        if n is None:
-            raise ValueError(
-                f"{type(estimator).__name__} has not seen any images: fit it "
-                "or pass input_features."
-            )
-        return np.asarray([f"channel{i}" for i in range(n)], dtype=object)
-    names = np.asarray(input_features, dtype=object)
-    if names.ndim != 1 or (n is not None and names.shape[0] != n):
-        raise ValueError(
-            f"input_features has shape {names.shape}, but "
-            f"{type(estimator).__name__} was fitted on images with {n} "
-            "channel(s); fitted on image-shaped input, its input features are "
-            "the channels of one pixel."
-        )
-    return names

@@ -28,7 +28,7 @@ much as converting every pixel with the vectorised kernels (RGB to Lab:
 37 ms with distinct colours against 29 ms per pixel; HSV: 34 ms against
 16 ms). The per-pixel kernels have become faster since: RGB to Lab now
 takes 13 ms, less than counting the photo's distinct colours alone
-(``skseg._palette.count_colors``: 17.6 ms).
+(``skseg._engine.tables.count_colors``: 17.6 ms).
 
 Pixels are rows of a 2-D array ``(n_pixels, n_channels)``; the estimator in
 :mod:`skseg.color` owns the image-batch layout.

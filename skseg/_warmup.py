@@ -20,13 +20,16 @@ __all__ = ["cache_location", "warmup"]
 
 # Modules whose kernels are compiled (and counted).
 _KERNEL_MODULES = (
-    "_assign",
     "_canny",
     "_colorconv",
-    "_floatpath",
-    "_lloyd",
-    "_lookup",
-    "_palette",
+    "_engine.assign",
+    "_engine.coresets",
+    "_engine.distances",
+    "_engine.floatpath",
+    "_engine.hamerly",
+    "_engine.lloyd",
+    "_engine.strategy",
+    "_engine.tables",
     "_scores",
 )
 
@@ -88,12 +91,10 @@ def _images(rng):
 
 def _runs(images):
     """(short name, estimator name, input kind, callable) of every warm-up call."""
-    from skseg import (
-        CannyEdgeExtractor,
-        ColorSpaceTransformer,
-        ElbowKSelector,
-        KMeansColorSegmenter,
-    )
+    from skseg.color import ColorSpaceTransformer
+    from skseg.edges import CannyEdgeExtractor
+    from skseg.model_selection import ElbowKSelector
+    from skseg.segmentation import KMeansColorSegmenter
     from skseg._colorconv import SPACES
 
     runs = []

@@ -442,11 +442,14 @@ def _warmup(args):
 
 
 def _version_string():
+    # the installed distribution's version (the package root, which defines
+    # skseg.__version__, sits above this module)
+    from importlib.metadata import PackageNotFoundError, version
+
     try:
-        from skseg import __version__
-    except ImportError:  # pragma: no cover - __init__ always defines it
-        __version__ = "unknown"
-    return f"{PROG} {__version__}"
+        return f"{PROG} {version('skseg')}"
+    except PackageNotFoundError:  # pragma: no cover - run from a source tree
+        return f"{PROG} unknown"
 
 
 def main(argv=None):
@@ -646,43 +649,12 @@ def _ordered_map(func, items, jobs):
             yield done, future.result()
 
 
-class _Colours:
-    """Colour tables of a stream of images, added up as they come.
-
-    A stack of tables of decreasing size: a new table is merged with the
-    top while the top is not much larger (as in a binary counter), so each
-    colour takes part in a logarithmic number of merges, and memory stays
-    within about twice the collection's table whatever the number of images.
-    """
-
-    def __init__(self):
-        self.stack = []
-
-    def add(self, table):
-        from skseg._palette import merge_tables
-
-        while self.stack and self.stack[-1].n_colors <= 2 * table.n_colors:
-            table = merge_tables([self.stack.pop(), table])
-        self.stack.append(table)
-
-    def total(self):
-        from skseg._palette import merge_tables, release_free_memory
-
-        table = self.stack.pop()
-        while self.stack:
-            table = merge_tables([self.stack.pop(), table])
-        # the merges' temporaries, freed, go back to the system
-        release_free_memory()
-        return table
-
-
 def _count_table(pixels):
     """The colour table of an (h, w, c) or (h, w) image's pixels."""
-    from skseg._batch import check_batch
-    from skseg._palette import count_batch
+    from skseg._engine.tables import count_block
 
     arr = pixels if pixels.ndim == 3 else pixels[..., None]
-    return count_batch(check_batch(np.ascontiguousarray(arr)[None]))
+    return count_block(np.ascontiguousarray(arr)[None])
 
 
 def _probe(image):
@@ -693,7 +665,9 @@ def _probe(image):
 
 def _collect_colours(run, inputs, prepare):
     """Pass 1: the colour table of every readable input, added up."""
-    colours = _Colours()
+    from skseg._engine.tables import TableAccumulator
+
+    colours = TableAccumulator()
 
     def count(item):
         image = item.read()
@@ -742,7 +716,8 @@ def _segment(args):
     # Output paths are checked before any image is read.
     targets = dict(zip(inputs, _output_paths(Path(args.output), inputs, k)))
 
-    from skseg import ColorSpaceTransformer, KMeansColorSegmenter
+    from skseg.color import ColorSpaceTransformer
+    from skseg.segmentation import KMeansColorSegmenter
 
     params = {
         "n_clusters": k,
@@ -854,7 +829,7 @@ def _elbow(args):
             ) from None
     inputs = _inputs(args)
 
-    from skseg import ElbowKSelector
+    from skseg.model_selection import ElbowKSelector
 
     selector = ElbowKSelector(
         k_values=list(range(args.k_min, args.k_max + 1)),
@@ -902,7 +877,7 @@ def _edges(args):
         zip(inputs, _output_paths(Path(args.output), inputs, suffix="edges"))
     )
 
-    from skseg import CannyEdgeExtractor
+    from skseg.edges import CannyEdgeExtractor
 
     extractor = CannyEdgeExtractor(
         sigma=args.sigma,

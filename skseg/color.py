@@ -10,15 +10,15 @@ from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in
 
-from ._batch import (
+from ._batch import check_batch
+from ._glue import (
     ImageOutputMixin,
+    MapPlan,
+    ProbePlan,
     channel_names_in,
-    check_batch,
     dask_aware,
-    fault_in,
-    n_workers,
-    run_in_threads,
 )
+from ._parallel import fault_in, n_workers, run_in_threads
 from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 
 __all__ = ["ColorSpaceTransformer"]
@@ -363,6 +363,25 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     def __sklearn_is_fitted__(self):
         return True
+
+    def __skseg_dask_plan__(self, method, image):
+        """What the dask adapter runs for ``method`` on a dask array.
+
+        The protocol of :mod:`skseg._glue`: ``fit`` only checks (``image``
+        is a batch of one image with the array's shape and dtype);
+        ``transform`` maps the in-memory method over blocks of whole images.
+        """
+        if method in ("fit", "transform"):
+            self._validate_params()
+            reset = method == "fit"
+            self._check_rgb(image, reset=reset)
+            if reset:
+                return ProbePlan(lambda: self)
+            return MapPlan(self.transform)
+        if method == "inverse_transform":
+            self._validate_params()
+            return MapPlan(self.inverse_transform)
+        return None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -12,15 +12,15 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._batch import (
+from ._batch import check_batch, user_stacklevel
+from ._glue import (
     ImageOutputMixin,
+    MapPlan,
+    ProbePlan,
     channel_names_in,
-    check_batch,
     dask_aware,
-    n_workers,
-    run_in_threads,
-    user_stacklevel,
 )
+from ._parallel import n_workers, run_in_threads
 from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
@@ -453,6 +453,22 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         prefix = type(self).__name__.lower()
         n_pixels = self.n_features_in_ // n_channels
         return np.asarray([f"{prefix}{p}" for p in range(n_pixels)], dtype=object)
+
+    def __skseg_dask_plan__(self, method, image):
+        """What the dask adapter runs for ``method`` on a dask array.
+
+        The protocol of :mod:`skseg._glue`: ``fit`` only checks (``image``
+        is a batch of one image with the array's shape and dtype);
+        ``transform`` maps the in-memory method over blocks of whole images.
+        """
+        if method in ("fit", "transform"):
+            self._validate_params()
+            reset = method == "fit"
+            self._prepare(image, reset=reset)
+            if reset:
+                return ProbePlan(lambda: self)
+            return MapPlan(self.transform)
+        return None
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

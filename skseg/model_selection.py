@@ -11,9 +11,12 @@ from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import StrOptions
 from sklearn.utils.validation import check_is_fitted
 
-from ._assign import assign_labels
-from ._batch import ImageOutputMixin, check_batch, dask_aware, user_stacklevel
-from ._palette import count_batch, fit_palette_path
+from ._batch import check_batch, user_stacklevel
+from ._engine.assign import assign_labels
+from ._engine.strategy import fit_palette_path
+from ._engine.tables import count_batch
+from ._engine.tables import add_tables, count_block
+from ._glue import ImageOutputMixin, TablePlan, dask_aware
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,
     sample_pixels,
@@ -453,6 +456,24 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         )
         self._fit_table(count_batch(batch), batch, X)
         return self
+
+    def __skseg_dask_plan__(self, method, image):
+        """What the dask adapter runs for ``method`` on a dask array.
+
+        The protocol of :mod:`skseg._glue`: ``fit`` reduces the colour table
+        over the blocks and fits the curve here, in the client (its scores
+        use BLAS sums whose last bits depend on the thread count, and
+        workers run one thread), identical to the in-memory curve.
+        """
+        if method != "fit":
+            return None
+        self._template()._check_batch(image, reset=True)  # refuse before computing
+        self._check_k_values()
+
+        def fit(table):
+            return self._fit_counted(table, image)
+
+        return TablePlan(count_block, add_tables, fit)
 
     def _fit_counted(self, table, image):
         # Fit on a colour table counted elsewhere (dask blocks, files);

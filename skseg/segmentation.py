@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import copy
+import functools
 import warnings
 from numbers import Integral, Real
 
@@ -12,37 +14,39 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
-from ._assign import assign_labels, center_distances, gather_colors
-from ._batch import (
-    ImageOutputMixin,
-    channel_names_in,
-    check_batch,
-    dask_aware,
-    fit_threads,
-    n_workers,
-    user_stacklevel,
+from ._batch import check_batch, user_stacklevel
+from ._engine.assign import (
+    LOOKUP_MIN_CLUSTERS,
+    assign_labels,
+    assign_labels_rgb8,
+    center_distances,
+    gather_colors,
 )
-from ._floatpath import FLOAT_MIN_PIXELS, fit_float_palette
-from ._lookup import LOOKUP_MIN_CLUSTERS, assign_labels_rgb8
-from ._palette import (
-    CORESET_MIN_COLORS,
-    Palette,
+from ._engine.coresets import CORESET_MIN_COLORS
+from ._engine.floatpath import FLOAT_MIN_PIXELS, fit_float_palette
+from ._engine.stream import Stream
+from ._engine.strategy import Palette, _sorted, fit_palette
+from ._engine.tables import (
     _Reiterable,
-    _sorted,
-    cluster_stats,
+    add_tables,
     count_batch,
+    count_block,
     count_colors,
-    fit_palette,
     merge_tables,
-    release_free_memory,
 )
+from ._glue import (
+    ImageOutputMixin,
+    MapPlan,
+    ReducePlan,
+    TablePlan,
+    channel_names_in,
+    dask_aware,
+)
+from ._parallel import fit_threads, n_workers, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
 
 _OUTPUTS = ("labels", "quantized", "distances", "histogram")
-# partial_fit runs exact Lloyd iterations on the merged table whenever the
-# pixels seen have grown by this factor since the last exact pass.
-_EXACT_GROWTH = 4
 # Batches from this many pixels on hand the fit's freed memory back at once.
 _LARGE_BATCH = 2**22
 
@@ -372,11 +376,11 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             if first or not large or self.n_clusters_ != self.n_clusters:
                 self._fit_table(table, batch)
                 if large and self.n_clusters_ == self.n_clusters:
-                    state = _Stream(self.n_clusters, table)
+                    state = Stream(self.n_clusters, table)
                     state.restat(self.cluster_centers_)
                     self._stream = state
                 return
-            state = _Stream(self.n_clusters, table)
+            state = Stream(self.n_clusters, table)
             state.restat(self.cluster_centers_)
             self._set_palette(self._refine(state), table, batch, stream=state)
         if batch.n_pixels >= _LARGE_BATCH:
@@ -577,6 +581,51 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         batch = self._check_batch(X, reset=False)
         return -self._apply(batch, None)[1] / batch.n_pixels
 
+    def __skseg_dask_plan__(self, method, image):
+        """What the dask adapter runs for ``method`` on a dask array.
+
+        The protocol of :mod:`skseg._glue`: ``image`` is a batch of one image
+        with the array's shape and dtype, checked here as the in-memory
+        method would check the batch. Fits reduce colour tables over the
+        blocks (``fit`` fits where the merged table is and leaves the table
+        on the cluster); transforms map the in-memory method over blocks of
+        whole images with a copy of the estimator that carries no table;
+        ``score`` adds up squared errors and pixel counts.
+        """
+        if method == "fit":
+            self._check_batch(image, reset=True)
+            fit = functools.partial(_fit_copy, copy.copy(self), image)
+            return TablePlan(count_block, add_tables, fit, adopt=self._adopt)
+        if method == "partial_fit":
+            self._check_batch(image, reset=not hasattr(self, "_color_table"))
+
+            def fit(table):
+                return self._fit_counted(table, image, partial=True)
+
+            return TablePlan(count_block, add_tables, fit)
+        if method not in ("transform", "predict", "score"):
+            return None
+        check_is_fitted(self)
+        self._validate_params()
+        self._check_batch(image, reset=False)
+        light = _without_table(self)
+        if method == "score":
+            func = functools.partial(_block_sse, light)
+            return ReducePlan(func, lambda sse, n_pixels: -sse / n_pixels)
+        meta = copy.copy(light).set_params(per_image=False)
+        k_out = None
+        if method == "transform" and self.output in ("distances", "histogram"):
+            k_out = self._n_out_clusters()  # n_clusters with per_image=True
+        return MapPlan(getattr(light, method), getattr(meta, method), k_out)
+
+    def _adopt(self, fitted, table):
+        # The state of a copy fitted elsewhere (a dask worker), and the table
+        # it was fitted on (or a handle to it on the cluster).
+        self.__dict__.update(fitted.__dict__)
+        self._color_table = table
+        self._stream = None
+        return self
+
     def _n_out_clusters(self):
         return self.n_clusters if self.per_image else self.n_clusters_
 
@@ -750,131 +799,24 @@ class Counted:
         self.n_pixels = int(n_pixels)
 
 
-def _n_cpus():
-    """Threads of partial_fit's passes: every usable CPU, as the OpenMP loops
-    of scikit-learn's KMeans that fit runs use them."""
-    import os
-
-    if hasattr(os, "sched_getaffinity"):
-        return max(1, len(os.sched_getaffinity(0)))
-    return max(1, os.cpu_count() or 1)
+def _without_table(est):
+    """A copy of a fitted segmenter without its colour table (sent to workers)."""
+    light = copy.copy(est)
+    for attr in ("_color_table", "_stream"):
+        light.__dict__.pop(attr, None)
+    return light
 
 
-class _Stream:
-    """Running state of a ``partial_fit`` loop over chunks of a large table.
+def _fit_copy(est, image, table):
+    # Runs where the merged table is: fit, then drop the table (the client
+    # keeps a handle to it) so only the palette travels back.
+    est._fit_counted(table, image)
+    return _without_table(est)
 
-    Keeps, per cluster, the pixel count ``W``, the colour sum ``S`` and the
-    sum of squared norms ``Q`` of every pixel seen, under the assignment of
-    each colour to its nearest centre when it was added. A new chunk's
-    colours are assigned to the current centres and added (work in the size
-    of the chunk's table, not of the whole table); the centres become
-    ``S / W`` and the WCSS of that assignment is ``sum(Q - |S|^2 / W)``.
-    Whenever the number of pixels has doubled since the last exact pass, the
-    pending tables are merged and Lloyd iterations run on the exact merged
-    table from the current centres, which resets the statistics: the exact
-    passes cost a geometric series, about two passes over the final table.
-    """
 
-    def __init__(self, n_clusters, table):
-        self.n_clusters = n_clusters
-        self.table = table
-        self.pending = []
-        self.exact_pixels = table.n_pixels
-        self.pixels = table.n_pixels
-
-    def merged(self):
-        if self.pending:
-            # the large running table last: merge_tables merges neighbours
-            # pairwise, so the chunks' tables are merged among themselves
-            # first and the running table takes part in one or two merges
-            self.table = merge_tables([*self.pending, self.table])
-            self.pending = []
-        return self.table
-
-    def _stats(self, table, centers):
-        return cluster_stats(table, centers, _n_cpus())
-
-    def restat(self, centers):
-        """Exact statistics of the merged table under ``centers``."""
-        self.W, self.S, self.Q = self._stats(self.merged(), centers)
-        self.fallback = np.array(centers, dtype=np.float64)
-        self.exact_pixels = self.pixels
-
-    def add(self, table):
-        """Add a chunk's table: its colours go to the nearest current centre."""
-        centers = self.centers()
-        w, s, q = self._stats(table, centers)
-        self.W, self.S, self.Q = self.W + w, self.S + s, self.Q + q
-        self.fallback = centers
-        self.pending.append(table)
-        self.pixels += table.n_pixels
-
-    def centers(self):
-        out = self.fallback.copy()
-        filled = self.W > 0
-        out[filled] = self.S[filled] / self.W[filled, None]
-        return out
-
-    def due(self):
-        return self.pixels >= _EXACT_GROWTH * self.exact_pixels
-
-    def refine(self, max_iter, tol):
-        """Lloyd iterations on the merged table from the current centres.
-
-        Most of the way on the fine grid coreset of the merged table (as
-        :func:`fit_palette` refines its best restarts), whose iterations
-        cost a fraction of a pass over the table; then on the exact table,
-        one :func:`cluster_stats` pass per iteration (in the table's own
-        dtype, no float64 copy; usually one or two), until the squared
-        centre shift is at most ``tol`` times the mean variance of the
-        colours, as in :class:`sklearn.cluster.KMeans`. A last pass at the
-        final centres gives their exact WCSS and resets the statistics.
-        """
-        from ._palette import (
-            FINE_CELLS,
-            Palette,
-            _abs_tol,
-            _grid_coreset,
-            _lloyd,
-            _sorted,
-        )
-
-        table = self.merged()
-        colors = table.colors
-        centers = self.centers()
-        if colors.shape[1] <= 8:
-            fine, fine_w = _grid_coreset(
-                colors.astype(np.float64), table.counts.astype(np.float64), FINE_CELLS
-            )
-            centers = _lloyd(fine, fine_w, centers, max_iter, _abs_tol(fine, tol))[0]
-        var = [np.var(colors[:, f], dtype=np.float64) for f in range(colors.shape[1])]
-        tol_abs = tol * float(np.mean(var))
-        n_iter = 0
-        for n_iter in range(1, max_iter + 1):
-            weight, sums, _ = self._stats(table, centers)
-            filled = weight > 0
-            new = centers.copy()
-            new[filled] = sums[filled] / weight[filled, None]
-            shift = float(((new - centers) ** 2).sum())
-            centers = new
-            if shift <= tol_abs:
-                break
-        self.restat(centers)
-        norms = np.einsum("ij,ij->i", centers, centers)
-        wcss = self.Q - 2 * np.einsum("ij,ij->i", centers, self.S) + self.W * norms
-        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), int(n_iter)))
-
-    def palette(self):
-        """The centres ``S / W`` and the WCSS of the assignment they were made of."""
-        from ._palette import Palette, _sorted
-
-        centers = self.centers()
-        filled = self.W > 0
-        wcss = (
-            self.Q[filled]
-            - np.einsum("ij,ij->i", self.S, self.S)[filled] / (self.W[filled])
-        )
-        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), 1))
+def _block_sse(est, block):
+    batch = est._check_batch(block, reset=False)
+    return est._apply(batch, None)[1], batch.n_pixels
 
 
 class _OutputSpec:

@@ -18,7 +18,8 @@ from skseg import (
     ElbowKSelector,
     KMeansColorSegmenter,
 )
-from skseg._batch import check_batch, check_image_shape, fault_in, run_in_threads
+from skseg._batch import check_batch, check_image_shape
+from skseg._parallel import fault_in, run_in_threads
 
 N, H, W = 3, 6, 5
 K = 3

@@ -253,8 +253,12 @@ def test_graph_holds_no_client_side_pixels(photos):
             for i in range(4)
         ]
     )
+    from skseg._engine.tables import add_tables, count_block
+    from skseg._glue import TablePlan
+
+    plan = TablePlan(count_block, add_tables, None)
     with dask.config.set(scheduler="sync"):
-        table = _dask.color_table(X)
+        (table,) = dask.compute(_dask.color_table(X, plan))
     assert sorted(calls) == [0, 1, 2, 3]
     assert table.n_pixels == photos.shape[0] * 40 * 56
 

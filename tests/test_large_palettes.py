@@ -7,10 +7,11 @@ from sklearn.cluster import KMeans
 
 import skseg.segmentation as segmentation
 from skseg import KMeansColorSegmenter
-from skseg._assign import assign_labels
-from skseg._lloyd import LARGE_K, hamerly, n_large_restarts, nearest_pruned
-from skseg._lookup import assign_labels_rgb8
-from skseg._palette import _lloyd, count_colors, fit_palette
+from skseg._engine.assign import assign_labels, assign_labels_rgb8
+from skseg._engine.hamerly import hamerly, nearest_pruned
+from skseg._engine.lloyd import _lloyd
+from skseg._engine.strategy import LARGE_K, fit_palette, n_large_restarts
+from skseg._engine.tables import count_colors
 
 
 def _brute_wcss(px, centers):
@@ -203,7 +204,7 @@ def test_partial_fit_after_a_float_path_fit(small_float_threshold):
 def test_large_k_fit_does_not_depend_on_threads():
     # Restarts, refinements and the exact iterations in threads: the same
     # palette and WCSS, bitwise (integer colours and counts add up exactly).
-    from skseg._lloyd import THREAD_MIN_POINTS
+    from skseg._engine.hamerly import THREAD_MIN_POINTS
 
     rng = np.random.default_rng(5)
     px = rng.integers(0, 256, (600_000, 3), dtype=np.uint8)
@@ -217,7 +218,7 @@ def test_large_k_fit_does_not_depend_on_threads():
 
 
 def test_column_stats_equal_numpy():
-    from skseg._palette import column_stats
+    from skseg._engine.distances import column_stats
 
     rng = np.random.default_rng(6)
     for n in (1000, 200_000):  # numpy below _STATS_MIN_ROWS, the kernel above
@@ -233,7 +234,7 @@ def test_fit_threads_follows_sklearn_and_stays_single_in_workers():
 
     from threadpoolctl import threadpool_limits
 
-    from skseg._batch import fit_threads
+    from skseg._parallel import fit_threads
 
     assert fit_threads() >= 1
     with threadpool_limits(1):
@@ -248,7 +249,7 @@ def test_fit_threads_follows_sklearn_and_stays_single_in_workers():
 def test_lookup_writes_quantized_colours_and_ignores_threads():
     # More than one lookup piece: labels, colours and the SSE do not depend
     # on the thread count; the colours are those of the labels.
-    from skseg._lookup import LOOKUP_PIECE
+    from skseg._engine.assign import LOOKUP_PIECE
 
     px = _photo_like(LOOKUP_PIECE + 300_000, seed=7)
     rng = np.random.default_rng(8)

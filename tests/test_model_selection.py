@@ -8,7 +8,9 @@ from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.base import clone
 
 from skseg import KMeansColorSegmenter
-from skseg._palette import _grow, count_colors, fit_palette, fit_palette_path
+from skseg._engine.lloyd import _grow
+from skseg._engine.strategy import fit_palette, fit_palette_path
+from skseg._engine.tables import count_colors
 from skseg.model_selection import ElbowKSelector, locate_knee
 
 

@@ -5,15 +5,10 @@ import pytest
 from numpy.testing import assert_allclose, assert_array_equal
 from sklearn.cluster import KMeans
 
-from skseg._palette import (
-    ColorTable,
-    _grid_coreset,
-    _kmeanspp,
-    _lloyd,
-    count_colors,
-    fit_palette,
-    merge_tables,
-)
+from skseg._engine.coresets import _grid_coreset
+from skseg._engine.lloyd import _kmeanspp, _lloyd
+from skseg._engine.strategy import fit_palette
+from skseg._engine.tables import ColorTable, count_colors, merge_tables
 
 
 def _reference_table(px):
@@ -157,8 +152,8 @@ def test_merge_of_sorted_tables_equals_counting_everything(dtype, channels):
     assert mixed.colors.dtype == np.float64
 
 
-def test_cluster_stats_are_the_sums_of_the_nearest_centre_assignment():
-    from skseg._palette import cluster_stats
+def test_cluster_stats_are_the_sums_of_the_nearest_center_assignment():
+    from skseg._engine.strategy import cluster_stats
 
     rng = np.random.default_rng(0)
     px = rng.integers(0, 256, (20000, 3)).astype(np.uint8)

@@ -1,15 +1,20 @@
-"""Labels of uint8 RGB pixels through their distinct colours.
+"""Assignment: the nearest palette colour of every pixel.
 
-A photo of 4 Mpx has about 0.5 M distinct colours. Labelling every pixel
+Compiled loops over pixels (numba, cached on disk) that read the pixels in
+their own dtype (no float64 copy of a uint8 photo) and write into arrays the
+caller allocates, so a whole batch is labelled with one output array.
+
+uint8 RGB pixels against many centres go through their distinct colours
+(:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M distinct colours. Labelling every pixel
 against K centres costs ``n_pixels x K`` distances; labelling every distinct
-colour once (:func:`skseg._lloyd.nearest_pruned`, which visits only the
+colour once (:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
 centres near the previous colour's) and looking each pixel's label up costs
 two passes over the pixels whatever K is. The lookup goes through a presence
 bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the
 present ones (a prefix count per 64-bit word plus a popcount), so no
 2**24-entry label array is made.
 
-The labels are bitwise those of the direct scan (:func:`skseg._assign.assign_labels`:
+The labels are bitwise those of the direct scan (:func:`assign_labels`:
 nearest centre, ties to the lowest index).
 """
 
@@ -17,12 +22,81 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._batch import fault_in, run_in_threads
-from ._jit import njit
-from ._lloyd import nearest_pruned
-from ._palette import _bitmap_index, _pass_rgb8, _popcount64
+from .._jit import njit
+from .._parallel import fault_in, run_in_threads
+from .distances import nearest_center
+from .hamerly import nearest_pruned
+from .tables import _bitmap_index, _pass_rgb8, _popcount64
 
-__all__ = ["LOOKUP_MIN_CLUSTERS", "assign_labels_rgb8"]
+__all__ = [
+    "LOOKUP_MIN_CLUSTERS",
+    "assign_labels",
+    "assign_labels_rgb8",
+    "center_distances",
+    "gather_colors",
+]
+
+
+@njit(cache=True, nogil=True)
+def _nearest(px, centers, labels):
+    total = 0.0
+    for i in range(px.shape[0]):
+        arg, best = nearest_center(px, i, centers)
+        labels[i] = arg
+        total += best
+    return total
+
+
+@njit(cache=True, nogil=True)
+def _distances(px, centers, out):
+    n, c = px.shape
+    k = centers.shape[0]
+    for i in range(n):
+        for j in range(k):
+            d = 0.0
+            for f in range(c):
+                t = px[i, f] - centers[j, f]
+                d += t * t
+            out[i, j] = np.sqrt(d)
+
+
+@njit(cache=True, nogil=True)
+def _gather(colors, labels, out):
+    n, c = out.shape
+    for i in range(n):
+        for f in range(c):
+            out[i, f] = colors[labels[i], f]
+
+
+def gather_colors(colors, labels, out):
+    """Write ``colors[labels]`` into ``out`` without temporaries."""
+    _gather(colors, labels, out)
+
+
+def assign_labels(px, centers, labels):
+    """Write the index of the nearest centre of every pixel into ``labels``.
+
+    Parameters
+    ----------
+    px : ndarray of shape (n_pixels, n_channels)
+        Pixels in their own dtype.
+    centers : ndarray of shape (n_clusters, n_channels), float64
+        Palette.
+    labels : ndarray of shape (n_pixels,), int32
+        Output.
+
+    Returns
+    -------
+    sse : float
+        Sum over the pixels of the squared distance to their nearest centre.
+    """
+    return _nearest(px, centers, labels)
+
+
+def center_distances(px, centers, out):
+    """Write the Euclidean distance of every pixel to every centre into ``out``."""
+    _distances(px, centers, out)
+
 
 #: Palettes with more colours than this are applied through the table
 #: (below it the direct scan is as fast and is kept as it was).
@@ -57,7 +131,7 @@ def _lookup(px, bits, prefix, table_labels, table_d2, labels, colors, out):
 
 
 def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
-    """As :func:`skseg._assign.assign_labels` for uint8 pixels of 3 channels.
+    """As :func:`assign_labels` for uint8 pixels of 3 channels.
 
     Parameters
     ----------

@@ -6,7 +6,7 @@ several times the image's memory. Instead the pixels are binned once on a
 fine regular grid over their bounding box (64 bins per axis for 3 channels,
 8 MB of sums whatever the image size), and each occupied cell becomes its
 weighted mean colour. The k-means restarts run on that coreset (and a coarser
-one made from it) exactly as :func:`skseg._palette.fit_palette` runs them on
+one made from it) exactly as :func:`skseg._engine.strategy.fit_palette` runs them on
 the grid coresets of a large colour table; the best solution is then refined
 by Lloyd iterations over every ``SUBSAMPLE``-th pixel (streamed in chunks,
 nothing stored per pixel) until an iteration lowers their WCSS by less than
@@ -25,25 +25,27 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit
-from ._lloyd import nearest_centre
-from ._palette import (
-    COARSE_CELLS,
-    FINE_CELLS,
-    ColorTable,
-    _abs_tol,
-    _best_restart,
-    _grid_coreset,
-)
+from .._jit import njit
+from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
+from .distances import _abs_tol, nearest_center
+from .strategy import _best_restart
+from .tables import ColorTable
 
 __all__ = ["FLOAT_MIN_PIXELS", "fit_float_palette"]
 
+
 #: Float batches with at least this many pixels take the coreset path.
 FLOAT_MIN_PIXELS = 2**20
+
+
 #: Lloyd passes over the pixels stop when one gains less than this fraction.
 STALL = 1e-4
+
+
 #: At most this many Lloyd steps over the subsample.
 MAX_PASSES = 30
+
+
 #: The Lloyd steps over the pixels use every SUBSAMPLE-th pixel.
 SUBSAMPLE = 8
 
@@ -81,7 +83,7 @@ def _lloyd_pass(px, C, sums, wsum, step):
     n, c = px.shape
     total = 0.0
     for i in range(0, n, step):
-        arg, best = nearest_centre(px, i, C)
+        arg, best = nearest_center(px, i, C)
         total += best
         wsum[arg] += 1.0
         for f in range(c):
@@ -118,7 +120,7 @@ def fit_float_palette(chunks, n_channels, k, *, init, n_init, max_iter, tol, rng
     n_channels, k : int
     init : {'k-means++', 'random'}
     n_init, max_iter, tol, rng
-        As :func:`skseg._palette.fit_palette` (``rng`` a RandomState).
+        As :func:`skseg._engine.strategy.fit_palette` (``rng`` a RandomState).
 
     Returns
     -------

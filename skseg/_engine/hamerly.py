@@ -19,14 +19,14 @@ shift, the others with their distance from it minus their shift:
 so a point they settle is read and not written. The cluster sums follow
 the points that change cluster. The iterations are exactly Lloyd's (same
 assignments, the same stopping rules and empty-cluster rule as
-:func:`skseg._palette._lloyd`; the sums agree to rounding, bitwise for
+:func:`skseg._engine.lloyd._lloyd`; the sums agree to rounding, bitwise for
 integer colours and counts): only the work differs.
 
 Runs over many points split each assignment step over threads
 (:func:`_iterate_threads`), each thread keeping the sums of its own points;
 the restarts and refinements of :func:`fit_large_k` run in threads too, with
 every random draw made beforehand. The result does not depend on the number
-of threads (:func:`skseg._batch.fit_threads` chooses it).
+of threads (:func:`skseg._parallel.fit_threads` chooses it).
 
 :func:`nearest_pruned` labels the distinct colours of a table against a fixed
 palette: each colour starts from the label of the colour before it in the
@@ -38,7 +38,7 @@ those of a full scan (ties to the lowest index).
 Every kernel here is compiled for one signature (float64 points, float64
 weights and centres), on first use only; the helpers marked
 :func:`skseg._jit.subroutine` are compiled only into the kernels that call
-them (:func:`nearest_centre`, the full scan the other palette kernels share,
+them (:func:`nearest_center`, the full scan the other palette kernels share,
 for their pixels' dtypes).
 
 References
@@ -52,58 +52,16 @@ from __future__ import annotations
 import numpy as np
 from numba import types
 
-from ._batch import run_in_threads
-from ._jit import njit, subroutine
+from .._jit import njit, subroutine
+from .._parallel import run_in_threads
+from .distances import _sq_dist, _sq_dist_rgb
 
 __all__ = ["hamerly", "nearest_pruned"]
+
 
 #: Fewest points per thread of a threaded Lloyd run: below that a thread's
 #: share of an iteration costs less than handing it over.
 THREAD_MIN_POINTS = 1 << 16
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sq_dist(A, i, B, j):
-    # Squared distance between rows A[i] and B[j] (indices, not row views:
-    # less for numba to compile). The one distance of the palette kernels.
-    d = 0.0
-    for f in range(A.shape[1]):
-        t = A[i, f] - B[j, f]
-        d += t * t
-    return d
-
-
-def _index_and_distance(*args):
-    """Return type of :func:`nearest_centre`."""
-    return types.Tuple((types.int64, types.float64))
-
-
-@subroutine(_index_and_distance)
-def nearest_centre(X, i, C):
-    # Nearest centre of row i of X by a full scan of C (first minimum: ties
-    # to the lowest index) and its squared distance; X in its own dtype.
-    # Compiled into each kernel that calls it.
-    best = np.inf
-    arg = 0
-    for j in range(C.shape[0]):
-        d = _sq_dist(X, i, C, j)
-        if d < best:
-            best = d
-            arg = j
-    return arg, best
-
-
-@njit(cache=True, nogil=True, inline="always")
-def _sq_dist_rgb(A, i, B, j):
-    # _sq_dist with the loop written out for 3 channels (colour tables), for
-    # the scans of the large-palette kernels: ~5 % of a K = 64-256 fit.
-    # The other kernels keep the loop, which compiles faster.
-    if A.shape[1] == 3:
-        t0 = A[i, 0] - B[j, 0]
-        t1 = A[i, 1] - B[j, 1]
-        t2 = A[i, 2] - B[j, 2]
-        return t0 * t0 + t1 * t1 + t2 * t2
-    return _sq_dist(A, i, B, j)
 
 
 def _scan_result(*args):
@@ -382,7 +340,7 @@ def _update(
 ):
     # Update step: every centre to its centroid; an empty cluster moves to
     # the point that is worst served (largest w * D^2 against the centres of
-    # this assignment), each to a different point, as skseg._palette._lloyd.
+    # this assignment), each to a different point, as skseg._engine.lloyd._lloyd.
     # Sets shift[:k] (the distance each centre moved) and shift[k] (the
     # largest), adds them to cum, and makes the drift tables of _assign;
     # returns the total squared shift.
@@ -763,7 +721,7 @@ def hamerly(X, w, init, max_iter, tol, *, stall=0.0, n_threads=1):
     max_iter : int
     tol : float
         Absolute tolerance on the total squared centre shift (as
-        :func:`skseg._palette._lloyd`: it also stops when no label changes).
+        :func:`skseg._engine.lloyd._lloyd`: it also stops when no label changes).
     stall : float, default=0.0
         Also stop when an iteration lowers the WCSS (of the assignment, with
         every centre at its centroid) by less than this fraction of it; the
@@ -882,197 +840,3 @@ def nearest_pruned(X, centers, n_threads=1):
 
     run_in_threads(piece, list(zip(cuts[:-1], cuts[1:])), n_threads)
     return labels, d2
-
-
-# --------------------------------------------------------------------------
-# Palettes of many colours
-
-#: Above this many clusters fit_palette takes the bounded path below.
-LARGE_K = 16
-#: Up to this many clusters every restart is run (see n_large_restarts).
-LARGE_RESTART_K = 64
-#: Restarts refined on the fine coreset (the best on the coarse one).
-N_REFINE = 3
-#: Cells of the grid between the fine coreset and the table, for palettes of
-#: more than LARGE_RESTART_K colours (128 bins per axis for 3 channels: on
-#: a 2048x2048 photo 141 k cells for 509 k colours). The fine grid's cells
-#: are as wide as the clusters of such palettes are apart, so the exact
-#: iterations started from it are many; from this grid they are few.
-MID_CELLS = 2**21
-#: The exact refinement stops when an iteration gains less than this
-#: fraction of the WCSS (measured: 0.3-0.7 % above the fixed point).
-EXACT_STALL = 3e-4
-
-
-def n_large_restarts(k, n_init):
-    """Restarts run at ``k`` clusters: ``n_init`` up to 64, then fewer.
-
-    A restart costs about ``k**2`` (``k`` seeds, each Lloyd iteration over
-    ``k`` centres, on a coreset of at least ``8 * k`` colours), so above
-    ``LARGE_RESTART_K`` clusters the number of restarts is scaled down by
-    ``(LARGE_RESTART_K / k) ** 2``: the WCSS of k-means++ restarts with
-    hundreds of clusters differs by less than their refinement changes it.
-    """
-    scale = (LARGE_RESTART_K / int(k)) ** 2
-    return max(1, min(int(n_init), int(np.ceil(int(n_init) * scale))))
-
-
-@njit(cache=True, nogil=True)
-def _grid_slots(colors, lo, scale, per_axis, slot, cell_of):
-    # The grid cell of every colour (as skseg._palette._grid_accumulate
-    # bins it), numbered in order of first appearance: slot[cell] is the
-    # number of a cell (-1 if empty), cell_of[i] that of colour i. Returns
-    # the number of occupied cells.
-    n, c = colors.shape
-    m = 0
-    for i in range(n):
-        cell = 0
-        for j in range(c):
-            idx = int((colors[i, j] - lo[j]) * scale[j])
-            if idx > per_axis - 1:
-                idx = per_axis - 1
-            cell = cell * per_axis + idx
-        if slot[cell] < 0:
-            slot[cell] = m
-            m += 1
-        cell_of[i] = slot[cell]
-    return m
-
-
-@njit(cache=True, nogil=True)
-def _slot_accumulate(colors, weights, cell_of, wsum, sums):
-    # Weight and weighted colour sum of every numbered cell.
-    n, c = colors.shape
-    for i in range(n):
-        a = cell_of[i]
-        wsum[a] += weights[i]
-        for j in range(c):
-            sums[a, j] += weights[i] * colors[i, j]
-
-
-def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
-    """Fine and coarse grid coresets of a large table, the coarse from the fine.
-
-    As :func:`skseg._palette._coreset_levels` (same grids: 64 and 32 bins per
-    axis for 3 channels over the table's bounding box), but the coarse cells
-    are made from the fine cells' means, a pass over the fine coreset rather
-    than over the table: with nested grids every fine cell lies inside one
-    coarse cell, so the coarse coreset is the same. None for a table too
-    small (fewer than ``min_colors``, default ``CORESET_MIN_COLORS``, or
-    too few occupied coarse cells) for coresets.
-
-    With ``mid``, a third grid of ``MID_CELLS`` cells (128 bins per axis)
-    comes first, made from the table, and the fine one from it; the levels
-    are then ``(coarse, fine, mid)``.
-    """
-    from ._palette import (
-        COARSE_CELLS,
-        CORESET_MIN_COLORS,
-        FINE_CELLS,
-        _abs_tol,
-        _grid_accumulate,
-        column_stats,
-    )
-
-    n, c = colors.shape
-    if min_colors is None:
-        min_colors = CORESET_MIN_COLORS
-    if n < min_colors or c > 8:
-        return None
-    lo, hi, _ = column_stats(colors)
-    span = hi - lo
-    span[span == 0] = 1.0
-    grids = []
-    X, w = colors, weights
-    for cells in ((MID_CELLS,) if mid else ()) + (FINE_CELLS, COARSE_CELLS):
-        per_axis = max(2, int(round(cells ** (1.0 / c))))
-        if cells == MID_CELLS:
-            # 2**21 cells: sums over occupied cells only (dense sums were
-            # 64 MB, page-faulted in at every fit)
-            slot = np.full(per_axis**c, -1, np.int32)
-            cell_of = np.empty(X.shape[0], np.int32)
-            m = _grid_slots(X, lo, per_axis / span, per_axis, slot, cell_of)
-            del slot
-            wsum = np.zeros(m)
-            sums = np.zeros((m, c))
-            _slot_accumulate(X, w, cell_of, wsum, sums)
-            w = wsum
-            X = sums / w[:, None]
-        else:
-            wsum = np.zeros(per_axis**c)
-            sums = np.zeros((per_axis**c, c))
-            _grid_accumulate(X, w, lo, per_axis / span, per_axis, wsum, sums)
-            occupied = np.flatnonzero(wsum)
-            w = wsum[occupied]
-            X = sums[occupied] / w[:, None]
-        grids.append((X, w, _abs_tol(X, tol)))
-    if grids[-1][0].shape[0] < 8 * k:
-        return None
-    return tuple(grids[::-1])
-
-
-def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threads=1):
-    """Best of the ``starts`` on the coarse coreset, refined on the fine one and
-    then on the exact table.
-
-    Parameters
-    ----------
-    colors, weights : ndarray
-        The exact table (float64).
-    k : int
-    starts : callable
-        ``starts(X, w)`` returns a list of callables, each making the
-        initial centres of one restart (the random draws already made, so
-        that the restarts can run in any order).
-    levels : tuple or None
-        ``((Xc, wc, tol_c), (Xf, wf, tol_f))`` grid coresets (and a third,
-        finer one: :func:`nested_levels` with ``mid``), or None to run the
-        restarts on the exact table itself (then to convergence).
-    max_iter : int
-    tol_exact : float
-        Absolute tolerance on the exact table.
-    n_threads : int, default=1
-        Threads for the restarts, the refinements and the exact iterations.
-        The result does not depend on it.
-
-    Returns
-    -------
-    centers, inertia, n_iter
-        Exact WCSS over the table for the returned centres.
-    """
-
-    def best_of(X, w, inits, tol, **options):
-        # Lloyd from every init (in threads when there are several), sorted
-        # by WCSS, ties in the order of the inits.
-        runs = [None] * len(inits)
-
-        def one(i):
-            init = inits[i]() if callable(inits[i]) else inits[i]
-            runs[i] = hamerly(X, w, init, max_iter, tol, **options)
-
-        run_in_threads(one, [(i,) for i in range(len(inits))], n_threads)
-        order = sorted(range(len(runs)), key=lambda i: runs[i][1])
-        return [runs[i] for i in order]
-
-    if levels is None:
-        best = best_of(colors, weights, starts(colors, weights), tol_exact)[0]
-        return best[0], best[1], best[2]
-    (Xc, wc, tc), (Xf, wf, tf) = levels[:2]
-    runs = best_of(Xc, wc, starts(Xc, wc), tc)
-    n_refine = n_large_restarts(k, N_REFINE)
-    start = best_of(Xf, wf, [r[0] for r in runs[:n_refine]], tf)[0][0]
-    if len(levels) > 2:  # the grid between the fine coreset and the table
-        Xm, wm, tm = levels[2]
-        start = hamerly(
-            Xm, wm, start, max_iter, tm, stall=EXACT_STALL, n_threads=n_threads
-        )[0]
-    exact = hamerly(
-        colors,
-        weights,
-        start,
-        max_iter,
-        tol_exact,
-        stall=EXACT_STALL,
-        n_threads=n_threads,
-    )
-    return exact[0], exact[1], exact[2]

@@ -1,0 +1,213 @@
+"""Seeding and weighted Lloyd iterations (k-means++ and restarts).
+
+k-means++ seeding over weighted points (a colour table or a coreset), with
+every random draw made up front (:func:`_start_makers`) so that restarts
+give the same result in any order or thread, and the weighted Lloyd
+iterations of :class:`sklearn.cluster.KMeans` (same stopping rules, same
+empty-cluster rule) compiled without per-call overhead.
+"""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+
+from .._jit import njit
+from .distances import _sq_dist, nearest_center
+
+__all__ = []
+
+
+@njit(cache=True, nogil=True)
+def _kmeanspp(X, w, k, u_first, u_trials):
+    # Greedy weighted k-means++ (Arthur & Vassilvitskii 2007): each new centre
+    # is the best of n_trials candidates drawn with probability w * D^2.
+    # Plain loops rather than array expressions (np.cumsum(w * closest),
+    # row assignments): those bring numba's broadcasting and error-message
+    # machinery, which took 3 of the 5 s of a first `skseg segment` to compile.
+    n, c = X.shape
+    centers = np.empty((k, c))
+    cum = np.empty(n)
+    acc = 0.0
+    for i in range(n):
+        acc += w[i]
+        cum[i] = acc
+    first = min(_search_left(cum, u_first * cum[-1]), n - 1)
+    for f in range(c):
+        centers[0, f] = X[first, f]
+    closest = np.empty(n)
+    for i in range(n):
+        closest[i] = _sq_dist(X, i, centers, 0)
+    n_trials = u_trials.shape[1]
+    for s in range(1, k):
+        acc = 0.0
+        for i in range(n):
+            acc += w[i] * closest[i]
+            cum[i] = acc
+        best_pot = np.inf
+        best_idx = 0
+        for t in range(n_trials):
+            idx = min(_search_left(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
+            pot = 0.0
+            for i in range(n):
+                pot += w[i] * min(closest[i], _sq_dist(X, i, X, idx))
+            if pot < best_pot:
+                best_pot = pot
+                best_idx = idx
+        for f in range(c):
+            centers[s, f] = X[best_idx, f]
+        for i in range(n):
+            closest[i] = min(closest[i], _sq_dist(X, i, centers, s))
+    return centers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _search_left(a, v):
+    # np.searchsorted(a, v) (side='left') for an ascending, NaN-free a.
+    lo, hi = 0, a.shape[0]
+    while lo < hi:
+        mid = (lo + hi) >> 1
+        if a[mid] < v:
+            lo = mid + 1
+        else:
+            hi = mid
+    return lo
+
+
+@njit(cache=True, nogil=True)
+def _lloyd(X, w, init, max_iter, tol):
+    # Weighted Lloyd iterations; stops when the total squared centre shift is
+    # <= tol (absolute) or the labels no longer change. An empty cluster is
+    # moved to the point that is worst served. Returns centres, WCSS, n_iter.
+    n, c = X.shape
+    k = init.shape[0]
+    # Plain loops rather than init.copy(), np.full, sums[:] = 0.0: those
+    # compile numba's broadcasting machinery (slower first call).
+    centers = np.empty((k, c))
+    for j in range(k):
+        for f in range(c):
+            centers[j, f] = init[j, f]
+    labels = np.empty(n, np.int64)
+    for i in range(n):
+        labels[i] = -1
+    d2 = np.empty(n)
+    sums = np.empty((k, c))
+    wsum = np.empty(k)
+    n_iter = 0
+    for it in range(max_iter):
+        n_iter = it + 1
+        for j in range(k):
+            wsum[j] = 0.0
+            for f in range(c):
+                sums[j, f] = 0.0
+        changed = False
+        for i in range(n):
+            arg, best = nearest_center(X, i, centers)
+            if labels[i] != arg:
+                changed = True
+                labels[i] = arg
+            d2[i] = best
+            wsum[arg] += w[i]
+            for f in range(c):
+                sums[arg, f] += w[i] * X[i, f]
+        if not changed and it > 0:
+            break
+        shift = 0.0
+        for j in range(k):
+            if wsum[j] > 0:
+                for f in range(c):
+                    new = sums[j, f] / wsum[j]
+                    t = new - centers[j, f]
+                    shift += t * t
+                    centers[j, f] = new
+            else:
+                far = _argmax_product(w, d2)
+                d2[far] = 0.0
+                for f in range(c):
+                    t = X[far, f] - centers[j, f]
+                    shift += t * t
+                    centers[j, f] = X[far, f]
+        if shift <= tol:
+            break
+    inertia = 0.0
+    for i in range(n):
+        best = np.inf
+        for j in range(k):
+            best = min(best, _sq_dist(X, i, centers, j))
+        inertia += w[i] * best
+    return centers, inertia, n_iter
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _argmax_product(a, b):
+    # np.argmax(a * b) (the first maximum) without the temporary, nor the
+    # array-expression code numba would compile for it.
+    far = 0
+    top = -np.inf
+    for i in range(a.shape[0]):
+        v = a[i] * b[i]
+        if v > top:
+            top = v
+            far = i
+    return far
+
+
+def _starts(X, w, k, init, n_init, rng):
+    """Initial centres of ``n_init`` restarts, drawn from ``rng`` in order."""
+    for make in _start_makers(X, w, k, init, n_init, rng):
+        yield make()
+
+
+def _start_makers(X, w, k, init, n_init, rng):
+    """``n_init`` callables making the initial centres of one restart each.
+
+    Every random number is drawn here, in the order :func:`_starts` draws
+    them, so the restarts are the same whatever order (or thread) they
+    are made in.
+    """
+    n_trials = 2 + int(np.log(k))
+    makers = []
+    for _ in range(n_init):
+        if init == "k-means++":
+            u = rng.uniform(), rng.uniform(size=(k - 1, n_trials))
+            makers.append(functools.partial(_kmeanspp, X, w, k, *u))
+        else:
+            idx = rng.choice(X.shape[0], k, replace=False, p=w / w.sum())
+            makers.append(functools.partial(np.take, X, idx, axis=0))
+    return makers
+
+
+@njit(cache=True, nogil=True)
+def _grow(X, w, centers, k):
+    # Add centres one at a time at the point that contributes most to the
+    # WCSS (largest w * D^2), until there are k. Each new centre lowers the
+    # WCSS by at least that contribution, so the result is strictly better
+    # than ``centers`` unless every point already sits on a centre.
+    # Plain loops: np.argmax(w * d2) and row assignments compiled numba's
+    # array-expression machinery (6 s of a first ElbowKSelector().fit).
+    n, c = X.shape
+    m = centers.shape[0]
+    out = np.empty((k, c))
+    for j in range(m):
+        for f in range(c):
+            out[j, f] = centers[j, f]
+    d2 = np.empty(n)
+    for i in range(n):
+        best = np.inf
+        for j in range(m):
+            best = min(best, _sq_dist(X, i, out, j))
+        d2[i] = best
+    for s in range(m, k):
+        far = _argmax_product(w, d2)
+        for f in range(c):
+            out[s, f] = X[far, f]
+        for i in range(n):
+            d2[i] = min(d2[i], _sq_dist(X, i, out, s))
+    return out
+
+
+def _one_cluster(colors, weights):
+    mean = (weights @ colors) / weights.sum()
+    diff = colors - mean
+    return mean[None, :], float(weights @ np.einsum("ij,ij->i", diff, diff))
