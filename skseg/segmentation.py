@@ -32,7 +32,6 @@ from ._engine.tables import (
     count_batch,
     count_block,
     count_colors,
-    merge_tables,
 )
 from ._glue import (
     ImageOutputMixin,
@@ -359,35 +358,76 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     def _partial_fit_table(self, table, batch, *, first):
         # The colour table of a new chunk (of ``batch``, checked with
         # ``reset=first``) into the running fit; shared with the dask adapter.
-        state = None if first else getattr(self, "_stream", None)
-        if state is not None and state.n_clusters == self.n_clusters:
-            state.add(table)
-            palette = self._refine(state) if state.due() else state.palette()
-            self._set_palette(palette, state.table, batch, stream=state)
-        else:
-            # As fit does while the table is small (or on the first call),
-            # then warm starts from the palette so far.
-            if not first:
-                previous = state.merged() if state is not None else self._color_table
-                if hasattr(previous, "fetch"):  # left on a dask cluster by fit
+        stream = None if first else self.__dict__.get("_stream")
+        if stream is None or stream.n_clusters != self.n_clusters:
+            stream = Stream(self.n_clusters)
+            if not first:  # continue from the tables of fit (or a dask fit)
+                previous = self.__dict__.get("_table")
+                if hasattr(previous, "fetch"):  # left on a dask cluster
                     previous = previous.fetch()
-                table = merge_tables([previous, table])
-            large = table.n_colors >= CORESET_MIN_COLORS
-            if first or not large or self.n_clusters_ != self.n_clusters:
-                self._fit_table(table, batch)
-                if large and self.n_clusters_ == self.n_clusters:
-                    state = Stream(self.n_clusters, table)
-                    state.restat(self.cluster_centers_)
-                    self._stream = state
-                return
-            state = Stream(self.n_clusters, table)
-            state.restat(self.cluster_centers_)
-            self._set_palette(self._refine(state), table, batch, stream=state)
+                stream.add(previous)
+                if self.n_clusters_ == self.n_clusters:
+                    stream.seeded(self.cluster_centers_)
+                    stream.seeded_pixels = previous.n_pixels
+        stream.add(table)
+        if stream.due():
+            merged = stream.total()
+            # the current palette competes with the restarts (not while the
+            # table is small: then the palette is exactly fit's)
+            large = merged.n_colors >= CORESET_MIN_COLORS
+            warm = stream.centers if large else None
+            self._fit_table(merged, batch, warm=warm)
+            if self.n_clusters_ == self.n_clusters:
+                stream.seeded(self.cluster_centers_)
+            self._stream = stream
+        else:
+            options = {"init": self.init, "n_init": self.n_init}
+            options.update(max_iter=self.max_iter, tol=self.tol)
+            palette = stream.step(options, check_random_state(self.random_state))
+            if palette is None:  # too few coarse cells for coresets: refit
+                self._fit_table(stream.total(), batch, warm=stream.centers)
+                stream.seeded(self.cluster_centers_)
+                self._stream = stream
+            else:
+                self._set_palette(palette, None, batch, stream=stream)
         if batch.n_pixels >= _LARGE_BATCH:
             release_free_memory()
 
-    def _refine(self, state):
-        return state.refine(self.max_iter, self.tol)
+    # The colour table of every pixel fitted (merged from partial_fit's
+    # chunks when asked for), and the WCSS of the palette over them: after
+    # a partial_fit that did not re-seed, one pass over that table made on
+    # first read.
+
+    @property
+    def _color_table(self):
+        stream = self.__dict__.get("_stream")
+        if stream is not None:
+            return stream.total()
+        try:
+            return self.__dict__["_table"]
+        except KeyError:
+            raise AttributeError("_color_table") from None
+
+    @_color_table.setter
+    def _color_table(self, table):
+        self.__dict__["_table"] = table
+
+    @property
+    def inertia_(self):
+        inertia = self.__dict__.get("_inertia")
+        if inertia is None:
+            stream = self.__dict__.get("_stream")
+            if stream is None or "cluster_centers_" not in self.__dict__:
+                raise AttributeError(
+                    f"'{type(self).__name__}' object has no attribute 'inertia_'"
+                )
+            inertia = stream.wcss(self.cluster_centers_)
+            self.__dict__["_inertia"] = inertia
+        return inertia
+
+    @inertia_.setter
+    def inertia_(self, value):
+        self.__dict__["_inertia"] = value
 
     @_fit_context(prefer_skip_nested_validation=True)
     @dask_aware
@@ -462,7 +502,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             raise ValueError("init contains NaN or infinity.")
         return init
 
-    def _fit_table(self, table, batch):
+    def _fit_table(self, table, batch, warm=None):
         init = self._check_init(table.n_channels)
         k = self._effective_k(table, "X")
         if k < self.n_clusters and not isinstance(init, str):
@@ -479,6 +519,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             tol=self.tol,
             random_state=self.random_state,
             n_threads=fit_threads(),
+            warm=warm if k == self.n_clusters else None,
         )
         self._set_palette(palette, table, batch)
         if batch.n_pixels >= _LARGE_BATCH:
@@ -495,7 +536,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.n_iter_ = int(palette.n_iter)
         self.n_clusters_ = int(k)
         self.n_channels_in_ = int(batch.n_channels)
-        self._color_table = table
+        self.__dict__["_table"] = table
         self._stream = stream  # partial_fit's running state, if any
         self._fit_dtype = batch.dtype
 
@@ -802,7 +843,7 @@ class Counted:
 def _without_table(est):
     """A copy of a fitted segmenter without its colour table (sent to workers)."""
     light = copy.copy(est)
-    for attr in ("_color_table", "_stream"):
+    for attr in ("_table", "_stream"):
         light.__dict__.pop(attr, None)
     return light
 

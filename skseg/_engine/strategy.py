@@ -134,6 +134,7 @@ def fit_palette(
     tol=1e-4,
     random_state=None,
     n_threads=1,
+    warm=None,
 ):
     """Weighted k-means over a colour table.
 
@@ -155,6 +156,10 @@ def fit_palette(
         Threads for palettes of more than ``LARGE_K`` colours (restarts and
         Lloyd iterations, :func:`skseg._engine.strategy.fit_large_k`); the palette does
         not depend on it.
+    warm : ndarray of shape (n_clusters, n_channels), optional
+        One more candidate besides the restarts (``partial_fit``'s current
+        palette): refined on the exact table from there, kept if its WCSS
+        is lower.
 
     Returns
     -------
@@ -163,6 +168,18 @@ def fit_palette(
         lexicographically), the exact WCSS over all pixels, and the number
         of Lloyd iterations of the returned solution.
     """
+    if warm is not None and isinstance(init, str):
+        options = {"max_iter": max_iter, "tol": tol, "n_threads": n_threads}
+        best = fit_palette(
+            table,
+            n_clusters,
+            init=init,
+            n_init=n_init,
+            random_state=random_state,
+            **options,
+        )
+        other = fit_palette(table, n_clusters, init=warm, n_init=1, **options)
+        return other if other.inertia < best.inertia else best
     colors = table.colors.astype(np.float64)
     weights = table.counts.astype(np.float64)
     k = int(n_clusters)
@@ -506,3 +523,26 @@ def _map(func, args, n_jobs):
     from sklearn.utils.parallel import Parallel, delayed
 
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(*a) for a in args)
+
+
+def refit_on_coresets(table, n_clusters, warm, *, init, n_init, max_iter, tol, rng):
+    """Restarts and a warm start on the coresets of ``table``, no exact pass.
+
+    ``partial_fit`` between two re-seeds: ``n_init`` restarts on the coarse
+    grid coreset of the merged table (the best ``N_REFINE`` refined on the
+    fine one, as :func:`fit_palette` runs them) compete with Lloyd from the
+    current palette ``warm`` on the fine coreset; the centres with the lowest
+    WCSS on the fine coreset are returned. Work in the size of the table
+    (one pass to bin it) plus the coresets', not in the iterations of an
+    exact refinement. None when the table is too small for coresets.
+    """
+    colors = table.colors.astype(np.float64)
+    weights = table.counts.astype(np.float64)
+    levels = nested_levels(colors, weights, tol, n_clusters)
+    if levels is None:
+        return None
+    best = _best_restart(n_clusters, init, n_init, rng, max_iter, None, levels)
+    Xf, wf, tf = levels[1]
+    warm_run = _lloyd(Xf, wf, np.asarray(warm, dtype=np.float64), max_iter, tf)
+    centers, _, n_iter = warm_run if warm_run[1] < best[1] else best
+    return _sorted(Palette(np.asarray(centers), None, int(n_iter)))

@@ -1,125 +1,99 @@
-"""Streaming: the running state of ``partial_fit`` over chunks of a collection."""
+"""Streaming: the running state of ``partial_fit`` over chunks of a collection.
+
+Every chunk's colour table goes into one :class:`~.tables.TableAccumulator`
+(the accumulator of every route), so the table of all pixels seen is always
+at hand, exactly the table :meth:`fit` would count. The palette follows the
+chunks in two ways:
+
+- **re-seeding** (:meth:`Stream.due`): whenever the pixels seen have grown
+  :data:`GROWTH`-fold since the last re-seed (and on every call while the
+  table of all pixels seen is small), the merged table is fitted by the fit
+  strategy itself (:func:`~.strategy.fit_palette`: ``n_init`` restarts on
+  its coresets, exact refinement), with the current palette as one more
+  candidate. The re-seeds form a geometric series: together they cost
+  about ``GROWTH / (GROWTH - 1)`` times one fit of the final table, and
+  chunks sorted by date or scene cannot trap the palette in the optimum of
+  the first chunks;
+- **between re-seeds** (:meth:`Stream.step`): ``n_init`` restarts and the
+  current palette compete on the grid coresets of the merged table, with no
+  exact refinement: a pass to bin the table plus work in the size of the
+  coresets. A chunk of new colours (the next scene) gets centres of its own
+  at once, not only at the next re-seed.
+
+The WCSS of the current centres over every pixel seen (:meth:`Stream.wcss`)
+is exact: one pass over the merged table, made when it is asked for.
+"""
 
 from __future__ import annotations
 
 import numpy as np
 
 from .._parallel import n_cpus
-from .coresets import FINE_CELLS, _grid_coreset
-from .distances import _abs_tol
-from .lloyd import _lloyd
-from .strategy import Palette, _sorted, cluster_stats
-from .tables import merge_tables
+from .coresets import CORESET_MIN_COLORS
+from .strategy import cluster_stats, refit_on_coresets
+from .tables import TableAccumulator
 
-__all__ = ["Stream"]
+__all__ = ["GROWTH", "Stream"]
 
-
-# partial_fit runs exact Lloyd iterations on the merged table whenever the
-# pixels seen have grown by this factor since the last exact pass.
-_EXACT_GROWTH = 4
+#: Re-seed when the pixels seen have grown this many times since the last.
+GROWTH = 4
 
 
 class Stream:
-    """Running state of a ``partial_fit`` loop over chunks of a large table.
+    """Running state of a ``partial_fit`` loop.
 
-    Keeps, per cluster, the pixel count ``W``, the colour sum ``S`` and the
-    sum of squared norms ``Q`` of every pixel seen, under the assignment of
-    each colour to its nearest centre when it was added. A new chunk's
-    colours are assigned to the current centres and added (work in the size
-    of the chunk's table, not of the whole table); the centres become
-    ``S / W`` and the WCSS of that assignment is ``sum(Q - |S|^2 / W)``.
-    Whenever the number of pixels has doubled since the last exact pass, the
-    pending tables are merged and Lloyd iterations run on the exact merged
-    table from the current centres, which resets the statistics: the exact
-    passes cost a geometric series, about two passes over the final table.
+    Parameters
+    ----------
+    n_clusters : int
+        Number of colours of the palette it follows.
     """
 
-    def __init__(self, n_clusters, table):
+    def __init__(self, n_clusters):
         self.n_clusters = n_clusters
-        self.table = table
-        self.pending = []
-        self.exact_pixels = table.n_pixels
-        self.pixels = table.n_pixels
+        self.tables = TableAccumulator()
+        self.seeded_pixels = 0
+        self.centers = None  # the current palette
 
-    def merged(self):
-        if self.pending:
-            # the large running table last: merge_tables merges neighbours
-            # pairwise, so the chunks' tables are merged among themselves
-            # first and the running table takes part in one or two merges
-            self.table = merge_tables([*self.pending, self.table])
-            self.pending = []
-        return self.table
-
-    def _stats(self, table, centers):
-        return cluster_stats(table, centers, n_cpus())
-
-    def restat(self, centers):
-        """Exact statistics of the merged table under ``centers``."""
-        self.W, self.S, self.Q = self._stats(self.merged(), centers)
-        self.fallback = np.array(centers, dtype=np.float64)
-        self.exact_pixels = self.pixels
+    @property
+    def n_pixels(self):
+        return self.tables.n_pixels
 
     def add(self, table):
-        """Add a chunk's table: its colours go to the nearest current centre."""
-        centers = self.centers()
-        w, s, q = self._stats(table, centers)
-        self.W, self.S, self.Q = self.W + w, self.S + s, self.Q + q
-        self.fallback = centers
-        self.pending.append(table)
-        self.pixels += table.n_pixels
+        """Add a chunk's table to the tables seen."""
+        self.tables.add(table)
 
-    def centers(self):
-        out = self.fallback.copy()
-        filled = self.W > 0
-        out[filled] = self.S[filled] / self.W[filled, None]
-        return out
+    def total(self):
+        """The table of every pixel seen (merged now if need be)."""
+        return self.tables.total()
 
     def due(self):
-        return self.pixels >= _EXACT_GROWTH * self.exact_pixels
+        """Whether the palette is to be fitted anew on the merged table."""
+        if self.centers is None:
+            return True
+        small = sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
+        return small or self.n_pixels >= GROWTH * self.seeded_pixels
 
-    def refine(self, max_iter, tol):
-        """Lloyd iterations on the merged table from the current centres.
+    def seeded(self, centers):
+        """The palette fitted on :meth:`total` at this point: new sums."""
+        self.centers = np.array(centers, dtype=np.float64)
+        self.seeded_pixels = self.n_pixels
 
-        Most of the way on the fine grid coreset of the merged table (as
-        :func:`fit_palette` refines its best restarts), whose iterations
-        cost a fraction of a pass over the table; then on the exact table,
-        one :func:`cluster_stats` pass per iteration (in the table's own
-        dtype, no float64 copy; usually one or two), until the squared
-        centre shift is at most ``tol`` times the mean variance of the
-        colours, as in :class:`sklearn.cluster.KMeans`. A last pass at the
-        final centres gives their exact WCSS and resets the statistics.
+    def step(self, options, rng):
+        """Between re-seeds: restarts and the current palette compete on the
+        coresets of the merged table (:func:`~.strategy.refit_on_coresets`).
+
+        Returns the palette (``inertia`` None: see :meth:`wcss`).
         """
-        table = self.merged()
-        colors = table.colors
-        centers = self.centers()
-        if colors.shape[1] <= 8:
-            fine, fine_w = _grid_coreset(
-                colors.astype(np.float64), table.counts.astype(np.float64), FINE_CELLS
-            )
-            centers = _lloyd(fine, fine_w, centers, max_iter, _abs_tol(fine, tol))[0]
-        var = [np.var(colors[:, f], dtype=np.float64) for f in range(colors.shape[1])]
-        tol_abs = tol * float(np.mean(var))
-        n_iter = 0
-        for n_iter in range(1, max_iter + 1):
-            weight, sums, _ = self._stats(table, centers)
-            filled = weight > 0
-            new = centers.copy()
-            new[filled] = sums[filled] / weight[filled, None]
-            shift = float(((new - centers) ** 2).sum())
-            centers = new
-            if shift <= tol_abs:
-                break
-        self.restat(centers)
-        norms = np.einsum("ij,ij->i", centers, centers)
-        wcss = self.Q - 2 * np.einsum("ij,ij->i", centers, self.S) + self.W * norms
-        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), int(n_iter)))
-
-    def palette(self):
-        """The centres ``S / W`` and the WCSS of the assignment they were made of."""
-        centers = self.centers()
-        filled = self.W > 0
-        wcss = (
-            self.Q[filled]
-            - np.einsum("ij,ij->i", self.S, self.S)[filled] / (self.W[filled])
+        palette = refit_on_coresets(
+            self.total(), self.n_clusters, self.centers, rng=rng, **options
         )
-        return _sorted(Palette(centers, float(max(wcss.sum(), 0.0)), 1))
+        if palette is not None:
+            self.centers = np.array(palette.centers)
+        return palette
+
+    def wcss(self, centers):
+        """Exact WCSS of ``centers`` over every pixel seen (one table pass)."""
+        weight, sums, squares = cluster_stats(self.total(), centers, n_cpus())
+        norms = np.einsum("ij,ij->i", centers, centers)
+        wcss = squares - 2 * np.einsum("ij,ij->i", centers, sums) + weight * norms
+        return float(max(wcss.sum(), 0.0))
