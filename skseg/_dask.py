@@ -241,8 +241,8 @@ def _run_table_plan(plan, X):
 # transforms: map_blocks of the in-memory method
 
 
-def _apply_block(block, func):
-    return func(block)
+def _apply_block(block, apply):
+    return apply(block)
 
 
 def _lazy(X, plan):
@@ -257,7 +257,7 @@ def _lazy(X, plan):
         warnings.simplefilter("ignore")
         sample = np.asarray(plan.meta(tiny))
     k_out = plan.k_out
-    kwargs = {"func": plan.func, "dtype": sample.dtype}
+    kwargs = {"apply": plan.func, "dtype": sample.dtype}
     if sample.ndim == 2:  # one feature vector per image
         k = sample.shape[1] if k_out is None else k_out
         kwargs["chunks"] = (X.chunks[0], (k,))

@@ -358,17 +358,18 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     def _partial_fit_table(self, table, batch, *, first):
         # The colour table of a new chunk (of ``batch``, checked with
         # ``reset=first``) into the running fit; shared with the dask adapter.
-        stream = None if first else self.__dict__.get("_stream")
+        old = None if first else self.__dict__.get("_stream")
+        stream = old
         if stream is None or stream.n_clusters != self.n_clusters:
             stream = Stream(self.n_clusters)
-            if not first:  # continue from the tables of fit (or a dask fit)
-                previous = self.__dict__.get("_table")
+            if not first:  # continue from the tables seen (fit, dask fit, or
+                # partial_fit for another n_clusters)
+                previous = self.__dict__.get("_table") if old is None else old.total()
                 if hasattr(previous, "fetch"):  # left on a dask cluster
                     previous = previous.fetch()
                 stream.add(previous)
                 if self.n_clusters_ == self.n_clusters:
-                    stream.seeded(self.cluster_centers_)
-                    stream.seeded_pixels = previous.n_pixels
+                    stream.seeded(self.cluster_centers_, self.inertia_)
         stream.add(table)
         if stream.due():
             merged = stream.total()
@@ -378,18 +379,21 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             warm = stream.centers if large else None
             self._fit_table(merged, batch, warm=warm)
             if self.n_clusters_ == self.n_clusters:
-                stream.seeded(self.cluster_centers_)
+                stream.seeded(self.cluster_centers_, self.inertia_)
             self._stream = stream
         else:
             options = {"init": self.init, "n_init": self.n_init}
             options.update(max_iter=self.max_iter, tol=self.tol)
-            palette = stream.step(options, check_random_state(self.random_state))
-            if palette is None:  # too few coarse cells for coresets: refit
+            rng = check_random_state(self.random_state)
+            palette = stream.step(table, options, rng)
+            if palette is False:  # too few coarse cells for coresets: refit
                 self._fit_table(stream.total(), batch, warm=stream.centers)
-                stream.seeded(self.cluster_centers_)
+                stream.seeded(self.cluster_centers_, self.inertia_)
                 self._stream = stream
-            else:
-                self._set_palette(palette, None, batch, stream=stream)
+                return
+            if palette is None:  # the palette as it is, over more pixels
+                palette = Palette(self.cluster_centers_, None, self.n_iter_)
+            self._set_palette(palette, None, batch, stream=stream)
         if batch.n_pixels >= _LARGE_BATCH:
             release_free_memory()
 

@@ -82,7 +82,7 @@ def test_fit_counts_tables_on_the_workers(client, photos):
         for task in stream.data
     ]
     assert sum(name.startswith("_block_table") for name in names) == 4
-    assert any(name.startswith("_merge") for name in names)
+    assert any(name.startswith("add_tables") for name in names)
     assert {task["worker"] for task in stream.data} <= set(
         client.scheduler_info()["workers"]
     )

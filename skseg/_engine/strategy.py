@@ -168,7 +168,7 @@ def fit_palette(
         lexicographically), the exact WCSS over all pixels, and the number
         of Lloyd iterations of the returned solution.
     """
-    if warm is not None and isinstance(init, str):
+    if warm is not None and isinstance(init, str) and int(n_clusters) > LARGE_K:
         options = {"max_iter": max_iter, "tol": tol, "n_threads": n_threads}
         best = fit_palette(
             table,
@@ -212,8 +212,9 @@ def fit_palette(
     # Small tables run Lloyd on the exact weighted colours themselves.
     exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
     if isinstance(init, str):
+        extra = () if warm is None or levels is None else (warm,)
         best, inertia, n_iter = _best_restart(
-            k, init, n_init, rng, max_iter, exact, levels
+            k, init, n_init, rng, max_iter, exact, levels, extra=extra
         )
     else:
         best = np.asarray(init, dtype=np.float64)
@@ -281,7 +282,9 @@ def cluster_stats(table, centers, n_threads=1):
     return weight, sums, squares
 
 
-def _best_restart(k, init, n_init, rng, max_iter, exact, levels, n_refine=N_REFINE):
+def _best_restart(
+    k, init, n_init, rng, max_iter, exact, levels, n_refine=N_REFINE, extra=()
+):
     """Best of ``n_init`` restarts: (centres, WCSS, n_iter) on its level.
 
     Without coresets (``levels`` None) the restarts run on the ``exact``
@@ -300,7 +303,9 @@ def _best_restart(k, init, n_init, rng, max_iter, exact, levels, n_refine=N_REFI
         _lloyd(Xc, wc, s, max_iter, tc) for s in _starts(Xc, wc, k, init, n_init, rng)
     ]
     runs.sort(key=lambda r: r[1])
-    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:n_refine]]
+    # ``extra`` starts (partial_fit's current palette) compete here too
+    starts = [r[0] for r in runs[:n_refine]] + [np.asarray(c, float) for c in extra]
+    refined = [_lloyd(Xf, wf, c, max_iter, tf) for c in starts]
     return min(refined, key=lambda r: r[1])
 
 

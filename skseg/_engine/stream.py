@@ -14,11 +14,12 @@ chunks in two ways:
   about ``GROWTH / (GROWTH - 1)`` times one fit of the final table, and
   chunks sorted by date or scene cannot trap the palette in the optimum of
   the first chunks;
-- **between re-seeds** (:meth:`Stream.step`): ``n_init`` restarts and the
-  current palette compete on the grid coresets of the merged table, with no
-  exact refinement: a pass to bin the table plus work in the size of the
-  coresets. A chunk of new colours (the next scene) gets centres of its own
-  at once, not only at the next re-seed.
+- **between re-seeds** (:meth:`Stream.step`): a chunk the palette serves
+  as well as the pixels it was fitted on leaves it as it is (work in the
+  size of the chunk's table); a chunk it serves worse (the next scene)
+  makes ``n_init`` restarts and the current palette compete on the grid
+  coresets of the merged table, with no exact refinement, so new colours
+  get centres of their own at once, not only at the next re-seed.
 
 The WCSS of the current centres over every pixel seen (:meth:`Stream.wcss`)
 is exact: one pass over the merged table, made when it is asked for.
@@ -37,6 +38,9 @@ __all__ = ["GROWTH", "Stream"]
 
 #: Re-seed when the pixels seen have grown this many times since the last.
 GROWTH = 4
+#: Between re-seeds, a chunk served this much worse per pixel than the
+#: pixels of the last re-seed refits the palette on the coresets.
+DRIFT = 1.5
 
 
 class Stream:
@@ -73,27 +77,41 @@ class Stream:
         small = sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
         return small or self.n_pixels >= GROWTH * self.seeded_pixels
 
-    def seeded(self, centers):
-        """The palette fitted on :meth:`total` at this point: new sums."""
+    def seeded(self, centers, inertia):
+        """The palette fitted on :meth:`total` at this point, and its WCSS."""
         self.centers = np.array(centers, dtype=np.float64)
         self.seeded_pixels = self.n_pixels
+        self.seeded_wcss = inertia / max(self.n_pixels, 1)  # per pixel
 
-    def step(self, options, rng):
-        """Between re-seeds: restarts and the current palette compete on the
-        coresets of the merged table (:func:`~.strategy.refit_on_coresets`).
+    def step(self, table, options, rng):
+        """Between re-seeds: the chunk ``table`` (already added) against the
+        current palette.
 
-        Returns the palette (``inertia`` None: see :meth:`wcss`).
+        A chunk the palette serves about as well as the pixels it was fitted
+        on (WCSS per pixel at most :data:`DRIFT` times theirs) leaves it as
+        it is: work in the size of the chunk's table. A chunk it serves
+        worse (a new scene) makes restarts and the current palette compete
+        on the coresets of the merged table
+        (:func:`~.strategy.refit_on_coresets`). Returns the palette
+        (``inertia`` None: see :meth:`wcss`), or None for the palette as it
+        is, or ``False`` when the table is too small for coresets.
         """
+        chunk = self.wcss(self.centers, table) / max(table.n_pixels, 1)
+        if chunk <= DRIFT * self.seeded_wcss:
+            return None
         palette = refit_on_coresets(
             self.total(), self.n_clusters, self.centers, rng=rng, **options
         )
-        if palette is not None:
-            self.centers = np.array(palette.centers)
+        if palette is None:
+            return False
+        self.centers = np.array(palette.centers)
         return palette
 
-    def wcss(self, centers):
-        """Exact WCSS of ``centers`` over every pixel seen (one table pass)."""
-        weight, sums, squares = cluster_stats(self.total(), centers, n_cpus())
+    def wcss(self, centers, table=None):
+        """Exact WCSS of ``centers`` over every pixel seen (one table pass),
+        or over ``table``."""
+        table = self.total() if table is None else table
+        weight, sums, squares = cluster_stats(table, centers, n_cpus())
         norms = np.einsum("ij,ij->i", centers, centers)
         wcss = squares - 2 * np.einsum("ij,ij->i", centers, sums) + weight * norms
         return float(max(wcss.sum(), 0.0))

@@ -1,0 +1,97 @@
+"""Every route to a palette gives the same palette (issue 16).
+
+In memory (``fit``), ``partial_fit`` over any chunking, ``fit`` on a
+``dask.array`` on a LocalCluster and ``skseg segment FOLDER`` count the same
+colour tables, add them with one accumulator and fit them with one strategy:
+their palettes' WCSS agree within 0.5 %, for uint8 images and for float
+images (HSV, with more than 2**20 pixels so that the in-memory fit takes the
+float grid path).
+"""
+
+import contextlib
+import io
+import re
+
+import numpy as np
+import pytest
+from skimage import data, transform
+
+from skseg import ColorSpaceTransformer, KMeansColorSegmenter
+from skseg.cli import main
+from skseg.datasets import save_image
+
+da = pytest.importorskip("dask.array")
+distributed = pytest.importorskip("dask.distributed")
+
+SCENES = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry"]
+K = 8
+
+
+@pytest.fixture(scope="module")
+def client():
+    with (
+        distributed.LocalCluster(
+            n_workers=2, processes=True, threads_per_worker=1, dashboard_address=None
+        ) as cluster,
+        distributed.Client(cluster) as client,
+    ):
+        yield client
+
+
+def scenes(size):
+    """One photo per scene, resized to ``size``: a scene-sorted collection."""
+    return np.stack(
+        [
+            transform.resize(getattr(data, name)()[..., :3], size, preserve_range=True)
+            .round()
+            .astype(np.uint8)
+            for name in SCENES
+        ]
+    )
+
+
+def cli_wcss(folder, tmp_path, *options):
+    out = io.StringIO()
+    with contextlib.redirect_stdout(out):
+        status = main(
+            ["segment", str(folder), "-k", str(K), "--random-state", "0"]
+            + ["--output", str(tmp_path / "out"), *options]
+        )
+    assert status == 0
+    (per_pixel,) = re.findall(r"WCSS per pixel: ([0-9.e+]+)", out.getvalue())
+    return float(per_pixel)
+
+
+@pytest.mark.parametrize("kind", ["uint8", "float"])
+def test_every_route_gives_the_same_palette(kind, client, tmp_path):
+    size = (96, 128) if kind == "uint8" else (480, 480)  # 5 x 480**2 > 2**20
+    photos = scenes(size)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name, photo in zip(SCENES, photos):
+        save_image(folder / f"{name}.png", photo)
+    X = photos if kind == "uint8" else ColorSpaceTransformer("hsv").fit_transform(photos)
+    n_pixels = X.shape[0] * X.shape[1] * X.shape[2]
+
+    wcss = {"fit": KMeansColorSegmenter(K, random_state=0).fit(X).inertia_}
+    # partial_fit: scene by scene, in both orders, and in uneven chunks
+    for name, chunks in [
+        ("scene by scene", [X[i : i + 1] for i in range(len(X))]),
+        ("reversed", [X[i : i + 1] for i in reversed(range(len(X)))]),
+        ("uneven", [X[:1], X[1:4], X[4:]]),
+    ]:
+        seg = KMeansColorSegmenter(K, random_state=0)
+        for chunk in chunks:
+            seg.partial_fit(chunk)
+        true = -seg.score(X) * n_pixels
+        assert seg.inertia_ == pytest.approx(true, rel=1e-3)  # never a bound
+        wcss[f"partial_fit {name}"] = true
+    dask_seg = KMeansColorSegmenter(K, random_state=0).fit(
+        da.from_array(X, chunks=(2, -1, -1, -1))
+    )
+    wcss["dask"] = dask_seg.inertia_
+    options = () if kind == "uint8" else ("--space", "hsv")
+    wcss["cli"] = cli_wcss(folder, tmp_path, *options) * n_pixels
+
+    values = np.array(list(wcss.values()))
+    assert values.max() / values.min() <= 1.005, wcss
