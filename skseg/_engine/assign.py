@@ -14,8 +14,8 @@ bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the
 present ones (a prefix count per 64-bit word plus a popcount), so no
 2**24-entry label array is made.
 
-The labels are bitwise those of the direct scan (:func:`assign_labels`:
-nearest centre, ties to the lowest index).
+The labels are bitwise those of the direct scan
+(:func:`assign_labels`: nearest centre, ties to the lowest index).
 """
 
 from __future__ import annotations
