@@ -316,7 +316,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
            geometric series, so chunks sorted by date or scene cannot keep
            the palette in the optimum of the first chunks;
         2. between re-seeds, a chunk the palette serves about as well as the
-           pixels it was fitted on (WCSS per pixel at most 1.5 times theirs)
+           pixels it was fitted on (WCSS per pixel at most 1.1 times theirs)
            leaves it as it is; a chunk it serves worse (a new scene) makes
            restarts and the current palette compete on the coresets of the
            merged table.
@@ -328,7 +328,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         uneven chunkings end within 0.5 % of :meth:`fit`'s WCSS. A change
         of ``n_clusters`` between calls refits from scratch.
         """
-        first = not hasattr(self, "_color_table")
+        first = not self._has_table()
         batch = self._check_batch(X, reset=first)
         self._partial_fit_table(count_batch(batch), batch, first=first)
         return self
@@ -341,7 +341,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         the channels and dtype of the counted images, is checked as ``X``
         would be.
         """
-        first = not partial or not hasattr(self, "_color_table")
+        first = not partial or not self._has_table()
         counted = Counted(self._check_batch(image, reset=first), table.n_pixels)
         if partial:
             self._partial_fit_table(table, counted, first=first)
@@ -379,7 +379,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             options = {"init": self.init, "n_init": self.n_init}
             options.update(max_iter=self.max_iter, tol=self.tol)
             rng = check_random_state(self.random_state)
-            palette = stream.step(table, options, rng)
+            palette, inertia = stream.step(table, options, rng)
             if palette is False:  # too few coarse cells for coresets: refit
                 self._fit_table(stream.total(), batch, warm=stream.centers)
                 stream.seeded(self.cluster_centers_, self.inertia_)
@@ -387,6 +387,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
                 return
             if palette is None:  # the palette as it is, over more pixels
                 palette = Palette(self.cluster_centers_, None, self.n_iter_)
+            palette.inertia = inertia  # exact, or None: computed when read
             self._set_palette(palette, None, batch, stream=stream)
         if batch.n_pixels >= _LARGE_BATCH:
             release_free_memory()
@@ -395,6 +396,10 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     # chunks when asked for), and the WCSS of the palette over them: after
     # a partial_fit that did not re-seed, one pass over that table made on
     # first read.
+
+    def _has_table(self):
+        # fitted on some table (without merging partial_fit's chunks)
+        return self.__dict__.get("_stream") is not None or "_table" in self.__dict__
 
     @property
     def _color_table(self):
@@ -636,7 +641,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             fit = functools.partial(_fit_copy, copy.copy(self), image)
             return TablePlan(count_block, add_tables, fit, adopt=self._adopt)
         if method == "partial_fit":
-            self._check_batch(image, reset=not hasattr(self, "_color_table"))
+            self._check_batch(image, reset=not self._has_table())
 
             def fit(table):
                 return self._fit_counted(table, image, partial=True)

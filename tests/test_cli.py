@@ -12,6 +12,7 @@ import pytest
 from numpy.testing import assert_array_equal
 
 import skseg
+import skseg.segmentation
 from skseg import ColorSpaceTransformer, KMeansColorSegmenter, cli
 from skseg.datasets import load_images, load_sample_image, save_image
 
@@ -198,7 +199,7 @@ def test_options_reach_the_estimator(tmp_path, rgb_files, capsys, monkeypatch):
             seen.append(self.get_params())
             return super().transform(X)
 
-    monkeypatch.setattr(skseg, "KMeansColorSegmenter", Recorder)
+    monkeypatch.setattr(skseg.segmentation, "KMeansColorSegmenter", Recorder)
     argv = [
         "segment",
         *rgb_files[:2],
@@ -258,7 +259,7 @@ def test_warnings_printed_once_others_reissued(
             warnings.warn("numerical trouble", RuntimeWarning)
             return super().transform(X)
 
-    monkeypatch.setattr(skseg, "KMeansColorSegmenter", Noisy)
+    monkeypatch.setattr(skseg.segmentation, "KMeansColorSegmenter", Noisy)
     with pytest.warns(RuntimeWarning, match="numerical trouble"):
         code, out, err = run(["segment", rgb_files[0], "-o", tmp_path], capsys)
     assert code == 0

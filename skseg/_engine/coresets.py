@@ -171,3 +171,62 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors):
         (coarse, coarse_w, _abs_tol(coarse, tol)),
         (fine, fine_w, _abs_tol(fine, tol)),
     )
+
+
+class RunningGrid:
+    """The fine grid coreset of a stream of colour tables.
+
+    A grid over a box that holds every colour seen (the bounding box of the
+    tables, as :func:`nested_levels` grids one table), kept between chunks:
+    ``partial_fit`` bins each chunk's table once, in the size of that
+    table, and gets the coresets of every pixel seen without a pass over
+    the merged table. A chunk with colours outside the box makes the box
+    grow, and the tables seen are binned again on the new grid.
+    """
+
+    def __init__(self, tables):
+        lo = np.min([column_stats(t.colors)[0] for t in tables], axis=0)
+        hi = np.max([column_stats(t.colors)[1] for t in tables], axis=0)
+        c = lo.shape[0]
+        self.lo, self.hi = lo, hi
+        self.span = np.where(hi - lo == 0, 1.0, hi - lo)
+        self.per_axis = max(2, int(round(FINE_CELLS ** (1.0 / c))))
+        self.wsum = np.zeros(self.per_axis**c)
+        self.sums = np.zeros((self.per_axis**c, c))
+        for table in tables:
+            self._bin(table)
+
+    def holds(self, table):
+        """Whether the colours of ``table`` lie inside the grid's box."""
+        lo, hi, _ = column_stats(table.colors)
+        return bool(np.all(lo >= self.lo) and np.all(hi <= self.hi))
+
+    def add(self, table):
+        """Bin one more table (whose colours :meth:`holds`)."""
+        self._bin(table)
+
+    def _bin(self, table):
+        colors = table.colors.astype(np.float64)
+        weights = table.counts.astype(np.float64)
+        scale = self.per_axis / self.span
+        _grid_accumulate(
+            colors, weights, self.lo, scale, self.per_axis, self.wsum, self.sums
+        )
+
+    def levels(self, tol, k):
+        """``(coarse, fine)`` levels as :func:`nested_levels` gives them, or
+        None when the coarse one has fewer than ``8 * k`` cells."""
+        occupied = np.flatnonzero(self.wsum)
+        w = self.wsum[occupied]
+        fine = self.sums[occupied] / w[:, None]
+        c = fine.shape[1]
+        per_axis = max(2, int(round(COARSE_CELLS ** (1.0 / c))))
+        wsum = np.zeros(per_axis**c)
+        sums = np.zeros((per_axis**c, c))
+        _grid_accumulate(fine, w, self.lo, per_axis / self.span, per_axis, wsum, sums)
+        occupied = np.flatnonzero(wsum)
+        wc = wsum[occupied]
+        coarse = sums[occupied] / wc[:, None]
+        if coarse.shape[0] < 8 * k:
+            return None
+        return (coarse, wc, _abs_tol(coarse, tol)), (fine, w, _abs_tol(fine, tol))

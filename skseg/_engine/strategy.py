@@ -89,6 +89,11 @@ LARGE_RESTART_K = 64
 
 #: Restarts refined on the fine coreset (the best on the coarse one).
 LARGE_N_REFINE = 3
+#: refit_on_coresets runs this share of n_init restarts (the current palette
+#: competes with them).
+REFIT_SHARE = 3
+#: refit_on_coresets refines this many of its best coarse runs on the fine level.
+REFIT_N_REFINE = 2
 
 
 #: The exact refinement stops when an iteration gains less than this
@@ -497,15 +502,7 @@ def fit_palette_path(
             return run
         if k == 1:
             return _one_cluster(colors, weights) + (1,)
-        # A few Lloyd iterations: the fine coreset's solution is already
-        # close to the fixed point (Hamerly's bounds for many colours).
-        if k > LARGE_K:
-            return hamerly(
-                colors, weights, run[0], max_iter, exact_level[2], stall=PATH_STALL
-            )[:3]
-        return _lloyd(
-            colors, weights, run[0], min(max_iter, PATH_EXACT_ITER), exact_level[2]
-        )
+        return few_exact_iterations(colors, weights, run[0], max_iter, exact_level[2])
 
     final = _map(exact, list(zip(mid, ascending)), n_jobs)
 
@@ -522,6 +519,22 @@ def fit_palette_path(
     return palettes
 
 
+def few_exact_iterations(colors, weights, centers, max_iter, tol_abs):
+    """From a coreset's solution to near the fixed point of the exact table.
+
+    A few Lloyd iterations on the exact (float64) table: ``PATH_EXACT_ITER``
+    (measured within 0.1 % of the fixed point's WCSS), or for more than
+    ``LARGE_K`` colours Hamerly's iterations until one gains less than
+    ``PATH_STALL``. Returns ``(centers, inertia, n_iter)``, ``inertia`` the
+    exact WCSS of ``centers`` over the table.
+    """
+    if centers.shape[0] > LARGE_K:
+        return hamerly(colors, weights, centers, max_iter, tol_abs, stall=PATH_STALL)[
+            :3
+        ]
+    return _lloyd(colors, weights, centers, min(max_iter, PATH_EXACT_ITER), tol_abs)
+
+
 def _map(func, args, n_jobs):
     if len(args) == 1 or n_workers(n_jobs) == 1:
         return [func(*a) for a in args]
@@ -530,24 +543,24 @@ def _map(func, args, n_jobs):
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(*a) for a in args)
 
 
-def refit_on_coresets(table, n_clusters, warm, *, init, n_init, max_iter, tol, rng):
-    """Restarts and a warm start on the coresets of ``table``, no exact pass.
+def refit_on_coresets(
+    levels, n_clusters, warm, *, init, n_init, max_iter, rng, share=1
+):
+    """Restarts and a warm start on coresets, no exact pass.
 
-    ``partial_fit`` between two re-seeds: ``n_init`` restarts on the coarse
-    grid coreset of the merged table (the best ``N_REFINE`` refined on the
-    fine one, as :func:`fit_palette` runs them) compete with Lloyd from the
-    current palette ``warm`` on the fine coreset; the centres with the lowest
-    WCSS on the fine coreset are returned. Work in the size of the table
-    (one pass to bin it) plus the coresets', not in the iterations of an
-    exact refinement. None when the table is too small for coresets.
+    ``partial_fit`` after its first chunk: ``n_init / share`` restarts
+    (rounded up) and Lloyd from the current palette ``warm`` compete on the
+    coarse level of ``levels`` (``(coarse, fine)`` as :func:`nested_levels`
+    gives them, for the table of every pixel seen); the best is refined on
+    the fine one. Work in the size of the coresets, not of the table.
     """
-    colors = table.colors.astype(np.float64)
-    weights = table.counts.astype(np.float64)
-    levels = nested_levels(colors, weights, tol, n_clusters)
-    if levels is None:
-        return None
-    best = _best_restart(n_clusters, init, n_init, rng, max_iter, None, levels)
-    Xf, wf, tf = levels[1]
-    warm_run = _lloyd(Xf, wf, np.asarray(warm, dtype=np.float64), max_iter, tf)
-    centers, _, n_iter = warm_run if warm_run[1] < best[1] else best
+    n_restarts = max(1, -(-int(n_init) // share))
+    (Xc, wc, tc), (Xf, wf, tf) = levels
+    starts = list(_starts(Xc, wc, n_clusters, init, n_restarts, rng))
+    starts.append(np.asarray(warm, dtype=np.float64))
+    runs = [_lloyd(Xc, wc, start, max_iter, tc) for start in starts]
+    # the best REFIT_N_REFINE of them refined on the fine coreset
+    runs.sort(key=lambda r: r[1])
+    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:REFIT_N_REFINE]]
+    centers, _, n_iter = min(refined, key=lambda r: r[1])
     return _sorted(Palette(np.asarray(centers), None, int(n_iter)))

@@ -30,8 +30,16 @@ from __future__ import annotations
 import numpy as np
 
 from .._parallel import n_cpus
-from .coresets import CORESET_MIN_COLORS
-from .strategy import cluster_stats, refit_on_coresets
+from .coresets import CORESET_MIN_COLORS, RunningGrid, nested_levels
+from .distances import _abs_tol
+from .strategy import (
+    REFIT_SHARE,
+    Palette,
+    _sorted,
+    cluster_stats,
+    few_exact_iterations,
+    refit_on_coresets,
+)
 from .tables import TableAccumulator
 
 __all__ = ["GROWTH", "Stream"]
@@ -40,7 +48,7 @@ __all__ = ["GROWTH", "Stream"]
 GROWTH = 4
 #: Between re-seeds, a chunk served this much worse per pixel than the
 #: pixels of the last re-seed refits the palette on the coresets.
-DRIFT = 1.5
+DRIFT = 1.05
 
 
 class Stream:
@@ -55,6 +63,7 @@ class Stream:
     def __init__(self, n_clusters):
         self.n_clusters = n_clusters
         self.tables = TableAccumulator()
+        self.grid = None  # RunningGrid of every table seen
         self.seeded_pixels = 0
         self.centers = None  # the current palette
 
@@ -63,19 +72,35 @@ class Stream:
         return self.tables.n_pixels
 
     def add(self, table):
-        """Add a chunk's table to the tables seen."""
+        """Add a chunk's table to the tables seen (and to the running grid)."""
         self.tables.add(table)
+        if table.n_channels > 8:
+            return
+        if self.grid is not None and self.grid.holds(table):
+            self.grid.add(table)
+        else:  # the first table, or colours outside the box: bin them all
+            self.grid = RunningGrid(self.tables.stack)
+
+    def levels(self, tol):
+        """Coarse and fine coresets of every pixel seen, or None."""
+        if self.grid is not None:
+            return self.grid.levels(tol, self.n_clusters)
+        table = self.total()
+        colors = table.colors.astype(np.float64)
+        weights = table.counts.astype(np.float64)
+        return nested_levels(colors, weights, tol, self.n_clusters)
 
     def total(self):
         """The table of every pixel seen (merged now if need be)."""
         return self.tables.total()
 
     def due(self):
-        """Whether the palette is to be fitted anew on the merged table."""
+        """Whether the palette is fitted anew as :meth:`fit` fits it: on the
+        first chunk, and on every chunk while the table of every pixel seen
+        is small (the palette is then exactly :meth:`fit`'s)."""
         if self.centers is None:
             return True
-        small = sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
-        return small or self.n_pixels >= GROWTH * self.seeded_pixels
+        return sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
 
     def seeded(self, centers, inertia):
         """The palette fitted on :meth:`total` at this point, and its WCSS."""
@@ -84,28 +109,55 @@ class Stream:
         self.seeded_wcss = inertia / max(self.n_pixels, 1)  # per pixel
 
     def step(self, table, options, rng):
-        """Between re-seeds: the chunk ``table`` (already added) against the
-        current palette.
+        """A chunk ``table`` (already added) when :meth:`due` is False.
 
-        A chunk the palette serves about as well as the pixels it was fitted
-        on (WCSS per pixel at most :data:`DRIFT` times theirs) leaves it as
-        it is: work in the size of the chunk's table. A chunk it serves
-        worse (a new scene) makes restarts and the current palette compete
-        on the coresets of the merged table
-        (:func:`~.strategy.refit_on_coresets`). Returns the palette
-        (``inertia`` None: see :meth:`wcss`), or None for the palette as it
-        is, or ``False`` when the table is too small for coresets.
+        - The pixels seen have grown :data:`GROWTH`-fold since the last
+          re-seed: ``n_init`` restarts and the current palette compete on
+          the coresets of every pixel seen
+          (:func:`~.strategy.refit_on_coresets`), then a few Lloyd
+          iterations on the merged table give the palette and its exact
+          WCSS;
+        - otherwise a chunk the palette serves about as well as the pixels of
+          the last re-seed (WCSS per pixel at most :data:`DRIFT` times
+          theirs) leaves it as it is: work in the size of the chunk's table;
+        - a chunk it serves worse (a new scene) refits on the coresets as a
+          re-seed does, with a third of the restarts and no pass over the
+          table.
+
+        Returns ``(palette, inertia)``: the palette (None when it is left as
+        it is) and its exact WCSS if computed (else None: see
+        :meth:`wcss`); ``(False, None)`` when the table is too small for
+        coresets.
         """
-        chunk = self.wcss(self.centers, table) / max(table.n_pixels, 1)
-        if chunk <= DRIFT * self.seeded_wcss:
-            return None
+        grown = self.n_pixels >= GROWTH * self.seeded_pixels
+        if not grown:
+            chunk = self.wcss(self.centers, table) / max(table.n_pixels, 1)
+            if chunk <= DRIFT * self.seeded_wcss:
+                return None, None
+        options = dict(options)
+        tol = options.pop("tol")
+        levels = self.levels(tol)
+        if levels is None:
+            return False, None
+        share = 1 if grown else REFIT_SHARE
         palette = refit_on_coresets(
-            self.total(), self.n_clusters, self.centers, rng=rng, **options
+            levels, self.n_clusters, self.centers, share=share, rng=rng, **options
         )
-        if palette is None:
-            return False
-        self.centers = np.array(palette.centers)
-        return palette
+        if not grown:  # its WCSS is computed when asked for (see wcss)
+            self.centers = np.array(palette.centers)
+            return palette, None
+        # a re-seed: a few Lloyd iterations on the merged table, and the
+        # exact WCSS the next chunks are compared with
+        table = self.total()
+        colors = table.colors.astype(np.float64)
+        weights = table.counts.astype(np.float64)
+        tol_abs = _abs_tol(colors, tol)
+        centers, inertia, n_iter = few_exact_iterations(
+            colors, weights, palette.centers, options["max_iter"], tol_abs
+        )
+        palette = _sorted(Palette(np.asarray(centers), float(inertia), int(n_iter)))
+        self.seeded(palette.centers, palette.inertia)
+        return palette, palette.inertia
 
     def wcss(self, centers, table=None):
         """Exact WCSS of ``centers`` over every pixel seen (one table pass),
