@@ -4,7 +4,7 @@ A method decorated with :func:`skseg._glue.dask_aware` and called with a dask
 array comes here (through the hook ``skseg/__init__`` registers); this module
 is imported only then, so ``import skseg`` and in-memory use never import
 dask. It imports no estimator: each estimator hands it a plan
-(``__skseg_dask_plan__``, the protocol of :mod:`skseg._glue`) and this
+(``__skseg_plan__``, the protocol of :mod:`skseg._glue`) and this
 module runs it.
 
 A dask batch has shape ``(n_images, height, width[, n_channels])`` and is
@@ -61,7 +61,7 @@ def call(estimator, method, X, *args, **kwargs):
         fit = call(estimator, "fit", X, *args, **kwargs)
         return call(fit, "transform", X)
     X = _check_shape(X)
-    plan_of = getattr(estimator, "__skseg_dask_plan__", None)
+    plan_of = getattr(estimator, "__skseg_plan__", None)
     plan = None if plan_of is None else plan_of(method, probe(X))
     if isinstance(plan, ProbePlan):
         return plan.run()

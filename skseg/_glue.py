@@ -8,7 +8,7 @@
   through the dask adapter instead. The adapter sits above the estimators,
   so it is not imported from here: the package registers it
   (:func:`register_dask_adapter`, called by ``skseg/__init__``), and it
-  reaches each estimator through the estimator's ``__skseg_dask_plan__``.
+  reaches each estimator through the estimator's ``__skseg_plan__``.
 """
 
 from __future__ import annotations
@@ -59,7 +59,7 @@ def dask_aware(method):
     ``method(self, X, ...)`` runs unchanged for every other input. With a
     ``dask.array.Array``, the registered adapter (:func:`skseg._dask.call`)
     runs the method's lazy, distributed counterpart instead, from the plan
-    the estimator's ``__skseg_dask_plan__`` gives: colour tables reduced
+    the estimator's ``__skseg_plan__`` gives: colour tables reduced
     over the blocks for fits, ``map_blocks`` for transforms. Parameter
     validation by ``_fit_context`` (applied outside) happens first either
     way.
@@ -159,9 +159,11 @@ def channel_names_in(estimator, input_features):
 
 
 # ----------------------------------------------------------------------
-# The dask protocol: what an estimator hands the dask adapter.
+# The plan protocol: what an estimator hands the adapters above it (the
+# dask adapter, and the command line, which fits on tables it counts file by
+# file), so that they never touch its private attributes.
 #
-# ``estimator.__skseg_dask_plan__(method, image)`` is called by the adapter
+# ``estimator.__skseg_plan__(method, image)`` is called by the adapter
 # with the name of the method called on a dask array and ``image``, a
 # zero-strided batch of one image with the array's shape and dtype. It runs
 # the checks the in-memory method would run on the batch (so bad input is

@@ -702,6 +702,18 @@ def _collect_colours(run, inputs, prepare):
     return colours.total(), probes[0].astype(dtype)
 
 
+def _fit_on_table(estimator, table, probe):
+    """``estimator`` fitted on a colour table counted file by file.
+
+    Through the estimators' plan protocol (``__skseg_plan__``, see
+    :mod:`skseg._glue`), as the dask adapter fits on a table reduced over
+    blocks: ``probe`` is a batch of one image like the counted ones.
+    """
+    plan = estimator.__skseg_plan__("fit", probe)
+    fitted = plan.fit(table)
+    return fitted if plan.adopt is None else plan.adopt(fitted, table)
+
+
 def _segment(args):
     """The ``segment`` subcommand."""
     from skseg.datasets import save_image
@@ -783,7 +795,7 @@ def _segment(args):
                 seg.fit(fit_on[None])
                 out = seg.transform(features[None])[0]
                 line = write(item, finish(image, out))
-                return line, float(seg.inertia_), seg._color_table.n_pixels
+                return line, float(seg.inertia_), fit_on.shape[0] * fit_on.shape[1]
 
             for _, (line, inertia, n) in run.map(segment_one, inputs, "segmenting"):
                 run.say(line)
@@ -792,7 +804,7 @@ def _segment(args):
             table, probe = _collect_colours(run, inputs, prepare)
             if table is not None:
                 segmenter = KMeansColorSegmenter(**params)
-                segmenter._fit_counted(table, probe)
+                segmenter = _fit_on_table(segmenter, table, probe)
                 sse, n_pixels = float(segmenter.inertia_), table.n_pixels
                 done = [item for item in inputs if item not in run.failed]
 
@@ -841,7 +853,7 @@ def _elbow(args):
         table, probe = _collect_colours(run, inputs, _split_alpha)
         if table is None:
             return run.status(len(inputs))
-        selector._fit_counted(table, probe)
+        selector = _fit_on_table(selector, table, probe)
     n_pixels = table.n_pixels
     header = "" if args.metric == "distortion" else args.metric
     print(f"{'K':>3}  {'WCSS per pixel':>14}  {header}".rstrip())

@@ -364,7 +364,7 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
     def __sklearn_is_fitted__(self):
         return True
 
-    def __skseg_dask_plan__(self, method, image):
+    def __skseg_plan__(self, method, image):
         """What the dask adapter runs for ``method`` on a dask array.
 
         The protocol of :mod:`skseg._glue`: ``fit`` only checks (``image``

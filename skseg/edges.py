@@ -454,7 +454,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         n_pixels = self.n_features_in_ // n_channels
         return np.asarray([f"{prefix}{p}" for p in range(n_pixels)], dtype=object)
 
-    def __skseg_dask_plan__(self, method, image):
+    def __skseg_plan__(self, method, image):
         """What the dask adapter runs for ``method`` on a dask array.
 
         The protocol of :mod:`skseg._glue`: ``fit`` only checks (``image``

@@ -457,7 +457,7 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self._fit_table(count_batch(batch), batch, X)
         return self
 
-    def __skseg_dask_plan__(self, method, image):
+    def __skseg_plan__(self, method, image):
         """What the dask adapter runs for ``method`` on a dask array.
 
         The protocol of :mod:`skseg._glue`: ``fit`` reduces the colour table

@@ -625,7 +625,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         batch = self._check_batch(X, reset=False)
         return -self._apply(batch, None)[1] / batch.n_pixels
 
-    def __skseg_dask_plan__(self, method, image):
+    def __skseg_plan__(self, method, image):
         """What the dask adapter runs for ``method`` on a dask array.
 
         The protocol of :mod:`skseg._glue`: ``image`` is a batch of one image
