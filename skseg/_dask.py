@@ -200,17 +200,6 @@ def _distributed_client():
     return client if type(client).__name__ == "Client" else None
 
 
-def _distributed_client():
-    """The ``distributed`` client dask computes with now, or None."""
-    if "distributed" not in sys.modules:
-        return None
-    from dask.base import get_scheduler
-
-    scheduler = get_scheduler()
-    client = getattr(scheduler, "__self__", None)
-    return client if type(client).__name__ == "Client" else None
-
-
 def _run_table_plan(plan, X):
     """Reduce the colour table of ``X`` and fit on it as ``plan`` says.
 

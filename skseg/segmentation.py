@@ -305,28 +305,32 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Every chunk's colour table goes into one accumulator (the one
         :meth:`fit` on a dask array and ``skseg segment FOLDER`` use), so the
         table of every pixel seen is always the table :meth:`fit` would
-        count on all chunks at once. While it has fewer than 40,000 colours,
-        every call refits it as :meth:`fit` does: the palette is identical
-        to :meth:`fit`'s (same ``random_state``). Beyond that:
+        count on all chunks at once; and into a grid coreset of every pixel
+        seen, binned once per chunk. While the table has fewer than 40,000
+        colours, every call refits it as :meth:`fit` does: the palette is
+        identical to :meth:`fit`'s (same ``random_state``). Beyond that,
+        every call refits the palette on the coresets, so chunks sorted by
+        date or scene do not keep it in the optimum of the first chunks:
 
-        1. whenever the pixels seen have grown 4-fold since the last
-           re-seed, the merged table is fitted as :meth:`fit` fits it
-           (``n_init`` restarts on its coresets, exact refinement), with the
-           current palette as one more candidate. The re-seeds form a
-           geometric series, so chunks sorted by date or scene cannot keep
-           the palette in the optimum of the first chunks;
-        2. between re-seeds, a chunk the palette serves about as well as the
-           pixels it was fitted on (WCSS per pixel at most 1.1 times theirs)
-           leaves it as it is; a chunk it serves worse (a new scene) makes
-           restarts and the current palette compete on the coresets of the
-           merged table.
+        1. whenever the pixels seen have grown 4-fold (a re-seed),
+           ``n_init`` restarts and the current palette compete on the
+           coarse coreset, the best are refined on the fine one, and a few
+           Lloyd iterations on the merged table follow;
+        2. on the other calls, a third of the restarts and the current
+           palette compete the same way; the Lloyd iterations on the merged
+           table follow once the chunks added since the last ones hold as
+           many colours as the table.
 
         ``inertia_`` is always the exact WCSS of ``cluster_centers_`` over
-        every pixel seen, never a bound: after a call that did not re-seed,
-        one pass over the merged table made when ``inertia_`` is first read.
-        ``tests/test_routes.py`` checks that scene-by-scene, reversed and
-        uneven chunkings end within 0.5 % of :meth:`fit`'s WCSS. A change
-        of ``n_clusters`` between calls refits from scratch.
+        every pixel seen, never a bound: when it was not computed by the
+        call, one pass over the merged table made when ``inertia_`` is
+        first read. On 300 photos in 20 chunks (mixed, sorted by scene,
+        sorted by brightness) the palette's WCSS is within 0.04 % of
+        :meth:`fit`'s, and a loop costs about twice one :meth:`fit`
+        (``benchmarks/bench_collection.py``); ``tests/test_routes.py``
+        checks that scene-by-scene, reversed and uneven chunkings end within
+        0.5 % of :meth:`fit`'s WCSS. A change of ``n_clusters`` between
+        calls refits from scratch.
         """
         first = not self._has_table()
         batch = self._check_batch(X, reset=first)

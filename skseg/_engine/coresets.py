@@ -21,6 +21,9 @@ from .distances import _abs_tol, column_stats
 
 __all__ = ["CORESET_MIN_COLORS", "nested_levels"]
 
+#: Cells of the small grid of partial_fit's refits between re-seeds (16 bins
+#: per axis for 3 channels).
+SMALL_CELLS = 2**12
 #: Tables with more distinct colours than this are clustered through coresets.
 CORESET_MIN_COLORS = 40_000
 
@@ -173,6 +176,13 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors):
     )
 
 
+def _float_table(table):
+    # float64 colours and weights of a table, and its bounding box
+    colors = table.colors.astype(np.float64)
+    lo, hi, _ = column_stats(colors)
+    return colors, table.counts.astype(np.float64), lo, hi
+
+
 class RunningGrid:
     """The fine grid coreset of a stream of colour tables.
 
@@ -185,42 +195,41 @@ class RunningGrid:
     """
 
     def __init__(self, tables):
-        lo = np.min([column_stats(t.colors)[0] for t in tables], axis=0)
-        hi = np.max([column_stats(t.colors)[1] for t in tables], axis=0)
-        c = lo.shape[0]
-        self.lo, self.hi = lo, hi
-        self.span = np.where(hi - lo == 0, 1.0, hi - lo)
+        tables = [_float_table(t) for t in tables]
+        self.lo = np.min([t[2] for t in tables], axis=0)
+        self.hi = np.max([t[3] for t in tables], axis=0)
+        c = self.lo.shape[0]
+        self.span = np.where(self.hi - self.lo == 0, 1.0, self.hi - self.lo)
         self.per_axis = max(2, int(round(FINE_CELLS ** (1.0 / c))))
         self.wsum = np.zeros(self.per_axis**c)
         self.sums = np.zeros((self.per_axis**c, c))
-        for table in tables:
-            self._bin(table)
-
-    def holds(self, table):
-        """Whether the colours of ``table`` lie inside the grid's box."""
-        lo, hi, _ = column_stats(table.colors)
-        return bool(np.all(lo >= self.lo) and np.all(hi <= self.hi))
+        for colors, weights, _, _ in tables:
+            self._bin(colors, weights)
 
     def add(self, table):
-        """Bin one more table (whose colours :meth:`holds`)."""
-        self._bin(table)
+        """Bin one more table; False (nothing binned) if its colours leave
+        the grid's box."""
+        colors, weights, lo, hi = _float_table(table)
+        if np.any(lo < self.lo) or np.any(hi > self.hi):
+            return False
+        self._bin(colors, weights)
+        return True
 
-    def _bin(self, table):
-        colors = table.colors.astype(np.float64)
-        weights = table.counts.astype(np.float64)
+    def _bin(self, colors, weights):
         scale = self.per_axis / self.span
         _grid_accumulate(
             colors, weights, self.lo, scale, self.per_axis, self.wsum, self.sums
         )
 
-    def levels(self, tol, k):
+    def levels(self, tol, k, coarse_cells=COARSE_CELLS):
         """``(coarse, fine)`` levels as :func:`nested_levels` gives them, or
-        None when the coarse one has fewer than ``8 * k`` cells."""
+        None when the coarse one has fewer than ``8 * k`` cells. The coarse
+        grid has ``coarse_cells`` cells."""
         occupied = np.flatnonzero(self.wsum)
         w = self.wsum[occupied]
         fine = self.sums[occupied] / w[:, None]
         c = fine.shape[1]
-        per_axis = max(2, int(round(COARSE_CELLS ** (1.0 / c))))
+        per_axis = max(2, int(round(coarse_cells ** (1.0 / c))))
         wsum = np.zeros(per_axis**c)
         sums = np.zeros((per_axis**c, c))
         _grid_accumulate(fine, w, self.lo, per_axis / self.span, per_axis, wsum, sums)

@@ -94,6 +94,8 @@ LARGE_N_REFINE = 3
 REFIT_SHARE = 3
 #: refit_on_coresets refines this many of its best coarse runs on the fine level.
 REFIT_N_REFINE = 2
+#: ... after at most this many Lloyd iterations on the coarse one.
+REFIT_COARSE_ITER = 20
 
 
 #: The exact refinement stops when an iteration gains less than this
@@ -543,8 +545,20 @@ def _map(func, args, n_jobs):
     return Parallel(n_jobs=n_jobs, prefer="threads")(delayed(func)(*a) for a in args)
 
 
+def _in_threads(func, items, n_threads):
+    """``[func(item) for item in items]``, the calls on ``n_threads`` threads
+    (compiled kernels that release the GIL); results in the items' order."""
+    out = [None] * len(items)
+
+    def one(i):
+        out[i] = func(items[i])
+
+    run_in_threads(one, [(i,) for i in range(len(items))], n_threads)
+    return out
+
+
 def refit_on_coresets(
-    levels, n_clusters, warm, *, init, n_init, max_iter, rng, share=1
+    levels, n_clusters, warm, *, init, n_init, max_iter, rng, share=1, n_threads=1
 ):
     """Restarts and a warm start on coresets, no exact pass.
 
@@ -552,15 +566,22 @@ def refit_on_coresets(
     (rounded up) and Lloyd from the current palette ``warm`` compete on the
     coarse level of ``levels`` (``(coarse, fine)`` as :func:`nested_levels`
     gives them, for the table of every pixel seen); the best is refined on
-    the fine one. Work in the size of the coresets, not of the table.
+    the fine one. Work in the size of the coresets, not of the table. The
+    runs share ``n_threads`` threads; the result does not depend on it
+    (every random draw is made first).
     """
     n_restarts = max(1, -(-int(n_init) // share))
     (Xc, wc, tc), (Xf, wf, tf) = levels
     starts = list(_starts(Xc, wc, n_clusters, init, n_restarts, rng))
     starts.append(np.asarray(warm, dtype=np.float64))
-    runs = [_lloyd(Xc, wc, start, max_iter, tc) for start in starts]
+    coarse_iter = min(max_iter, REFIT_COARSE_ITER)
+    runs = _in_threads(
+        lambda start: _lloyd(Xc, wc, start, coarse_iter, tc), starts, n_threads
+    )
     # the best REFIT_N_REFINE of them refined on the fine coreset
-    runs.sort(key=lambda r: r[1])
-    refined = [_lloyd(Xf, wf, r[0], max_iter, tf) for r in runs[:REFIT_N_REFINE]]
+    best = sorted(runs, key=lambda r: r[1])[:REFIT_N_REFINE]
+    refined = _in_threads(
+        lambda run: _lloyd(Xf, wf, run[0], max_iter, tf), best, n_threads
+    )
     centers, _, n_iter = min(refined, key=lambda r: r[1])
     return _sorted(Palette(np.asarray(centers), None, int(n_iter)))

@@ -1,25 +1,23 @@
 """Streaming: the running state of ``partial_fit`` over chunks of a collection.
 
 Every chunk's colour table goes into one :class:`~.tables.TableAccumulator`
-(the accumulator of every route), so the table of all pixels seen is always
-at hand, exactly the table :meth:`fit` would count. The palette follows the
-chunks in two ways:
+(the accumulator of every route), so the table of all pixels seen, exactly
+the table :meth:`fit` would count, is at hand; and into a
+:class:`~.coresets.RunningGrid`, the fine grid coreset of every pixel seen,
+binned once per chunk. The palette follows the chunks:
 
-- **re-seeding** (:meth:`Stream.due`): whenever the pixels seen have grown
-  :data:`GROWTH`-fold since the last re-seed (and on every call while the
-  table of all pixels seen is small), the merged table is fitted by the fit
-  strategy itself (:func:`~.strategy.fit_palette`: ``n_init`` restarts on
-  its coresets, exact refinement), with the current palette as one more
-  candidate. The re-seeds form a geometric series: together they cost
-  about ``GROWTH / (GROWTH - 1)`` times one fit of the final table, and
-  chunks sorted by date or scene cannot trap the palette in the optimum of
-  the first chunks;
-- **between re-seeds** (:meth:`Stream.step`): a chunk the palette serves
-  as well as the pixels it was fitted on leaves it as it is (work in the
-  size of the chunk's table); a chunk it serves worse (the next scene)
-  makes ``n_init`` restarts and the current palette compete on the grid
-  coresets of the merged table, with no exact refinement, so new colours
-  get centres of their own at once, not only at the next re-seed.
+- while the table of every pixel seen is small (and on the first chunk),
+  every call fits it as :meth:`fit` does (:func:`~.strategy.fit_palette`);
+- **re-seeds**: whenever the pixels seen have grown :data:`GROWTH`-fold,
+  ``n_init`` restarts and the current palette compete on the coresets of
+  every pixel seen, and a few Lloyd iterations on the merged table give the
+  palette and its exact WCSS. The re-seeds form a geometric series;
+- **between re-seeds** (every other call), a third of the restarts and the
+  current palette compete on a small grid coreset, the best refined on the
+  fine one: work in the size of the coresets, not of the table. A chunk of
+  new colours (the next scene) gets centres of its own at once, so chunks
+  sorted by date or scene do not keep the palette in the optimum of the
+  first chunks.
 
 The WCSS of the current centres over every pixel seen (:meth:`Stream.wcss`)
 is exact: one pass over the merged table, made when it is asked for.
@@ -29,8 +27,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from .._parallel import n_cpus
-from .coresets import CORESET_MIN_COLORS, RunningGrid, nested_levels
+from .._parallel import fit_threads, n_cpus
+from .coresets import CORESET_MIN_COLORS, SMALL_CELLS, RunningGrid, nested_levels
 from .distances import _abs_tol
 from .strategy import (
     REFIT_SHARE,
@@ -46,9 +44,11 @@ __all__ = ["GROWTH", "Stream"]
 
 #: Re-seed when the pixels seen have grown this many times since the last.
 GROWTH = 4
-#: Between re-seeds, a chunk served this much worse per pixel than the
-#: pixels of the last re-seed refits the palette on the coresets.
-DRIFT = 1.05
+#: Between re-seeds, the coreset refit is followed by Lloyd iterations on the
+#: merged table once the colours of the chunks added since the last such pass
+#: reach this share of the colours held: passes over the table then cost at
+#: most 1 / EXACT_SHARE of the chunks' own tables.
+EXACT_SHARE = 1.0
 
 
 class Stream:
@@ -65,6 +65,7 @@ class Stream:
         self.tables = TableAccumulator()
         self.grid = None  # RunningGrid of every table seen
         self.seeded_pixels = 0
+        self.colors_since_exact = 0
         self.centers = None  # the current palette
 
     @property
@@ -74,25 +75,30 @@ class Stream:
     def add(self, table):
         """Add a chunk's table to the tables seen (and to the running grid)."""
         self.tables.add(table)
+        self.colors_since_exact += table.n_colors
         if table.n_channels > 8:
             return
-        if self.grid is not None and self.grid.holds(table):
-            self.grid.add(table)
-        else:  # the first table, or colours outside the box: bin them all
+        if self.grid is None or not self.grid.add(table):
+            # the first table, or colours outside the box: bin them all
             self.grid = RunningGrid(self.tables.stack)
-
-    def levels(self, tol):
-        """Coarse and fine coresets of every pixel seen, or None."""
-        if self.grid is not None:
-            return self.grid.levels(tol, self.n_clusters)
-        table = self.total()
-        colors = table.colors.astype(np.float64)
-        weights = table.counts.astype(np.float64)
-        return nested_levels(colors, weights, tol, self.n_clusters)
 
     def total(self):
         """The table of every pixel seen (merged now if need be)."""
         return self.tables.total()
+
+    def levels(self, tol, small=False):
+        """Coarse and fine coresets of every pixel seen, or None. With
+        ``small``, the coarse one on a grid of ``SMALL_CELLS`` cells when
+        that grid has enough cells."""
+        if self.grid is not None:
+            levels = None
+            if small:
+                levels = self.grid.levels(tol, self.n_clusters, SMALL_CELLS)
+            return levels or self.grid.levels(tol, self.n_clusters)
+        table = self.total()
+        colors = table.colors.astype(np.float64)
+        weights = table.counts.astype(np.float64)
+        return nested_levels(colors, weights, tol, self.n_clusters)
 
     def due(self):
         """Whether the palette is fitted anew as :meth:`fit` fits it: on the
@@ -117,12 +123,13 @@ class Stream:
           (:func:`~.strategy.refit_on_coresets`), then a few Lloyd
           iterations on the merged table give the palette and its exact
           WCSS;
-        - otherwise a chunk the palette serves about as well as the pixels of
-          the last re-seed (WCSS per pixel at most :data:`DRIFT` times
-          theirs) leaves it as it is: work in the size of the chunk's table;
-        - a chunk it serves worse (a new scene) refits on the coresets as a
-          re-seed does, with a third of the restarts and no pass over the
-          table.
+        - otherwise a third of the restarts and the current palette compete
+          on a small grid (``SMALL_CELLS``) coreset of every pixel seen, the
+          best refined on the fine one: a chunk of new colours (the next
+          scene) gets centres of its own at once. Work in the size of the
+          coresets; once the chunks added since the last pass over the merged
+          table hold :data:`EXACT_SHARE` of its colours, a few Lloyd
+          iterations on it too (and the exact WCSS).
 
         Returns ``(palette, inertia)``: the palette (None when it is left as
         it is) and its exact WCSS if computed (else None: see
@@ -130,24 +137,28 @@ class Stream:
         coresets.
         """
         grown = self.n_pixels >= GROWTH * self.seeded_pixels
-        if not grown:
-            chunk = self.wcss(self.centers, table) / max(table.n_pixels, 1)
-            if chunk <= DRIFT * self.seeded_wcss:
-                return None, None
         options = dict(options)
         tol = options.pop("tol")
-        levels = self.levels(tol)
+        levels = self.levels(tol, small=False)
         if levels is None:
             return False, None
         share = 1 if grown else REFIT_SHARE
         palette = refit_on_coresets(
-            levels, self.n_clusters, self.centers, share=share, rng=rng, **options
+            levels,
+            self.n_clusters,
+            self.centers,
+            share=share,
+            rng=rng,
+            n_threads=fit_threads(),
+            **options,
         )
-        if not grown:  # its WCSS is computed when asked for (see wcss)
+        held = sum(t.n_colors for t in self.tables.stack)
+        if not grown and self.colors_since_exact < EXACT_SHARE * held:
+            # its WCSS is computed when asked for (see wcss)
             self.centers = np.array(palette.centers)
             return palette, None
-        # a re-seed: a few Lloyd iterations on the merged table, and the
-        # exact WCSS the next chunks are compared with
+        # a few Lloyd iterations on the merged table, and the exact WCSS
+        self.colors_since_exact = 0
         table = self.total()
         colors = table.colors.astype(np.float64)
         weights = table.counts.astype(np.float64)
@@ -156,7 +167,9 @@ class Stream:
             colors, weights, palette.centers, options["max_iter"], tol_abs
         )
         palette = _sorted(Palette(np.asarray(centers), float(inertia), int(n_iter)))
-        self.seeded(palette.centers, palette.inertia)
+        if grown:
+            self.seeded(palette.centers, palette.inertia)
+        self.centers = np.array(palette.centers)
         return palette, palette.inertia
 
     def wcss(self, centers, table=None):

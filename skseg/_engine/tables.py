@@ -424,13 +424,22 @@ class TableAccumulator:
 
     The one accumulator of every route: ``partial_fit``, the command line's
     file-by-file counting and the merges of the dask tree reduction add
-    their tables here. It keeps a stack of tables of decreasing size: a new
-    table is merged with the top while the top is not much larger (as in a
-    binary counter), so each colour takes part in a logarithmic number of
+    their tables here. It keeps the table of the shards merged so far and
+    the tables added since; once those hold more colours than the merged
+    one, all are merged in one pass (:func:`merge_tables` unites any number
+    of tables at once). The merged table doubles between merges, so each
+    colour takes part in a logarithmic number of merges, there are few
     merges, and memory stays within about twice the table of the union
-    whatever the number of shards. :meth:`total` merges the stack into the
-    table of every pixel added (the table :func:`count_colors` counts from
-    all the pixels at once) and keeps it as the only entry.
+    whatever the number of shards. :meth:`total` merges what is pending into
+    the table of every pixel added (the table :func:`count_colors` counts
+    from all the pixels at once) and keeps it as the only entry.
+
+    Attributes
+    ----------
+    stack : list of ColorTable
+        The merged table first, then the tables added since.
+    n_pixels : int
+        Pixels of every table added.
     """
 
     def __init__(self, tables=()):
@@ -442,9 +451,10 @@ class TableAccumulator:
     def add(self, table):
         """Add the table of one more shard."""
         self.n_pixels += table.n_pixels
-        while self.stack and self.stack[-1].n_colors <= 2 * table.n_colors:
-            table = merge_tables([self.stack.pop(), table])
         self.stack.append(table)
+        pending = sum(t.n_colors for t in self.stack[1:])
+        if pending > self.stack[0].n_colors:
+            self.stack = [merge_tables(self.stack)]
 
     def total(self):
         """The table of every pixel added so far."""
