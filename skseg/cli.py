@@ -15,7 +15,9 @@ imported.
 import argparse
 import contextlib
 import os
+import re
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -99,6 +101,18 @@ def _add_stream_options(parser, what):
     )
 
 
+def _add_overwrite_option(parser, what):
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=(
+            f"replace existing {what} (without it, a run that would replace a "
+            "file stops before writing anything); an input file is never "
+            "overwritten"
+        ),
+    )
+
+
 def _build_parser():
     parser = _ArgumentParser(
         prog=PROG,
@@ -169,6 +183,7 @@ def _build_parser():
             f"{', '.join(_WRITE_EXTENSIONS)} (default: %(default)s)"
         ),
     )
+    _add_overwrite_option(segment, "results")
     segment.add_argument(
         "--per-image",
         action="store_true",
@@ -276,6 +291,7 @@ def _build_parser():
         default=None,
         help="save the curve with the chosen K marked (PNG, needs matplotlib)",
     )
+    _add_overwrite_option(elbow, "the --plot file")
     elbow.add_argument(
         "--random-state",
         type=_seed,
@@ -362,6 +378,7 @@ def _build_parser():
             f"{', '.join(_WRITE_EXTENSIONS)} (default: %(default)s)"
         ),
     )
+    _add_overwrite_option(edges, "edge maps")
     edges.add_argument(
         "--sample",
         choices=sample_image_names(),
@@ -513,8 +530,14 @@ class _Input:
         return _read_image(self.path)
 
 
-def _inputs(args):
-    """The images named on the command line (files, folders, globs) or the sample."""
+def _inputs(args, output_folder=None):
+    """The images named on the command line (files, folders, globs) or the sample.
+
+    Files found in ``output_folder`` by expanding a folder or a glob whose
+    names are those skseg writes (``<stem>_k<K>.png``, ``<stem>_edges.png``)
+    are earlier outputs: they are left out (with a note on stderr) unless
+    named explicitly, so that a second run does not segment its own results.
+    """
     if args.images and args.sample is not None:
         raise CommandError("--sample cannot be combined with IMAGE arguments")
     if not args.images:
@@ -522,8 +545,119 @@ def _inputs(args):
         return [_Input(f"sample {name!r}", name, sample=name)]
     from skseg.datasets import list_image_files
 
-    paths = list_image_files(args.images)
+    out_key = _path_key(output_folder) if output_folder is not None else None
+    paths, left_out = [], []
+    for source in args.images:
+        text = os.fspath(source)
+        path = Path(text)
+        is_glob = bool(set("*?[").intersection(text)) and not path.exists()
+        if not is_glob and not path.exists():
+            if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
+                raise CommandError(f"no such folder: '{text}'")
+            if not path.suffix:
+                raise CommandError(f"no such file or folder: '{text}'")
+        if not is_glob and not path.is_dir():
+            paths.append(path)  # named explicitly: always read
+            continue
+        for found in list_image_files([text]):
+            if (
+                out_key is not None
+                and _EARLIER_OUTPUT.search(found.name)
+                and _path_key(found.parent) == out_key
+            ):
+                left_out.append(found)
+            else:
+                paths.append(found)
+    if left_out:
+        first = ", ".join(p.name for p in left_out[:2])
+        more = ", ..." if len(left_out) > 2 else ""
+        n = len(left_out)
+        print(
+            f"{PROG}: note: left out {n} earlier output{'' if n == 1 else 's'} "
+            f"in the output folder '{output_folder}' ({first}{more}); name "
+            "them explicitly to read them",
+            file=sys.stderr,
+        )
+        if not paths:
+            raise CommandError(
+                f"the output folder '{output_folder}' holds only earlier outputs "
+                f"of {PROG} ({first}{more}); name them explicitly to read them"
+            )
     return [_Input(str(p), p.stem, path=p) for p in paths]
+
+
+# Names skseg writes in an output folder.
+_EARLIER_OUTPUT = re.compile(r"_(k\d+|edges)\.png$", re.IGNORECASE)
+
+
+def _path_key(path):
+    return os.path.normcase(os.path.realpath(os.fspath(path)))
+
+
+def _same_file(a, b):
+    if _path_key(a) == _path_key(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _output_folder(output):
+    """``output`` if it names a folder (not a single output file), else None."""
+    ext = output.suffix.lower()
+    if ext in _WRITE_EXTENSIONS or ext in _READ_ONLY_EXTENSIONS:
+        return None
+    return output
+
+
+def _check_targets(targets, inputs, overwrite, flag="--output"):
+    """Refuse before anything is read: an output that is an input, or that exists.
+
+    Existing files are replaced only with ``--overwrite``; an input is never
+    replaced.
+    """
+    files = [item.path for item in inputs if item.path is not None]
+    for target in targets:
+        for path in files:
+            if _same_file(target, path):
+                raise CommandError(
+                    f"{flag} '{target}' is also an input image; {PROG} never "
+                    "writes over its inputs: choose another output path"
+                )
+    if not overwrite:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            n = len(existing)
+            more = ""
+            if n > 1:
+                more = f" (and {n - 1} other output{'' if n == 2 else 's'})"
+            raise CommandError(
+                f"'{existing[0]}' already exists{more}; pass --overwrite to "
+                "replace it (nothing was written)"
+            )
+
+
+def _write_atomic(target, write):
+    """``write(path)`` to a temporary name beside ``target``, then rename it.
+
+    An interrupted or failed write leaves no partial file: the temporary file
+    (hidden, so never read as an input) is removed, and ``target`` is either
+    untouched or complete.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(
+        f".{target.stem}.{os.getpid()}-{threading.get_ident()}.tmp{target.suffix}"
+    )
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def _split_alpha(image):
@@ -633,7 +767,8 @@ def _ordered_map(func, items, jobs):
     import collections
     import concurrent.futures
 
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    try:
         pending = collections.deque()
         items = iter(items)
         for item in items:
@@ -644,6 +779,10 @@ def _ordered_map(func, items, jobs):
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+    finally:
+        # on Ctrl-C (or any early stop) queued images are not started; those
+        # in progress finish, each output written whole or not at all
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 class _Colours:
@@ -738,9 +877,11 @@ def _segment(args):
             f"--hue-encoding {args.hue_encoding} needs --space hsv (got "
             f"--space {args.space})"
         )
-    inputs = _inputs(args)
+    output = Path(args.output)
+    inputs = _inputs(args, _output_folder(output))
     # Output paths are checked before any image is read.
-    targets = dict(zip(inputs, _output_paths(Path(args.output), inputs, k)))
+    targets = dict(zip(inputs, _output_paths(output, inputs, k)))
+    _check_targets(list(targets.values()), inputs, args.overwrite)
 
     from skseg import ColorSpaceTransformer, KMeansColorSegmenter
 
@@ -783,7 +924,7 @@ def _segment(args):
 
     def write(item, image):
         target = targets[item]
-        save_image(target, image)
+        _write_atomic(target, lambda path: save_image(path, image))
         height, width = image.shape[:2]
         n_colours = _count_colours(image[..., :3] if image.ndim == 3 else image)
         return (
@@ -853,6 +994,12 @@ def _elbow(args):
                 "--plot needs matplotlib: pip install 'skseg[plot]'"
             ) from None
     inputs = _inputs(args)
+    target = None
+    if args.plot is not None:
+        target = Path(args.plot)
+        if not target.suffix:
+            target = target.with_suffix(".png")
+        _check_targets([target], inputs, args.overwrite, flag="--plot")
 
     from skseg import ElbowKSelector
 
@@ -885,10 +1032,11 @@ def _elbow(args):
         fig, ax = plt.subplots(figsize=(5, 3.5))
         selector.plot(ax=ax)
         fig.tight_layout()
-        target = Path(args.plot)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target)
-        plt.close(fig)
+        fmt = target.suffix[1:].lower()
+        try:
+            _write_atomic(target, lambda path: fig.savefig(path, format=fmt))
+        finally:
+            plt.close(fig)
         print(f"wrote {target}")
     return run.status(len(inputs))
 
@@ -897,10 +1045,10 @@ def _edges(args):
     """The ``edges`` subcommand."""
     from skseg.datasets import save_image
 
-    inputs = _inputs(args)
-    targets = dict(
-        zip(inputs, _output_paths(Path(args.output), inputs, suffix="edges"))
-    )
+    output = Path(args.output)
+    inputs = _inputs(args, _output_folder(output))
+    targets = dict(zip(inputs, _output_paths(output, inputs, suffix="edges")))
+    _check_targets(list(targets.values()), inputs, args.overwrite)
 
     from skseg import CannyEdgeExtractor
 
@@ -918,7 +1066,7 @@ def _edges(args):
         image, _ = _split_alpha(item.read())
         edge_map = extractor.transform(image[None])[0]
         target = targets[item]
-        save_image(target, edge_map)
+        _write_atomic(target, lambda path: save_image(path, edge_map))
         height, width = edge_map.shape[:2]
         share = float(edge_map.mean())
         return f"wrote {target} ({width}x{height}, {share:.1%} edge pixels)"
