@@ -1013,21 +1013,36 @@ def _elbow(args):
         table, probe = _collect_colours(run, inputs, _split_alpha)
         if table is None:
             return run.status(len(inputs))
-        selector._fit_counted(table, probe)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            selector._fit_counted(table, probe)
+        for w in caught:  # the rule's own warning is printed below, as "why"
+            if str(w.message) != selector.selection_reason_:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     n_pixels = table.n_pixels
-    header = "" if args.metric == "distortion" else args.metric
-    print(f"{'K':>3}  {'WCSS per pixel':>14}  {header}".rstrip())
+    # The WCSS column is what the plot (and ElbowKSelector.scores_) shows.
+    header = f"{'K':>3}  {'WCSS':>12}  {'WCSS per pixel':>14}"
+    if args.metric != "distortion":
+        header += f"  {args.metric}"
+    print(header)
+    fallback = not selector.knee_found_ and args.metric == "distortion"
     for k, inertia, score in zip(
         selector.k_values_, selector.inertias_, selector.scores_
     ):
-        extra = "" if args.metric == "distortion" else f"{score:.6g}"
-        mark = "  <- chosen" if k == selector.n_clusters_ else ""
-        print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}".rstrip())
+        extra = "" if args.metric == "distortion" else f"  {score:.6g}"
+        mark = ""
+        if k == selector.n_clusters_:
+            mark = "  <- chosen" + (" (fallback)" if fallback else "")
+        print(f"{k:>3}  {inertia:>12.6g}  {inertia / n_pixels:>14.6g}{extra}{mark}")
     names = [item.stem for item in inputs if item not in run.failed]
     shown = ", ".join(names[:5]) + (
         f", ... ({len(names)} images)" if len(names) > 5 else ""
     )
-    print(f"chosen K: {selector.n_clusters_} ({args.metric}, {shown})")
+    how = args.metric
+    if fallback:
+        how += ": no knee, fallback rule"
+    print(f"chosen K: {selector.n_clusters_} ({how}; {shown})")
+    print(f"why: {selector.selection_reason_}")
     if args.plot is not None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         selector.plot(ax=ax)

@@ -38,13 +38,39 @@ def _require_matplotlib():
     return plt
 
 
-def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=None):
+# Titles and legend labels of the chosen K, by how it was chosen
+# (ElbowKSelector.selection_).
+_SELECTION_TITLES = {
+    "knee": "knee at K = {k}",
+    "no_knee": "no knee, fallback K = {k}",
+    "too_few": "too few K for a knee, fallback K = {k}",
+    "upper_edge": "no knee in range, largest K = {k}",
+    "exact": "K = {k} (WCSS 0)",
+    "single": "K = {k} (only K tried)",
+    "best_score": "best at K = {k}",
+    "undefined": "undefined, smallest K = {k}",
+}
+_FALLBACKS = ("no_knee", "too_few", "upper_edge", "undefined")
+
+
+def plot_elbow_curve(
+    k_values,
+    scores,
+    *,
+    best_k=None,
+    metric="distortion",
+    ax=None,
+    selection=None,
+    fallback_level=None,
+):
     """Plot a score against the number of clusters K and mark the chosen K.
 
     The elbow plot of the tutorial: WCSS (or a cluster-separation index)
     against K, points joined in increasing K, the chosen K marked by a
     vertical dashed line and a red point, labelled ``"K = <best_k>"`` in the
-    legend.
+    legend. When K was not a knee (``selection`` names a fallback), the
+    title says so, the chosen point is drawn hollow and labelled as a
+    fallback, and the fallback's level is drawn.
 
     Parameters
     ----------
@@ -59,6 +85,16 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
         Names the y axis.
     ax : matplotlib Axes, default=None
         Where to draw; ``None`` uses the current Axes (``plt.gca()``).
+    selection : str, default=None
+        How ``best_k`` was chosen, as
+        :attr:`ElbowKSelector.selection_ <skseg.ElbowKSelector>`:
+        ``'knee'``, a fallback (``'no_knee'``, ``'too_few'``,
+        ``'upper_edge'``, ``'undefined'``), ``'exact'``, ``'single'`` or
+        ``'best_score'``. Shown in the title; ``None`` gives the plain
+        title ``"Elbow method: K = <best_k>"``.
+    fallback_level : float, default=None
+        The score below which the fallback rule takes the smallest K, drawn
+        as a dotted horizontal line.
 
     Returns
     -------
@@ -76,6 +112,12 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
     >>> ax = plot_elbow_curve([1, 2, 3, 4, 5], [100, 40, 10, 8, 7], best_k=3)
     >>> ax.get_xlabel()
     'number of clusters K'
+    >>> ax = plot_elbow_curve(
+    ...     [1, 2, 3, 4, 5], [100, 60, 35, 20, 9], best_k=5,
+    ...     selection="no_knee", fallback_level=10.0,
+    ... )
+    >>> ax.get_title()
+    'Elbow method: no knee, fallback K = 5'
     """
     plt = _require_matplotlib()
     if ax is None:
@@ -87,6 +129,15 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
     keep = ~np.isnan(ys)
     name = _NAMES.get(metric, metric)
     ax.plot(ks[keep], ys[keep], "o-", color="C0", label=name)
+    fallback = selection in _FALLBACKS
+    if fallback_level is not None:
+        ax.axhline(
+            fallback_level,
+            color="0.4",
+            linestyle=":",
+            linewidth=1,
+            label="fallback: 10% of total SS",
+        )
     if best_k is not None:
         ax.axvline(best_k, color="C3", linestyle="--", linewidth=1)
         at = np.flatnonzero(ks == best_k)
@@ -97,14 +148,17 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
                 "o",
                 color="C3",
                 markersize=10,
-                label=f"K = {best_k}",
+                markerfacecolor="none" if fallback else "C3",
+                markeredgewidth=2,
+                label=f"K = {best_k}" + (" (fallback)" if fallback else ""),
             )
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel(_YLABELS.get(metric, metric))
     ax.set_xticks(ks)
     title = "Elbow method" if metric == "distortion" else f"{name} against K"
     if best_k is not None:
-        title += f": K = {best_k}"
+        what = _SELECTION_TITLES.get(selection, "K = {k}")
+        title += ": " + what.format(k=best_k)
     ax.set_title(title)
     ax.legend()
     return ax
