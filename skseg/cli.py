@@ -1025,7 +1025,7 @@ def _elbow(args):
     if args.metric != "distortion":
         header += f"  {args.metric}"
     print(header)
-    fallback = not selector.knee_found_ and args.metric == "distortion"
+    fallback = selector.selection_ in ("no_knee", "too_few", "upper_edge")
     for k, inertia, score in zip(
         selector.k_values_, selector.inertias_, selector.scores_
     ):
