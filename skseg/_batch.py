@@ -515,6 +515,10 @@ def _check_any(X, image_shape, estimator, reset, spatial=False):
     if _looks_like_image_list(X):
         return _check_list(X, image_shape)
     ndim = getattr(X, "ndim", None)
+    if ndim is None and hasattr(X, "columns") and len(getattr(X, "shape", ())) == 2:
+        # a DataFrame without ndim (polars): validate_data reads its column
+        # names, as it does a pandas DataFrame's
+        ndim = 2
     if ndim is None:
         X = np.asarray(X)
         ndim = X.ndim

@@ -76,11 +76,56 @@ def _seed(text):
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """Reports usage errors as ``skseg: error: ...``, subcommands included."""
+    """Reports usage errors as ``skseg: error: ...``, subcommands included.
+
+    An unknown option is reported with the closest option of the command, if
+    one is close (``--k`` -> ``-k/--n-clusters``).
+    """
 
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(2, f"{PROG}: error: {message}\n")
+
+    def parse_args(self, args=None, namespace=None):
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            unknown = next((a for a in extras if a.startswith("-")), None)
+            command = self._command_parser(getattr(args, "command", None))
+            hint = _closest_option(unknown, command) if unknown else None
+            if hint:
+                message += f"; did you mean {hint}?"
+            (command or self).error(message)
+        return args
+
+    def _command_parser(self, name):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(name)
+        return None
+
+
+def _closest_option(token, parser):
+    """``-k/--n-clusters`` for ``--k``: the option of ``parser`` closest to
+    ``token`` (dashes and any ``=value`` aside), or None."""
+    import difflib
+
+    if parser is None:
+        return None
+    name = token.split("=", 1)[0].lstrip("-").lower()
+    options = {}
+    for action in parser._actions:
+        for option in action.option_strings:
+            options[option.lstrip("-").lower()] = "/".join(action.option_strings)
+    if not name:
+        return None
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    if match:
+        return options[match[0]]
+    # an option named inside the token: --threshold-low -> --low
+    parts = set(re.split(r"[-_]", name))
+    inside = {options[o] for o in options if len(o) >= 3 and o in parts}
+    return inside.pop() if len(inside) == 1 else None
 
 
 def _add_stream_options(parser, what):
@@ -489,6 +534,8 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    global _command
+    _command = args.command
     try:
         return args.func(args)
     except CommandError as exc:
@@ -497,7 +544,7 @@ def main(argv=None):
     except (OSError, ValueError, TypeError) as exc:
         # Unreadable files, invalid images, estimator input errors: the
         # message is meant for the user, the traceback is not.
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {_flag_words(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -723,7 +770,7 @@ class _Run:
                     yield item, value
                 else:
                     self.failed.append(item)
-                    self.say(f"{PROG}: error: {value}", err=True)
+                    self.say(f"{PROG}: error: {_flag_words(str(value))}", err=True)
         finally:
             if self.bar is not None:
                 self.bar.close()
@@ -1042,7 +1089,7 @@ def _elbow(args):
     if fallback:
         how += ": no knee, fallback rule"
     print(f"chosen K: {selector.n_clusters_} ({how}; {shown})")
-    print(f"why: {selector.selection_reason_}")
+    print(f"why: {_flag_words(selector.selection_reason_)}")
     if args.plot is not None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         selector.plot(ax=ax)
@@ -1093,6 +1140,50 @@ def _edges(args):
     return run.status(len(inputs))
 
 
+# Python parameter names in the estimators' messages, and the flags of the
+# command that set them: messages printed by the command name the flags.
+_FLAGS = {
+    "segment": [
+        (r"\bn_clusters=", "-k "),
+        (r"\bn_clusters\b", "-k/--n-clusters"),
+        (r"\bn_init=", "--n-init "),
+        (r"\bn_init\b", "--n-init"),
+        (r"\brandom_state\b", "--random-state"),
+    ],
+    "edges": [
+        (r"\blow_threshold=", "--low "),
+        (r"\bhigh_threshold=", "--high "),
+        (r"\blow_threshold and high_threshold\b", "--low and --high"),
+        (r"\blow_threshold\b", "--low"),
+        (r"\bhigh_threshold\b", "--high"),
+        (r"\b[Ww]ith use_quantiles=True\b", "With --quantiles"),
+        (r"\buse_quantiles=True\b", "--quantiles"),
+        (r"\buse_quantiles\b", "--quantiles"),
+        (r"\bsigma=", "--sigma "),
+        (r"\bgradient=", "--gradient "),
+        (r"\bNone means\b", "without them,"),
+    ],
+    "elbow": [
+        (r"\btry larger k_values\b", "try a larger --k-max"),
+        (r"\bk_values has values above\b", "--k-max is above"),
+        (r"\bk_values=", "K="),
+        (r"\bk_values\b", "--k-min..--k-max"),
+    ],
+}
+_command = None  # the running subcommand, for _flag_words
+
+
+def _flag_words(text, command=None):
+    """``text`` with the estimators' parameter names replaced by the flags of
+    ``command`` (default: the command being run); ``X`` becomes the images."""
+    command = command or _command
+    for pattern, flag in _FLAGS.get(command, []):
+        text = re.sub(pattern, flag, text)
+    if command in _FLAGS:
+        text = re.sub(r"\bin X\b", "in the images", text)
+    return text
+
+
 @contextlib.contextmanager
 def _warnings_to_stderr():
     """Print the estimators' UserWarnings once each as ``skseg: warning: ...``.
@@ -1112,7 +1203,9 @@ def _warnings_to_stderr():
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             elif str(w.message) not in seen:
                 seen.add(str(w.message))
-                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+                print(
+                    f"{PROG}: warning: {_flag_words(str(w.message))}", file=sys.stderr
+                )
 
 
 # Image formats skseg reads but does not write: an --output ending in one of

@@ -388,7 +388,37 @@ def plot_segmentation_grid(
     return fig
 
 
-def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
+# Overlay colours plot_edges chooses from (RGB in [0, 1]).
+_OVERLAY_COLOURS = {
+    "red": (1.0, 0.0, 0.0),
+    "lime": (0.0, 1.0, 0.0),
+    "blue": (0.0, 0.3, 1.0),
+    "cyan": (0.0, 1.0, 1.0),
+    "magenta": (1.0, 0.0, 1.0),
+    "yellow": (1.0, 1.0, 0.0),
+}
+
+
+def _overlay_colour(shown, edges):
+    """The colour of :data:`_OVERLAY_COLOURS` farthest from the image at the edges.
+
+    ``shown`` is the image in [0, 1] (gray or RGB); the distance is the mean
+    RGB distance to (a sample of) the pixels under the edges, or to every
+    pixel when there is no edge.
+    """
+    rgb = shown if shown.ndim == 3 else shown[..., None].repeat(3, axis=2)
+    under = rgb[edges] if edges.any() else rgb.reshape(-1, 3)
+    if under.shape[0] > 20000:
+        under = under[:: under.shape[0] // 20000 + 1]
+    under = under.astype(np.float64)
+    best = max(
+        _OVERLAY_COLOURS.values(),
+        key=lambda c: np.linalg.norm(under - np.asarray(c), axis=1).mean(),
+    )
+    return best
+
+
+def plot_edges(image, edges, *, ax=None, color=None, alpha=1.0):
     """Draw an edge map over its image.
 
     Parameters
@@ -399,8 +429,13 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
         Its edge map (e.g. one image of ``CannyEdgeExtractor().transform``).
     ax : matplotlib Axes, default=None
         Where to draw; ``None`` uses the current Axes (``plt.gca()``).
-    color : color, default=(1.0, 0.0, 0.0)
-        Colour of the edge pixels (any matplotlib colour).
+    color : color, default=None
+        Colour of the edge pixels (any matplotlib colour). ``None`` picks
+        the one that stands out most on this image: among red, lime, blue,
+        cyan, magenta and yellow, the farthest (mean RGB distance) from the
+        image's colours under the edges (red edges vanish on a red flower,
+        lime ones on grass). Give a colour to use the same one on every
+        image of a figure.
     alpha : float, default=1.0
         Opacity of the edge pixels.
 
@@ -427,6 +462,11 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
     >>> ax = plot_edges(image, edges)
     >>> len(ax.get_images())
     2
+    >>> red = np.zeros((16, 16, 3))
+    >>> red[..., 0] = 1.0
+    >>> ax = plot_edges(red, edges)  # red edges would not show: another colour
+    >>> ax.get_images()[-1].get_array()[edges][0, :3].tolist()
+    [0.0, 1.0, 1.0]
     """
     from matplotlib.colors import to_rgba
 
@@ -447,8 +487,11 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
         ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
     else:
         ax.imshow(shown)
+    edges = edges.astype(bool)
+    if color is None:
+        color = _overlay_colour(shown, edges)
     layer = np.zeros(edges.shape + (4,))
-    layer[edges.astype(bool)] = to_rgba(color, alpha)
+    layer[edges] = to_rgba(color, alpha)
     ax.imshow(layer)
     ax.set_axis_off()
     return ax

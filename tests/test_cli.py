@@ -239,7 +239,7 @@ def test_fewer_colours_than_k_warns(tmp_path, capsys):
     )
     assert code == 0
     assert re.search(
-        r"skseg: warning: n_clusters=5 is larger than the number of distinct "
+        r"skseg: warning: -k 5 is larger than the number of distinct "
         r"colours .*\(2\)",
         err,
     )
@@ -569,7 +569,7 @@ def test_edges_drops_alpha_and_names_files_per_image(tmp_path, rgb_files, capsys
     [
         (["edges", "--sigma", "-1"], "--sigma: must be >= 0"),
         (["edges", "--low", "x"], "--low: expected a number"),
-        (["edges", "--low", "5", "--high", "1"], "low_threshold"),
+        (["edges", "--low", "5", "--high", "1"], "--low must not be greater than --high"),
         (["edges", "--gradient", "l3"], "argument --gradient: invalid choice"),
     ],
 )
