@@ -8,6 +8,16 @@ bounded memory (colour tables added up, one palette fitted on their sum).
 Without IMAGE it works on a bundled sample photo. An unreadable file is
 reported in one line and skipped; no traceback reaches the terminal.
 
+The command never destroys data: an output path equal to an input is
+refused; existing outputs are replaced only with ``--overwrite`` (otherwise
+the run stops before reading or writing anything, naming the first clash);
+every file is written under a hidden temporary name and renamed, so an
+interrupted run leaves whole files only; files in the output folder named
+as skseg names its results (``<stem>_k<K>.png``, ``<stem>_edges.png``) are
+not read again unless named explicitly; Ctrl-C is one line, exit status 130.
+Messages name the command's flags (``--low``), not the estimators'
+parameters, and an unknown flag is answered with the closest one.
+
 The estimators are imported inside the subcommand, not when this module is
 imported.
 """
@@ -185,7 +195,10 @@ def _build_parser():
             "plays no part: the colours are clustered (fully transparent pixels\n"
             "left out of the palette) and the alpha is written back unchanged.\n"
             "Unreadable images are reported and skipped (exit status 1; 2 when\n"
-            "nothing could be read). Without IMAGE, a bundled sample photo is used."
+            "nothing could be read). Existing results are replaced only with\n"
+            "--overwrite, an input never; earlier results (<stem>_k<K>.png) in the\n"
+            "output folder are not read again unless named. Without IMAGE, a\n"
+            "bundled sample photo is used."
         ),
         epilog=(
             "examples:\n"

@@ -352,7 +352,10 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
     smallest K explaining 90% of the colour variance is returned (the
     largest K if none does); when the curve is still falling steeply at the
     largest K, the largest K is returned with a warning. A single K (or the
-    first K whose WCSS is 0) is returned without a warning.
+    first K whose WCSS is 0) is returned without a warning. Whichever rule
+    chose K is recorded in ``selection_`` (``knee_found_`` is False for every
+    fallback) and said in ``selection_reason_`` and in the title of
+    :meth:`plot`.
 
     References
     ----------

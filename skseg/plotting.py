@@ -87,7 +87,7 @@ def plot_elbow_curve(
         Where to draw; ``None`` uses the current Axes (``plt.gca()``).
     selection : str, default=None
         How ``best_k`` was chosen, as
-        :attr:`ElbowKSelector.selection_ <skseg.ElbowKSelector>`:
+        ``ElbowKSelector.selection_``:
         ``'knee'``, a fallback (``'no_knee'``, ``'too_few'``,
         ``'upper_edge'``, ``'undefined'``), ``'exact'``, ``'single'`` or
         ``'best_score'``. Shown in the title; ``None`` gives the plain
