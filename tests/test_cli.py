@@ -569,7 +569,10 @@ def test_edges_drops_alpha_and_names_files_per_image(tmp_path, rgb_files, capsys
     [
         (["edges", "--sigma", "-1"], "--sigma: must be >= 0"),
         (["edges", "--low", "x"], "--low: expected a number"),
-        (["edges", "--low", "5", "--high", "1"], "--low must not be greater than --high"),
+        (
+            ["edges", "--low", "5", "--high", "1"],
+            "--low must not be greater than --high",
+        ),
         (["edges", "--gradient", "l3"], "argument --gradient: invalid choice"),
     ],
 )
