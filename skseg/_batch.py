@@ -564,6 +564,62 @@ def _spatial_message(shape, estimator):
     )
 
 
+def _unread_column_names(X):
+    """Column names of a DataFrame that scikit-learn's validation does not read.
+
+    scikit-learn reads pandas column names, and polars ones only from
+    version 1.8 on (through narwhals); before, a polars DataFrame lost its
+    names. Returns them (strings only, as scikit-learn) when scikit-learn
+    would lose them, else None.
+    """
+    if not hasattr(X, "columns") or hasattr(X, "iloc"):  # not a frame / pandas
+        return None
+    from sklearn.utils.validation import _get_feature_names
+
+    try:
+        if _get_feature_names(X) is not None:
+            return None
+    except TypeError:  # mixed column types: scikit-learn's own error follows
+        return None
+    names = list(X.columns)
+    if names and all(isinstance(name, str) for name in names):
+        return np.asarray(names, dtype=object)
+    return None
+
+
+def _validate_named(estimator, X, reset):
+    """``validate_data`` that keeps polars column names as pandas ones."""
+    names = _unread_column_names(X)
+    kwargs = {
+        "dtype": "numeric",
+        "ensure_all_finite": True,
+        "ensure_min_samples": 1,
+        "ensure_min_features": 1,
+    }
+    if names is None:
+        return validate_data(estimator, X, reset=reset, **kwargs)
+    X = np.asarray(X)
+    if reset:
+        X = validate_data(estimator, X, reset=True, **kwargs)
+        estimator.feature_names_in_ = names
+        return X
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and not np.array_equal(fitted, names):
+        raise ValueError(
+            "The feature names should match those that were passed during fit; "
+            f"fit saw {list(fitted)[:5]}..., X has {list(names)[:5]}...."
+        )
+    # the names agree: validate the array without scikit-learn's warning
+    # that it has none
+    if fitted is not None:
+        del estimator.feature_names_in_
+    try:
+        return validate_data(estimator, X, reset=False, **kwargs)
+    finally:
+        if fitted is not None:
+            estimator.feature_names_in_ = fitted
+
+
 def _check_flat(X, image_shape, estimator, reset, spatial=False):
     shape = getattr(X, "shape", None)
     if image_shape is None and shape is not None and len(shape) == 2:
@@ -574,15 +630,7 @@ def _check_flat(X, image_shape, estimator, reset, spatial=False):
         if spatial and m >= SPATIAL_MIN_WIDTH:
             raise ValueError(_spatial_message((n, m), estimator))
     if estimator is not None:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype="numeric",
-            ensure_all_finite=True,
-            ensure_min_samples=1,
-            ensure_min_features=1,
-        )
+        X = _validate_named(estimator, X, reset)
         value_range = None
     else:
         X = np.asarray(X)
