@@ -60,6 +60,7 @@ WARM_LIMIT = 0.6
 #: (key, label) of every case, in the order of the issue's table
 CASES = (
     ("kmeans", "KMeansColorSegmenter(3).fit_transform"),
+    ("kmeans32", "KMeansColorSegmenter(32).fit_transform (a large palette)"),
     ("canny", "CannyEdgeExtractor() (defaults, RGB input)"),
     ("canny_l1", 'CannyEdgeExtractor(gradient="l1", sigma=0, 150, 200)'),
     ("lab", 'ColorSpaceTransformer("lab").fit_transform'),
@@ -81,6 +82,7 @@ def _case_call(key, X):
 
     calls = {
         "kmeans": lambda: KMeansColorSegmenter(3, random_state=0).fit_transform(X),
+        "kmeans32": lambda: KMeansColorSegmenter(32, random_state=0).fit_transform(X),
         "canny": lambda: CannyEdgeExtractor().fit_transform(X),
         "canny_l1": lambda: CannyEdgeExtractor(
             sigma=0, low_threshold=150, high_threshold=200, gradient="l1"

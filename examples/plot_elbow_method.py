@@ -92,12 +92,20 @@ plt.show()
 # the WCSS falls steadily. The selector then says so with a warning and falls
 # back to a documented choice, the smallest K whose WCSS is at most 10% of the
 # total sum of squares (90% of the colour variance explained).
+# ``selection_`` and ``knee_found_`` record it, and the plot's title says
+# it; :ref:`sphx_glr_auto_examples_plot_elbow_on_photos.py` shows it on five
+# photos.
 astronaut = load_sample_image("astronaut")[None]
 with warnings.catch_warnings(record=True) as caught:
     warnings.simplefilter("always")
     photo_selector = ElbowKSelector(random_state=0).fit(astronaut)
 for w in caught:
     print("warning:", w.message)
+# the fallback is recorded on the selector, and the plot's title says it
+print(
+    f"selection_={photo_selector.selection_!r}, "
+    f"knee_found_={photo_selector.knee_found_}"
+)
 explained = 1 - photo_selector.inertias_ / photo_selector.inertias_[0]
 for k, fraction in zip(photo_selector.k_values_, explained):
     print(f"K = {k:2d}: {fraction:6.1%} of the colour variance explained")

@@ -19,6 +19,23 @@ grayscale images 3 or 4 pixels wide), and so are a lone PIL image and file
 paths (read them with :func:`skseg.datasets.load_images`); a list of PIL images
 is a batch.
 
+Shapes that look like something else are refused rather than read silently
+(each rule steps aside when ``image_shape`` says how to read ``X``):
+
+- a 2-D array of 3 or 4 columns and at least :data:`PIXEL_TABLE_MIN_ROWS`
+  rows is scikit-learn's pixel table (``image.reshape(-1, 3)``), not images of
+  3 or 4 pixels;
+- a 2-D array of at least :data:`SPATIAL_MIN_WIDTH` columns given to a
+  spatial step (Canny edges) would be read as images one
+  pixel high: one grayscale image (``X[None]``) or flattened images
+  (``image_shape=(h, w)``) are meant;
+- a 4-D array with 3 or 4 entries on axis 1 and more than 4 on its last axis
+  is a channels-first batch (``np.moveaxis(X, 1, -1)``); so is a 3-D image of
+  a list with 3 or 4 entries on its first axis and more than 4 on its last.
+
+The thresholds sit above every shape scikit-learn's ``check_estimator``
+feeds (at most 300 rows and 10 columns), so its checks still pass.
+
 This module is the only place that reshapes images. Estimators call
 :func:`check_batch` to get an :class:`ImageBatch` (a view of the caller's data,
 never a modified copy) and hand per-pixel results back to
@@ -39,6 +56,16 @@ from sklearn.utils.validation import validate_data
 from ._glue import is_dask_array
 
 __all__ = ["ImageBatch", "check_batch", "check_image_shape"]
+
+#: A 2-D array of 3 or 4 columns with at least this many rows (the pixels of a
+#: 32 x 32 image) is read as a pixel table and refused without image_shape.
+PIXEL_TABLE_MIN_ROWS = 1024
+#: A 2-D array of at least this many columns is refused by spatial steps
+#: without image_shape (rows would be images one pixel high).
+SPATIAL_MIN_WIDTH = 16
+#: Channels-first: 3 or 4 entries on the channel-like axis, and more than
+#: this many on the last axis (no colour image has more than 4 channels).
+_MAX_COLOUR_CHANNELS = 4
 
 _RESHAPE_HINT = (
     "Reshape your data: a batch of images has the images on its first axis, "
@@ -305,7 +332,7 @@ def user_stacklevel():
     return level
 
 
-def check_batch(X, *, image_shape=None, estimator=None, reset=True):
+def check_batch(X, *, image_shape=None, estimator=None, reset=True, spatial=False):
     """Validate a batch of images and return an :class:`ImageBatch`.
 
     Parameters
@@ -324,12 +351,17 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
         Whether this is a fit (set ``n_features_in_``) or a later call
         (check it). A fit on image-shaped (not 2-D) input removes the
         ``n_features_in_`` and ``feature_names_in_`` of an earlier fit.
+    spatial : bool, default=False
+        Whether the caller works on neighbouring pixels (Canny edges).
+        A 2-D array of :data:`SPATIAL_MIN_WIDTH` columns or more
+        without ``image_shape`` is then refused: its rows would be images
+        one pixel high.
 
     Returns
     -------
     batch : ImageBatch
     """
-    batch = _check_any(X, image_shape, estimator, reset)
+    batch = _check_any(X, image_shape, estimator, reset, spatial)
     if estimator is not None and reset and batch.layout != "2d":
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(estimator, attr):
@@ -337,7 +369,7 @@ def check_batch(X, *, image_shape=None, estimator=None, reset=True):
     return batch
 
 
-def _check_any(X, image_shape, estimator, reset):
+def _check_any(X, image_shape, estimator, reset, spatial=False):
     image_shape = check_image_shape(image_shape)
     if is_dask_array(X):
         # Reached only where no dask_aware method took X: never gather a
@@ -360,11 +392,15 @@ def _check_any(X, image_shape, estimator, reset):
     if _looks_like_image_list(X):
         return _check_list(X, image_shape)
     ndim = getattr(X, "ndim", None)
+    if ndim is None and hasattr(X, "columns") and len(getattr(X, "shape", ())) == 2:
+        # a DataFrame without ndim (polars): validate_data reads its column
+        # names, as it does a pandas DataFrame's
+        ndim = 2
     if ndim is None:
         X = np.asarray(X)
         ndim = X.ndim
     if ndim == 2:
-        return _check_flat(X, image_shape, estimator, reset)
+        return _check_flat(X, image_shape, estimator, reset, spatial)
     X = np.asarray(X)
     if X.ndim in (3, 4):
         return _check_array(X, image_shape)
@@ -379,17 +415,99 @@ def _check_any(X, image_shape, estimator, reset):
     )
 
 
-def _check_flat(X, image_shape, estimator, reset):
-    if estimator is not None:
-        X = validate_data(
-            estimator,
-            X,
-            reset=reset,
-            dtype="numeric",
-            ensure_all_finite=True,
-            ensure_min_samples=1,
-            ensure_min_features=1,
+def _pixel_table_message(shape):
+    n, c = shape
+    return (
+        f"X has shape {shape}: {n} rows of {c} columns look like a pixel table "
+        f"(one row per pixel, as image.reshape(-1, {c}) gives), but the rows of "
+        f"a 2-D X are images, so X would be read as {n} grayscale images of "
+        f"1 x {c} pixels. Pass the image itself, image[None] (shape (1, height, "
+        f"width, {c})), or the pixel table as one image 1 pixel high, "
+        f"X[None, None] (shape {(1, 1, n, c)}). If the rows really are images "
+        f"of {c} pixels, say so with image_shape=(1, {c})."
+    )
+
+
+def _spatial_message(shape, estimator):
+    n, m = shape
+    who = type(estimator).__name__ if estimator is not None else "This step"
+    return (
+        f"{who} works on neighbouring pixels, but X is a 2-D array of shape "
+        f"{shape} given without image_shape, which would read each row as an "
+        f"image 1 pixel high and {m} pixels wide. Pass X[None] (shape "
+        f"{(1, n, m)}) if X is one grayscale image, or image_shape=(height, "
+        "width) (or (height, width, n_channels)) if its rows are flattened "
+        f"images; image_shape=(1, {m}) if they really are strips 1 pixel high."
+    )
+
+
+def _unread_column_names(X):
+    """Column names of a DataFrame that scikit-learn's validation does not read.
+
+    scikit-learn reads pandas column names, and polars ones only from
+    version 1.8 on (through narwhals); before, a polars DataFrame lost its
+    names. Returns them (strings only, as scikit-learn) when scikit-learn
+    would lose them, else None.
+    """
+    if not hasattr(X, "columns") or hasattr(X, "iloc"):  # not a frame / pandas
+        return None
+    from sklearn.utils.validation import _get_feature_names
+
+    try:
+        if _get_feature_names(X) is not None:
+            return None
+    except TypeError:  # mixed column types: scikit-learn's own error follows
+        return None
+    names = list(X.columns)
+    if names and all(isinstance(name, str) for name in names):
+        return np.asarray(names, dtype=object)
+    return None
+
+
+def _validate_named(estimator, X, reset):
+    """``validate_data`` that keeps polars column names as pandas ones."""
+    names = _unread_column_names(X)
+    kwargs = {
+        "dtype": "numeric",
+        "ensure_all_finite": True,
+        "ensure_min_samples": 1,
+        "ensure_min_features": 1,
+    }
+    if names is None:
+        return validate_data(estimator, X, reset=reset, **kwargs)
+    X = np.asarray(X)
+    if reset:
+        X = validate_data(estimator, X, reset=True, **kwargs)
+        estimator.feature_names_in_ = names
+        return X
+    fitted = getattr(estimator, "feature_names_in_", None)
+    if fitted is not None and not np.array_equal(fitted, names):
+        raise ValueError(
+            "The feature names should match those that were passed during fit; "
+            f"fit saw {list(fitted)[:5]}..., X has {list(names)[:5]}...."
         )
+    # the names agree: validate the array without scikit-learn's warning
+    # that it has none
+    if fitted is not None:
+        del estimator.feature_names_in_
+    try:
+        return validate_data(estimator, X, reset=False, **kwargs)
+    finally:
+        if fitted is not None:
+            estimator.feature_names_in_ = fitted
+
+
+def _check_flat(X, image_shape, estimator, reset, spatial=False):
+    shape = getattr(X, "shape", None)
+    if image_shape is None and shape is not None and len(shape) == 2:
+        # refused before validate_data: the error is about the shape
+        n, m = (int(v) for v in shape)
+        if m in (3, 4) and n >= PIXEL_TABLE_MIN_ROWS:
+            raise ValueError(_pixel_table_message((n, m)))
+        if spatial and m >= SPATIAL_MIN_WIDTH:
+            raise ValueError(_spatial_message((n, m), estimator))
+    if estimator is not None:
+        X = _validate_named(estimator, X, reset)
         value_range = None
     else:
         X = np.asarray(X)
@@ -430,8 +548,33 @@ def _single_image_message(shape):
     )
 
 
+def _channels_first_message(shape, what="X", axis=1):
+    lead = shape[:axis]
+    c, rest = shape[axis], tuple(shape[axis + 1 :])
+    fixed = lead + rest + (c,)
+    call = f"np.moveaxis({'X' if what == 'X' else 'image'}, {axis}, -1)"
+    return (
+        f"{what} has shape {tuple(shape)}: axis {axis} has {c} entries and the "
+        f"last axis {shape[-1]}, which looks like channels first (channels, "
+        "height, width), but skseg reads images channels last (height, width, "
+        f"channels). Pass {call} (shape {fixed}). If these really are images "
+        f"{c} pixels high with {shape[-1]} channels, say so with "
+        f"image_shape={(c,) + rest}."
+    )
+
+
+def _looks_channels_first(shape, axis, image_shape):
+    return (
+        image_shape is None
+        and shape[axis] in (3, 4)
+        and shape[-1] > _MAX_COLOUR_CHANNELS
+    )
+
+
 def _check_array(X, image_shape):
     _check_dtype(X.dtype)
+    if X.ndim == 4 and _looks_channels_first(X.shape, 1, image_shape):
+        raise ValueError(_channels_first_message(X.shape))
     if X.shape[0] == 0:
         raise ValueError(
             f"Found an empty batch: X has shape {X.shape} (0 images); at least "
@@ -487,6 +630,8 @@ def _check_list(X, image_shape):
                 f"(height, width, n_channels); {what} has shape {im.shape}."
             )
         ndim = im.ndim  # read once: np.ndim(X[i]) converts a PIL image again
+        if ndim == 3 and _looks_channels_first(im.shape, 0, image_shape):
+            raise ValueError(_channels_first_message(im.shape, what, axis=0))
         if ndim == 2:
             im = im[..., None]
         h, w, c = im.shape

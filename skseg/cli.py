@@ -8,6 +8,16 @@ bounded memory (colour tables added up, one palette fitted on their sum).
 Without IMAGE it works on a bundled sample photo. An unreadable file is
 reported in one line and skipped; no traceback reaches the terminal.
 
+The command never destroys data: an output path equal to an input is
+refused; existing outputs are replaced only with ``--overwrite`` (otherwise
+the run stops before reading or writing anything, naming the first clash);
+every file is written under a hidden temporary name and renamed, so an
+interrupted run leaves whole files only; files in the output folder named
+as skseg names its results (``<stem>_k<K>.png``, ``<stem>_edges.png``) are
+not read again unless named explicitly; Ctrl-C is one line, exit status 130.
+Messages name the command's flags (``--low``), not the estimators'
+parameters, and an unknown flag is answered with the closest one.
+
 The estimators are imported inside the subcommand, not when this module is
 imported.
 """
@@ -15,7 +25,9 @@ imported.
 import argparse
 import contextlib
 import os
+import re
 import sys
+import threading
 import warnings
 from pathlib import Path
 
@@ -74,11 +86,56 @@ def _seed(text):
 
 
 class _ArgumentParser(argparse.ArgumentParser):
-    """Reports usage errors as ``skseg: error: ...``, subcommands included."""
+    """Reports usage errors as ``skseg: error: ...``, subcommands included.
+
+    An unknown option is reported with the closest option of the command, if
+    one is close (``--k`` -> ``-k/--n-clusters``).
+    """
 
     def error(self, message):
         self.print_usage(sys.stderr)
         self.exit(2, f"{PROG}: error: {message}\n")
+
+    def parse_args(self, args=None, namespace=None):
+        args, extras = self.parse_known_args(args, namespace)
+        if extras:
+            message = f"unrecognized arguments: {' '.join(extras)}"
+            unknown = next((a for a in extras if a.startswith("-")), None)
+            command = self._command_parser(getattr(args, "command", None))
+            hint = _closest_option(unknown, command) if unknown else None
+            if hint:
+                message += f"; did you mean {hint}?"
+            (command or self).error(message)
+        return args
+
+    def _command_parser(self, name):
+        for action in self._actions:
+            if isinstance(action, argparse._SubParsersAction):
+                return action.choices.get(name)
+        return None
+
+
+def _closest_option(token, parser):
+    """``-k/--n-clusters`` for ``--k``: the option of ``parser`` closest to
+    ``token`` (dashes and any ``=value`` aside), or None."""
+    import difflib
+
+    if parser is None:
+        return None
+    name = token.split("=", 1)[0].lstrip("-").lower()
+    options = {}
+    for action in parser._actions:
+        for option in action.option_strings:
+            options[option.lstrip("-").lower()] = "/".join(action.option_strings)
+    if not name:
+        return None
+    match = difflib.get_close_matches(name, list(options), n=1, cutoff=0.6)
+    if match:
+        return options[match[0]]
+    # an option named inside the token: --threshold-low -> --low
+    parts = set(re.split(r"[-_]", name))
+    inside = {options[o] for o in options if len(o) >= 3 and o in parts}
+    return inside.pop() if len(inside) == 1 else None
 
 
 def _add_stream_options(parser, what):
@@ -96,6 +153,18 @@ def _add_stream_options(parser, what):
         action="store_true",
         help="no progress bar (it is drawn on stderr, only when stderr is a "
         "terminal and the run takes more than a second)",
+    )
+
+
+def _add_overwrite_option(parser, what):
+    parser.add_argument(
+        "--overwrite",
+        action="store_true",
+        help=(
+            f"replace existing {what} (without it, a run that would replace a "
+            "file stops before writing anything); an input file is never "
+            "overwritten"
+        ),
     )
 
 
@@ -126,7 +195,10 @@ def _build_parser():
             "plays no part: the colours are clustered (fully transparent pixels\n"
             "left out of the palette) and the alpha is written back unchanged.\n"
             "Unreadable images are reported and skipped (exit status 1; 2 when\n"
-            "nothing could be read). Without IMAGE, a bundled sample photo is used."
+            "nothing could be read). Existing results are replaced only with\n"
+            "--overwrite, an input never; earlier results (<stem>_k<K>.png) in the\n"
+            "output folder are not read again unless named. Without IMAGE, a\n"
+            "bundled sample photo is used."
         ),
         epilog=(
             "examples:\n"
@@ -169,6 +241,7 @@ def _build_parser():
             f"{', '.join(_WRITE_EXTENSIONS)} (default: %(default)s)"
         ),
     )
+    _add_overwrite_option(segment, "results")
     segment.add_argument(
         "--per-image",
         action="store_true",
@@ -276,6 +349,7 @@ def _build_parser():
         default=None,
         help="save the curve with the chosen K marked (PNG, needs matplotlib)",
     )
+    _add_overwrite_option(elbow, "the --plot file")
     elbow.add_argument(
         "--random-state",
         type=_seed,
@@ -362,6 +436,7 @@ def _build_parser():
             f"{', '.join(_WRITE_EXTENSIONS)} (default: %(default)s)"
         ),
     )
+    _add_overwrite_option(edges, "edge maps")
     edges.add_argument(
         "--sample",
         choices=sample_image_names(),
@@ -475,6 +550,8 @@ def main(argv=None):
     if args.command is None:
         parser.print_help(sys.stderr)
         return 2
+    global _command
+    _command = args.command
     try:
         return args.func(args)
     except CommandError as exc:
@@ -483,7 +560,7 @@ def main(argv=None):
     except (OSError, ValueError, TypeError) as exc:
         # Unreadable files, invalid images, estimator input errors: the
         # message is meant for the user, the traceback is not.
-        print(f"{PROG}: error: {exc}", file=sys.stderr)
+        print(f"{PROG}: error: {_flag_words(str(exc))}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)
@@ -516,8 +593,14 @@ class _Input:
         return _read_image(self.path)
 
 
-def _inputs(args):
-    """The images named on the command line (files, folders, globs) or the sample."""
+def _inputs(args, output_folder=None):
+    """The images named on the command line (files, folders, globs) or the sample.
+
+    Files found in ``output_folder`` by expanding a folder or a glob whose
+    names are those skseg writes (``<stem>_k<K>.png``, ``<stem>_edges.png``)
+    are earlier outputs: they are left out (with a note on stderr) unless
+    named explicitly, so that a second run does not segment its own results.
+    """
     if args.images and args.sample is not None:
         raise CommandError("--sample cannot be combined with IMAGE arguments")
     if not args.images:
@@ -525,8 +608,119 @@ def _inputs(args):
         return [_Input(f"sample {name!r}", name, sample=name)]
     from skseg.datasets import list_image_files
 
-    paths = list_image_files(args.images)
+    out_key = _path_key(output_folder) if output_folder is not None else None
+    paths, left_out = [], []
+    for source in args.images:
+        text = os.fspath(source)
+        path = Path(text)
+        is_glob = bool(set("*?[").intersection(text)) and not path.exists()
+        if not is_glob and not path.exists():
+            if text.endswith(("/", os.sep)) or (os.altsep and text.endswith(os.altsep)):
+                raise CommandError(f"no such folder: '{text}'")
+            if not path.suffix:
+                raise CommandError(f"no such file or folder: '{text}'")
+        if not is_glob and not path.is_dir():
+            paths.append(path)  # named explicitly: always read
+            continue
+        for found in list_image_files([text]):
+            if (
+                out_key is not None
+                and _EARLIER_OUTPUT.search(found.name)
+                and _path_key(found.parent) == out_key
+            ):
+                left_out.append(found)
+            else:
+                paths.append(found)
+    if left_out:
+        first = ", ".join(p.name for p in left_out[:2])
+        more = ", ..." if len(left_out) > 2 else ""
+        n = len(left_out)
+        print(
+            f"{PROG}: note: left out {n} earlier output{'' if n == 1 else 's'} "
+            f"in the output folder '{output_folder}' ({first}{more}); name "
+            "them explicitly to read them",
+            file=sys.stderr,
+        )
+        if not paths:
+            raise CommandError(
+                f"the output folder '{output_folder}' holds only earlier outputs "
+                f"of {PROG} ({first}{more}); name them explicitly to read them"
+            )
     return [_Input(str(p), p.stem, path=p) for p in paths]
+
+
+# Names skseg writes in an output folder.
+_EARLIER_OUTPUT = re.compile(r"_(k\d+|edges)\.png$", re.IGNORECASE)
+
+
+def _path_key(path):
+    return os.path.normcase(os.path.realpath(os.fspath(path)))
+
+
+def _same_file(a, b):
+    if _path_key(a) == _path_key(b):
+        return True
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _output_folder(output):
+    """``output`` if it names a folder (not a single output file), else None."""
+    ext = output.suffix.lower()
+    if ext in _WRITE_EXTENSIONS or ext in _READ_ONLY_EXTENSIONS:
+        return None
+    return output
+
+
+def _check_targets(targets, inputs, overwrite, flag="--output"):
+    """Refuse before anything is read: an output that is an input, or that exists.
+
+    Existing files are replaced only with ``--overwrite``; an input is never
+    replaced.
+    """
+    files = [item.path for item in inputs if item.path is not None]
+    for target in targets:
+        for path in files:
+            if _same_file(target, path):
+                raise CommandError(
+                    f"{flag} '{target}' is also an input image; {PROG} never "
+                    "writes over its inputs: choose another output path"
+                )
+    if not overwrite:
+        existing = [t for t in targets if t.exists()]
+        if existing:
+            n = len(existing)
+            more = ""
+            if n > 1:
+                more = f" (and {n - 1} other output{'' if n == 2 else 's'})"
+            raise CommandError(
+                f"'{existing[0]}' already exists{more}; pass --overwrite to "
+                "replace it (nothing was written)"
+            )
+
+
+def _write_atomic(target, write):
+    """``write(path)`` to a temporary name beside ``target``, then rename it.
+
+    An interrupted or failed write leaves no partial file: the temporary file
+    (hidden, so never read as an input) is removed, and ``target`` is either
+    untouched or complete.
+    """
+    target = Path(target)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tmp = target.with_name(
+        f".{target.stem}.{os.getpid()}-{threading.get_ident()}.tmp{target.suffix}"
+    )
+    try:
+        write(tmp)
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    return target
 
 
 def _split_alpha(image):
@@ -592,7 +786,7 @@ class _Run:
                     yield item, value
                 else:
                     self.failed.append(item)
-                    self.say(f"{PROG}: error: {value}", err=True)
+                    self.say(f"{PROG}: error: {_flag_words(str(value))}", err=True)
         finally:
             if self.bar is not None:
                 self.bar.close()
@@ -636,7 +830,8 @@ def _ordered_map(func, items, jobs):
     import collections
     import concurrent.futures
 
-    with concurrent.futures.ThreadPoolExecutor(jobs) as pool:
+    pool = concurrent.futures.ThreadPoolExecutor(jobs)
+    try:
         pending = collections.deque()
         items = iter(items)
         for item in items:
@@ -647,6 +842,10 @@ def _ordered_map(func, items, jobs):
         while pending:
             done, future = pending.popleft()
             yield done, future.result()
+    finally:
+        # on Ctrl-C (or any early stop) queued images are not started; those
+        # in progress finish, each output written whole or not at all
+        pool.shutdown(wait=True, cancel_futures=True)
 
 
 def _count_table(pixels):
@@ -724,9 +923,11 @@ def _segment(args):
             f"--hue-encoding {args.hue_encoding} needs --space hsv (got "
             f"--space {args.space})"
         )
-    inputs = _inputs(args)
+    output = Path(args.output)
+    inputs = _inputs(args, _output_folder(output))
     # Output paths are checked before any image is read.
-    targets = dict(zip(inputs, _output_paths(Path(args.output), inputs, k)))
+    targets = dict(zip(inputs, _output_paths(output, inputs, k)))
+    _check_targets(list(targets.values()), inputs, args.overwrite)
 
     from skseg.color import ColorSpaceTransformer
     from skseg.segmentation import KMeansColorSegmenter
@@ -770,7 +971,7 @@ def _segment(args):
 
     def write(item, image):
         target = targets[item]
-        save_image(target, image)
+        _write_atomic(target, lambda path: save_image(path, image))
         height, width = image.shape[:2]
         n_colours = _count_colours(image[..., :3] if image.ndim == 3 else image)
         return (
@@ -840,6 +1041,12 @@ def _elbow(args):
                 "--plot needs matplotlib: pip install 'skseg[plot]'"
             ) from None
     inputs = _inputs(args)
+    target = None
+    if args.plot is not None:
+        target = Path(args.plot)
+        if not target.suffix:
+            target = target.with_suffix(".png")
+        _check_targets([target], inputs, args.overwrite, flag="--plot")
 
     from skseg.model_selection import ElbowKSelector
 
@@ -853,29 +1060,45 @@ def _elbow(args):
         table, probe = _collect_colours(run, inputs, _split_alpha)
         if table is None:
             return run.status(len(inputs))
-        selector = _fit_on_table(selector, table, probe)
+        with warnings.catch_warnings(record=True) as caught:
+            warnings.simplefilter("always")
+            selector = _fit_on_table(selector, table, probe)
+        for w in caught:  # the rule's own warning is printed below, as "why"
+            if str(w.message) != selector.selection_reason_:
+                warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
     n_pixels = table.n_pixels
-    header = "" if args.metric == "distortion" else args.metric
-    print(f"{'K':>3}  {'WCSS per pixel':>14}  {header}".rstrip())
+    # The WCSS column is what the plot (and ElbowKSelector.scores_) shows.
+    header = f"{'K':>3}  {'WCSS':>12}  {'WCSS per pixel':>14}"
+    if args.metric != "distortion":
+        header += f"  {args.metric}"
+    print(header)
+    fallback = selector.selection_ in ("no_knee", "too_few", "upper_edge")
     for k, inertia, score in zip(
         selector.k_values_, selector.inertias_, selector.scores_
     ):
-        extra = "" if args.metric == "distortion" else f"{score:.6g}"
-        mark = "  <- chosen" if k == selector.n_clusters_ else ""
-        print(f"{k:>3}  {inertia / n_pixels:>14.6g}  {extra}{mark}".rstrip())
+        extra = "" if args.metric == "distortion" else f"  {score:.6g}"
+        mark = ""
+        if k == selector.n_clusters_:
+            mark = "  <- chosen" + (" (fallback)" if fallback else "")
+        print(f"{k:>3}  {inertia:>12.6g}  {inertia / n_pixels:>14.6g}{extra}{mark}")
     names = [item.stem for item in inputs if item not in run.failed]
     shown = ", ".join(names[:5]) + (
         f", ... ({len(names)} images)" if len(names) > 5 else ""
     )
-    print(f"chosen K: {selector.n_clusters_} ({args.metric}, {shown})")
+    how = args.metric
+    if fallback:
+        how += ": no knee, fallback rule"
+    print(f"chosen K: {selector.n_clusters_} ({how}; {shown})")
+    print(f"why: {_flag_words(selector.selection_reason_)}")
     if args.plot is not None:
         fig, ax = plt.subplots(figsize=(5, 3.5))
         selector.plot(ax=ax)
         fig.tight_layout()
-        target = Path(args.plot)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fig.savefig(target)
-        plt.close(fig)
+        fmt = target.suffix[1:].lower()
+        try:
+            _write_atomic(target, lambda path: fig.savefig(path, format=fmt))
+        finally:
+            plt.close(fig)
         print(f"wrote {target}")
     return run.status(len(inputs))
 
@@ -884,10 +1107,10 @@ def _edges(args):
     """The ``edges`` subcommand."""
     from skseg.datasets import save_image
 
-    inputs = _inputs(args)
-    targets = dict(
-        zip(inputs, _output_paths(Path(args.output), inputs, suffix="edges"))
-    )
+    output = Path(args.output)
+    inputs = _inputs(args, _output_folder(output))
+    targets = dict(zip(inputs, _output_paths(output, inputs, suffix="edges")))
+    _check_targets(list(targets.values()), inputs, args.overwrite)
 
     from skseg.edges import CannyEdgeExtractor
 
@@ -905,7 +1128,7 @@ def _edges(args):
         image, _ = _split_alpha(item.read())
         edge_map = extractor.transform(image[None])[0]
         target = targets[item]
-        save_image(target, edge_map)
+        _write_atomic(target, lambda path: save_image(path, edge_map))
         height, width = edge_map.shape[:2]
         share = float(edge_map.mean())
         return f"wrote {target} ({width}x{height}, {share:.1%} edge pixels)"
@@ -915,6 +1138,50 @@ def _edges(args):
         for _, line in run.map(edges_one, inputs, "finding edges"):
             run.say(line)
     return run.status(len(inputs))
+
+
+# Python parameter names in the estimators' messages, and the flags of the
+# command that set them: messages printed by the command name the flags.
+_FLAGS = {
+    "segment": [
+        (r"\bn_clusters=", "-k "),
+        (r"\bn_clusters\b", "-k/--n-clusters"),
+        (r"\bn_init=", "--n-init "),
+        (r"\bn_init\b", "--n-init"),
+        (r"\brandom_state\b", "--random-state"),
+    ],
+    "edges": [
+        (r"\blow_threshold=", "--low "),
+        (r"\bhigh_threshold=", "--high "),
+        (r"\blow_threshold and high_threshold\b", "--low and --high"),
+        (r"\blow_threshold\b", "--low"),
+        (r"\bhigh_threshold\b", "--high"),
+        (r"\b[Ww]ith use_quantiles=True\b", "With --quantiles"),
+        (r"\buse_quantiles=True\b", "--quantiles"),
+        (r"\buse_quantiles\b", "--quantiles"),
+        (r"\bsigma=", "--sigma "),
+        (r"\bgradient=", "--gradient "),
+        (r"\bNone means\b", "without them,"),
+    ],
+    "elbow": [
+        (r"\btry larger k_values\b", "try a larger --k-max"),
+        (r"\bk_values has values above\b", "--k-max is above"),
+        (r"\bk_values=", "K="),
+        (r"\bk_values\b", "--k-min..--k-max"),
+    ],
+}
+_command = None  # the running subcommand, for _flag_words
+
+
+def _flag_words(text, command=None):
+    """``text`` with the estimators' parameter names replaced by the flags of
+    ``command`` (default: the command being run); ``X`` becomes the images."""
+    command = command or _command
+    for pattern, flag in _FLAGS.get(command, []):
+        text = re.sub(pattern, flag, text)
+    if command in _FLAGS:
+        text = re.sub(r"\bin X\b", "in the images", text)
+    return text
 
 
 @contextlib.contextmanager
@@ -936,7 +1203,9 @@ def _warnings_to_stderr():
                 warnings.warn_explicit(w.message, w.category, w.filename, w.lineno)
             elif str(w.message) not in seen:
                 seen.add(str(w.message))
-                print(f"{PROG}: warning: {w.message}", file=sys.stderr)
+                print(
+                    f"{PROG}: warning: {_flag_words(str(w.message))}", file=sys.stderr
+                )
 
 
 # Image formats skseg reads but does not write: an --output ending in one of

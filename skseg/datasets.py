@@ -275,12 +275,70 @@ def list_image_files(sources):
     return paths
 
 
-def iter_image_batches(sources, batch_size=32, *, errors="raise"):
+_ERRORS = ("raise", "warn", "skip")
+_ALPHA = ("drop", "keep")
+
+
+def _check_reader_options(errors, alpha):
+    if errors not in _ERRORS:
+        raise ValueError(f"errors must be 'raise', 'warn' or 'skip', got {errors!r}.")
+    if alpha not in _ALPHA:
+        raise ValueError(f"alpha must be 'drop' or 'keep', got {alpha!r}.")
+
+
+def _read_for_batch(path, alpha):
+    """One image as the readers of collections return it (alpha dropped)."""
+    image = _read_image(path)
+    if alpha == "drop" and image.ndim == 3 and image.shape[-1] == 4:
+        image = np.ascontiguousarray(image[..., :3])
+    return image
+
+
+def _channels(image):
+    if image.ndim == 2:
+        return "grayscale"
+    return {3: "RGB", 4: "RGBA"}.get(image.shape[-1], f"{image.shape[-1]} channels")
+
+
+class _Skipped:
+    """Files left out of a collection, reported once at the end."""
+
+    def __init__(self, errors, n_files):
+        self.errors, self.n_files, self.items = errors, n_files, []
+
+    def add(self, path, exc):
+        """Record (or raise, with errors='raise') the failure of ``path``."""
+        if self.errors == "raise":
+            raise exc
+        message = str(exc)
+        if str(path) not in message:  # every report names its file
+            message = f"'{path}': {message}"
+        self.items.append(message)
+        if self.errors == "warn":
+            warnings.warn(f"Skipped {path}: {exc}", UserWarning, stacklevel=3)
+
+    def report(self, stacklevel=3):
+        if self.errors != "skip" or not self.items:
+            return
+        n = len(self.items)
+        warnings.warn(
+            f"Skipped {n} of {self.n_files} file{'' if self.n_files == 1 else 's'} "
+            f"that could not be read as part of this collection: "
+            + "; ".join(self.items),
+            UserWarning,
+            stacklevel=stacklevel,
+        )
+
+
+def iter_image_batches(sources, batch_size=32, *, errors="raise", alpha="drop"):
     """Read the images of files, folders or globs lazily, in batches.
 
     Only one batch is in memory at a time, so a collection of any size can
     be fed to :meth:`KMeansColorSegmenter.partial_fit` (or transformed)
-    batch by batch.
+    batch by batch. Images are read as the ``skseg`` command reads them:
+    RGB and RGBA files together make one colour collection (the alpha
+    channel is dropped, so it is not clustered), and every image must have
+    the channels of the first one (grayscale or colour).
 
     Parameters
     ----------
@@ -289,16 +347,32 @@ def iter_image_batches(sources, batch_size=32, *, errors="raise"):
         them.
     batch_size : int, default=32
         Number of images per batch (the last batch may be smaller).
-    errors : {'raise', 'warn'}, default='raise'
-        What an unreadable file does: raise its error, or give a
-        ``UserWarning`` naming it and be left out of its batch.
+    errors : {'raise', 'warn', 'skip'}, default='raise'
+        What a file that cannot be read (or whose channels differ from the
+        first image's) does: raise an error naming it; give a
+        ``UserWarning`` naming it and be left out of its batch; or be left
+        out silently, all such files being reported in one ``UserWarning``
+        at the end of the iteration.
+    alpha : {'drop', 'keep'}, default='drop'
+        ``'drop'`` returns RGBA files as their RGB channels, as the
+        ``skseg`` command clusters them (it also leaves fully transparent
+        pixels out of the palette, which a batch of images cannot express:
+        mask them yourself if they matter). ``'keep'`` returns the four
+        channels, as :func:`load_images` does.
 
     Yields
     ------
     images : list of ndarray
-        Up to ``batch_size`` images, read as :func:`load_images` reads them:
-        a batch (a ragged list) every estimator accepts. Stack it with
-        :func:`numpy.stack` when the images share a shape.
+        Up to ``batch_size`` images, read as :func:`load_images` reads them
+        (alpha aside): a batch (a ragged list) every estimator accepts.
+        Stack it with :func:`numpy.stack` when the images share a shape.
+
+    Raises
+    ------
+    ValueError, OSError
+        With ``errors='raise'``, for the first file that cannot be read or
+        whose channels differ from the first image's; the message names
+        the file.
 
     See Also
     --------
@@ -308,12 +382,15 @@ def iter_image_batches(sources, batch_size=32, *, errors="raise"):
     --------
     >>> import tempfile
     >>> from pathlib import Path
+    >>> import numpy as np
     >>> from skseg import KMeansColorSegmenter
     >>> from skseg.datasets import iter_image_batches, load_sample_image, save_image
     >>> folder = Path(tempfile.mkdtemp())
     >>> photo = load_sample_image("astronaut")
-    >>> for i in range(5):
+    >>> for i in range(4):
     ...     _ = save_image(folder / f"crop{i}.png", photo[100 * i : 100 * i + 64, :64])
+    >>> opaque = np.full((64, 64, 1), 255, np.uint8)
+    >>> _ = save_image(folder / "rgba.png", np.dstack([photo[:64, 64:128], opaque]))
     >>> seg = KMeansColorSegmenter(n_clusters=4, random_state=0)
     >>> for batch in iter_image_batches(folder, batch_size=2):
     ...     seg = seg.partial_fit(batch)
@@ -324,46 +401,67 @@ def iter_image_batches(sources, batch_size=32, *, errors="raise"):
     """
     if not isinstance(batch_size, int) or batch_size < 1:
         raise ValueError(f"batch_size must be a positive integer, got {batch_size!r}.")
-    if errors not in ("raise", "warn"):
-        raise ValueError(f"errors must be 'raise' or 'warn', got {errors!r}.")
+    _check_reader_options(errors, alpha)
     paths = list_image_files(sources)
-    batch = []
+    skipped = _Skipped(errors, len(paths))
+    batch, first = [], None
     for path in paths:
         try:
-            batch.append(_read_image(path))
+            image = _read_for_batch(path, alpha)
+            if first is None:
+                first = (path, _channels(image))
+            elif _channels(image) != first[1]:
+                raise ValueError(
+                    f"'{path}' is {_channels(image)}, but the first image "
+                    f"('{first[0]}') is {first[1]}; one collection holds "
+                    "images of one kind: read the others separately."
+                )
         except (OSError, ValueError) as exc:
-            if errors == "raise":
-                raise
-            warnings.warn(f"Skipped {path}: {exc}", UserWarning, stacklevel=2)
+            skipped.add(path, exc)
             continue
+        batch.append(image)
         if len(batch) == batch_size:
             yield batch
             batch = []
     if batch:
         yield batch
+    skipped.report()
 
 
-def read_images_dask(sources, *, chunk_size=32):
+def read_images_dask(sources, *, chunk_size=32, errors="raise", alpha="drop"):
     """The images of files, folders or globs as one lazy dask array.
 
     Nothing but the first image is read now; each block of ``chunk_size``
     images is read where (and when) it is computed, e.g. on the workers of a
     ``dask.distributed`` cluster. Needs ``dask`` (``pip install
-    'skseg[dask]'``).
+    'skseg[dask]'``). Images are read as the ``skseg`` command reads them:
+    RGB and RGBA files together make one colour collection (alpha dropped).
 
     Parameters
     ----------
     sources : str, os.PathLike, or iterable of them
         Files, folders and glob patterns, as :func:`list_image_files` reads
-        them. Every image must have the shape and dtype of the first one.
+        them. Every image must have the shape and dtype of the first one
+        (alpha aside).
     chunk_size : int, default=32
         Images per block (the blocks are chunked along the image axis only).
+    errors : {'raise', 'warn', 'skip'}, default='raise'
+        ``'raise'``: a file that cannot be read, or of another shape or
+        dtype, raises an error naming it when its block is computed.
+        ``'warn'`` and ``'skip'``: the header of every file is read now
+        (not its pixels), and the files that cannot be identified as
+        images, or whose size or kind (grayscale, colour, bit depth)
+        differs from the first readable image's, are left out: one
+        ``UserWarning`` each (``'warn'``) or one for all of them
+        (``'skip'``). A file whose header is fine but whose pixels cannot
+        be decoded still raises, naming it, when its block is computed.
+    alpha : {'drop', 'keep'}, default='drop'
+        As in :func:`iter_image_batches`.
 
     Returns
     -------
     images : dask.array.Array of shape (n_images, height, width[, n_channels])
-        A batch every skseg estimator accepts. An image of another shape or
-        dtype raises a ``ValueError`` naming it when its block is computed.
+        A batch every skseg estimator accepts.
 
     See Also
     --------
@@ -389,24 +487,108 @@ def read_images_dask(sources, *, chunk_size=32):
     """
     if not isinstance(chunk_size, int) or chunk_size < 1:
         raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}.")
+    _check_reader_options(errors, alpha)
     import dask
     import dask.array as da
 
     paths = list_image_files(sources)
-    first = _read_image(paths[0])
-    shape, dtype = first.shape, first.dtype
+    skipped = _Skipped(errors, len(paths))
+    first = None
+    for path in paths:  # the first readable image sets the shape and dtype
+        try:
+            first = (path, _read_for_batch(path, alpha))
+            break
+        except (OSError, ValueError) as exc:
+            skipped.add(path, exc)
+    if first is None:
+        skipped.report(stacklevel=2)
+        raise ValueError(
+            f"None of the {len(paths)} files could be read as an image "
+            "(see the warning above)."
+        )
+    shape, dtype = first[1].shape, first[1].dtype
+    if errors != "raise":
+        kind = _header_kind(first[0], alpha)
+        kept = [first[0]]
+        for path in paths[paths.index(first[0]) + 1 :]:
+            try:
+                other = _header_kind(path, alpha)
+                if other != kind:
+                    raise ValueError(
+                        f"'{path}' is {_describe_kind(other)}, but the first "
+                        f"image ('{first[0]}') is {_describe_kind(kind)}; "
+                        "read_images_dask needs images of one size and kind."
+                    )
+            except (OSError, ValueError) as exc:
+                skipped.add(path, exc)
+                continue
+            kept.append(path)
+        paths = kept
+    else:
+        paths = paths[paths.index(first[0]) :]
+    skipped.report(stacklevel=2)
     blocks = []
     for start in range(0, len(paths), chunk_size):
         chunk = tuple(str(p) for p in paths[start : start + chunk_size])
-        block = dask.delayed(_read_block, pure=True)(chunk, shape, dtype)
+        block = dask.delayed(_read_block, pure=True)(chunk, shape, dtype, alpha)
         blocks.append(da.from_delayed(block, (len(chunk),) + shape, dtype=dtype))
     return da.concatenate(blocks)
 
 
-def _read_block(paths, shape, dtype):
+def _header_kind(path, alpha):
+    """(width, height, kind) of an image file from its header alone.
+
+    ``kind`` groups the PIL modes that :func:`_read_for_batch` turns into
+    arrays of one number of channels and dtype.
+    """
+    from PIL import Image, UnidentifiedImageError
+
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"No such image file: '{path}'.")
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", Image.DecompressionBombWarning)
+            with Image.open(path) as im:
+                size, mode = im.size, im.mode
+                n_frames = getattr(im, "n_frames", 1)
+                transparent = "transparency" in im.info
+    except (UnidentifiedImageError, OSError, ValueError) as exc:
+        raise ValueError(f"Cannot read '{path}' as an image: {exc}") from None
+    except Image.DecompressionBombError as exc:
+        raise ValueError(f"'{path}' is refused without decoding it: {exc}") from None
+    if n_frames > 1:
+        raise ValueError(
+            f"'{path}' holds {n_frames} frames; skseg reads single images."
+        )
+    if mode in ("1", "L"):
+        kind = "gray8"
+    elif mode.startswith("I;16"):
+        kind = "gray16"
+    elif mode in ("I", "F"):
+        kind = f"gray-{mode}"
+    elif mode in ("RGBA", "RGBa", "LA", "La", "PA") or (mode == "P" and transparent):
+        kind = "rgb8" if alpha == "drop" else "rgba8"
+    else:
+        kind = "rgb8"
+    return size, kind
+
+
+def _describe_kind(header):
+    (width, height), kind = header
+    names = {
+        "gray8": "8-bit grayscale",
+        "gray16": "16-bit grayscale",
+        "rgb8": "8-bit colour",
+        "rgba8": "8-bit colour with alpha",
+    }
+    return f"{width}x{height} {names.get(kind, kind)}"
+
+
+def _read_block(paths, shape, dtype, alpha="drop"):
     out = np.empty((len(paths),) + tuple(shape), dtype)
     for i, path in enumerate(paths):
-        image = _read_image(path)
+        image = _read_for_batch(path, alpha)
         if image.shape != tuple(shape) or image.dtype != dtype:
             raise ValueError(
                 f"'{path}' has shape {image.shape} and dtype {image.dtype}, but "

@@ -285,7 +285,11 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     def _prepare(self, X, *, reset):
         batch = check_batch(
-            X, image_shape=self.image_shape, estimator=self, reset=reset
+            X,
+            image_shape=self.image_shape,
+            estimator=self,
+            reset=reset,
+            spatial=True,
         )
         if batch.n_channels not in (1, 3):
             raise ValueError(

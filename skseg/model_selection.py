@@ -285,6 +285,32 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
     n_clusters_ : int
         The chosen K.
 
+    selection_ : str
+        How ``n_clusters_`` was chosen. For ``metric='distortion'``:
+        ``'knee'`` (the knee of the curve), or, without a knee, one of the
+        fallbacks ``'no_knee'`` (the smallest K whose WCSS is at most 10% of
+        the total sum of squares, or the largest K if none is),
+        ``'too_few'`` (the same rule, fewer than 3 values of K) and
+        ``'upper_edge'`` (the largest K: the curve still falls steeply
+        there); ``'exact'`` (the first K whose WCSS is 0) and ``'single'``
+        (one K tried). For the other metrics: ``'best_score'``, or
+        ``'undefined'`` when the index is undefined for every K.
+
+    knee_found_ : bool
+        Whether ``n_clusters_`` is the knee of the WCSS curve
+        (``selection_ == 'knee'``). False when the knee rule fell back to
+        another rule, and for the metrics other than ``'distortion'``.
+
+    selection_reason_ : str
+        One sentence saying what rule chose ``n_clusters_`` and why (for a
+        fallback, the text of the ``UserWarning``); :meth:`plot` shows it
+        and ``skseg elbow`` prints it.
+
+    fallback_level_ : float or None
+        The WCSS below which the ``'no_knee'``/``'too_few'`` fallback takes
+        the smallest K (10% of the total sum of squares), ``None`` for the
+        other selections. :meth:`plot` draws it.
+
     best_index_ : int
         Index of ``n_clusters_`` in ``k_values_``.
 
@@ -329,7 +355,10 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
     smallest K explaining 90% of the colour variance is returned (the
     largest K if none does); when the curve is still falling steeply at the
     largest K, the largest K is returned with a warning. A single K (or the
-    first K whose WCSS is 0) is returned without a warning.
+    first K whose WCSS is 0) is returned without a warning. Whichever rule
+    chose K is recorded in ``selection_`` (``knee_found_`` is False for every
+    fallback) and said in ``selection_reason_`` and in the title of
+    :meth:`plot`.
 
     References
     ----------
@@ -514,7 +543,7 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
             scores = np.array([self._ch(table, p.centers) for p in palettes])
         else:
             scores = self._silhouettes(table, palettes, sample_seed)
-        best = self._choose(ks, inertias, scores, table)
+        best, selection, reason, level = self._choose(ks, inertias, scores, table)
 
         self.k_values_ = np.asarray(ks)
         self.scores_ = scores
@@ -522,6 +551,10 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.palettes_ = [p.centers for p in palettes]
         self.best_index_ = int(best)
         self.n_clusters_ = int(ks[best])
+        self.selection_ = selection
+        self.knee_found_ = selection == "knee"
+        self.selection_reason_ = reason
+        self.fallback_level_ = level
         estimator = clone(template).set_params(n_clusters=self.n_clusters_)
         if estimator.random_state is None:
             estimator.set_params(random_state=self.random_state)
@@ -569,31 +602,47 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         return scores
 
     def _choose(self, ks, inertias, scores, table):
+        """(index, selection_, selection_reason_, fallback_level_)."""
         order = np.argsort(ks)
         sorted_ks = np.asarray(ks)[order]
         if self.metric == "distortion":
             total_ss = _total_ss(table)
             index, status, bend = _knee(sorted_ks, inertias[order], total_ss)
+            k = int(sorted_ks[index])
+            level = None
             if status in ("upper_edge", "no_knee", "too_few"):
-                warnings.warn(
-                    _knee_message(status, sorted_ks, int(sorted_ks[index]), bend),
-                    UserWarning,
-                    stacklevel=user_stacklevel(),
+                reason = _knee_message(status, sorted_ks, k, bend)
+                warnings.warn(reason, UserWarning, stacklevel=user_stacklevel())
+                if status != "upper_edge":
+                    level = (1.0 - EXPLAINED) * total_ss
+            elif status == "knee":
+                reason = (
+                    f"Knee of the WCSS curve at K={k}: it falls {bend[1]:.2f} "
+                    "times faster before than after on log-log axes (a knee "
+                    f"needs {MIN_SLOPE_RATIO})."
                 )
-            return int(order[index])
+            elif status == "exact":
+                reason = f"K={k} is the first K whose WCSS is 0."
+            else:
+                reason = f"K={k} is the only K tried."
+            return int(order[index]), status, reason, level
         valid = [i for i in order if not np.isnan(scores[i])]
         if not valid:
+            reason = (
+                f"The {self.metric} index is undefined for every K in "
+                f"{list(ks)} (it needs at least two clusters); returning the "
+                f"smallest K ({min(ks)})."
+            )
             if len(ks) > 1:
-                warnings.warn(
-                    f"The {self.metric} index is undefined for every K in "
-                    f"{list(ks)} (it needs at least two clusters); returning the "
-                    f"smallest K ({min(ks)}).",
-                    UserWarning,
-                    stacklevel=user_stacklevel(),
-                )
-            return int(order[0])
+                warnings.warn(reason, UserWarning, stacklevel=user_stacklevel())
+            return int(order[0]), "undefined", reason, None
         # The largest score; ties go to the smallest K.
-        return int(max(valid, key=lambda i: (scores[i], -ks[i])))
+        best = int(max(valid, key=lambda i: (scores[i], -ks[i])))
+        reason = (
+            f"K={int(ks[best])} has the largest {self.metric} index "
+            f"({scores[best]:.4g})."
+        )
+        return best, "best_score", reason, None
 
     # ------------------------------------------------------------------
     # delegation
@@ -675,6 +724,13 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Returns
         -------
         ax : matplotlib Axes
+
+        Notes
+        -----
+        The title says how K was chosen (``selection_``): "knee at K = 4",
+        or, when the knee rule fell back, "no knee" and the fallback rule,
+        whose level (10% of the total sum of squares) is drawn as a
+        horizontal line.
         """
         check_is_fitted(self)
         from .plotting import plot_elbow_curve
@@ -685,6 +741,8 @@ class ElbowKSelector(ImageOutputMixin, TransformerMixin, BaseEstimator):
             best_k=self.n_clusters_,
             metric=self.metric,
             ax=ax,
+            selection=getattr(self, "selection_", None),
+            fallback_level=getattr(self, "fallback_level_", None),
         )
 
     def __sklearn_tags__(self):

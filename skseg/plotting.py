@@ -38,13 +38,39 @@ def _require_matplotlib():
     return plt
 
 
-def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=None):
+# Titles and legend labels of the chosen K, by how it was chosen
+# (ElbowKSelector.selection_).
+_SELECTION_TITLES = {
+    "knee": "knee at K = {k}",
+    "no_knee": "no knee, fallback K = {k}",
+    "too_few": "too few K for a knee, fallback K = {k}",
+    "upper_edge": "no knee in range, largest K = {k}",
+    "exact": "K = {k} (WCSS 0)",
+    "single": "K = {k} (only K tried)",
+    "best_score": "best at K = {k}",
+    "undefined": "undefined, smallest K = {k}",
+}
+_FALLBACKS = ("no_knee", "too_few", "upper_edge", "undefined")
+
+
+def plot_elbow_curve(
+    k_values,
+    scores,
+    *,
+    best_k=None,
+    metric="distortion",
+    ax=None,
+    selection=None,
+    fallback_level=None,
+):
     """Plot a score against the number of clusters K and mark the chosen K.
 
     The elbow plot of the tutorial: WCSS (or a cluster-separation index)
     against K, points joined in increasing K, the chosen K marked by a
     vertical dashed line and a red point, labelled ``"K = <best_k>"`` in the
-    legend.
+    legend. When K was not a knee (``selection`` names a fallback), the
+    title says so, the chosen point is drawn hollow and labelled as a
+    fallback, and the fallback's level is drawn.
 
     Parameters
     ----------
@@ -59,6 +85,16 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
         Names the y axis.
     ax : matplotlib Axes, default=None
         Where to draw; ``None`` uses the current Axes (``plt.gca()``).
+    selection : str, default=None
+        How ``best_k`` was chosen, as
+        ``ElbowKSelector.selection_``:
+        ``'knee'``, a fallback (``'no_knee'``, ``'too_few'``,
+        ``'upper_edge'``, ``'undefined'``), ``'exact'``, ``'single'`` or
+        ``'best_score'``. Shown in the title; ``None`` gives the plain
+        title ``"Elbow method: K = <best_k>"``.
+    fallback_level : float, default=None
+        The score below which the fallback rule takes the smallest K, drawn
+        as a dotted horizontal line.
 
     Returns
     -------
@@ -76,6 +112,12 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
     >>> ax = plot_elbow_curve([1, 2, 3, 4, 5], [100, 40, 10, 8, 7], best_k=3)
     >>> ax.get_xlabel()
     'number of clusters K'
+    >>> ax = plot_elbow_curve(
+    ...     [1, 2, 3, 4, 5], [100, 60, 35, 20, 9], best_k=5,
+    ...     selection="no_knee", fallback_level=10.0,
+    ... )
+    >>> ax.get_title()
+    'Elbow method: no knee, fallback K = 5'
     """
     plt = _require_matplotlib()
     if ax is None:
@@ -87,6 +129,15 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
     keep = ~np.isnan(ys)
     name = _NAMES.get(metric, metric)
     ax.plot(ks[keep], ys[keep], "o-", color="C0", label=name)
+    fallback = selection in _FALLBACKS
+    if fallback_level is not None:
+        ax.axhline(
+            fallback_level,
+            color="0.4",
+            linestyle=":",
+            linewidth=1,
+            label="fallback: 10% of total SS",
+        )
     if best_k is not None:
         ax.axvline(best_k, color="C3", linestyle="--", linewidth=1)
         at = np.flatnonzero(ks == best_k)
@@ -97,14 +148,17 @@ def plot_elbow_curve(k_values, scores, *, best_k=None, metric="distortion", ax=N
                 "o",
                 color="C3",
                 markersize=10,
-                label=f"K = {best_k}",
+                markerfacecolor="none" if fallback else "C3",
+                markeredgewidth=2,
+                label=f"K = {best_k}" + (" (fallback)" if fallback else ""),
             )
     ax.set_xlabel("number of clusters K")
     ax.set_ylabel(_YLABELS.get(metric, metric))
     ax.set_xticks(ks)
     title = "Elbow method" if metric == "distortion" else f"{name} against K"
     if best_k is not None:
-        title += f": K = {best_k}"
+        what = _SELECTION_TITLES.get(selection, "K = {k}")
+        title += ": " + what.format(k=best_k)
     ax.set_title(title)
     ax.legend()
     return ax
@@ -334,7 +388,37 @@ def plot_segmentation_grid(
     return fig
 
 
-def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
+# Overlay colours plot_edges chooses from (RGB in [0, 1]).
+_OVERLAY_COLOURS = {
+    "red": (1.0, 0.0, 0.0),
+    "lime": (0.0, 1.0, 0.0),
+    "blue": (0.0, 0.3, 1.0),
+    "cyan": (0.0, 1.0, 1.0),
+    "magenta": (1.0, 0.0, 1.0),
+    "yellow": (1.0, 1.0, 0.0),
+}
+
+
+def _overlay_colour(shown, edges):
+    """The colour of :data:`_OVERLAY_COLOURS` farthest from the image at the edges.
+
+    ``shown`` is the image in [0, 1] (gray or RGB); the distance is the mean
+    RGB distance to (a sample of) the pixels under the edges, or to every
+    pixel when there is no edge.
+    """
+    rgb = shown if shown.ndim == 3 else shown[..., None].repeat(3, axis=2)
+    under = rgb[edges] if edges.any() else rgb.reshape(-1, 3)
+    if under.shape[0] > 20000:
+        under = under[:: under.shape[0] // 20000 + 1]
+    under = under.astype(np.float64)
+    best = max(
+        _OVERLAY_COLOURS.values(),
+        key=lambda c: np.linalg.norm(under - np.asarray(c), axis=1).mean(),
+    )
+    return best
+
+
+def plot_edges(image, edges, *, ax=None, color=None, alpha=1.0):
     """Draw an edge map over its image.
 
     Parameters
@@ -345,8 +429,13 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
         Its edge map (e.g. one image of ``CannyEdgeExtractor().transform``).
     ax : matplotlib Axes, default=None
         Where to draw; ``None`` uses the current Axes (``plt.gca()``).
-    color : color, default=(1.0, 0.0, 0.0)
-        Colour of the edge pixels (any matplotlib colour).
+    color : color, default=None
+        Colour of the edge pixels (any matplotlib colour). ``None`` picks
+        the one that stands out most on this image: among red, lime, blue,
+        cyan, magenta and yellow, the farthest (mean RGB distance) from the
+        image's colours under the edges (red edges vanish on a red flower,
+        lime ones on grass). Give a colour to use the same one on every
+        image of a figure.
     alpha : float, default=1.0
         Opacity of the edge pixels.
 
@@ -373,6 +462,11 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
     >>> ax = plot_edges(image, edges)
     >>> len(ax.get_images())
     2
+    >>> red = np.zeros((16, 16, 3))
+    >>> red[..., 0] = 1.0
+    >>> ax = plot_edges(red, edges)  # red edges would not show: another colour
+    >>> ax.get_images()[-1].get_array()[edges][0, :3].tolist()
+    [0.0, 1.0, 1.0]
     """
     from matplotlib.colors import to_rgba
 
@@ -393,8 +487,11 @@ def plot_edges(image, edges, *, ax=None, color=(1.0, 0.0, 0.0), alpha=1.0):
         ax.imshow(shown, cmap="gray", vmin=0, vmax=1)
     else:
         ax.imshow(shown)
+    edges = edges.astype(bool)
+    if color is None:
+        color = _overlay_colour(shown, edges)
     layer = np.zeros(edges.shape + (4,))
-    layer[edges.astype(bool)] = to_rgba(color, alpha)
+    layer[edges] = to_rgba(color, alpha)
     ax.imshow(layer)
     ax.set_axis_off()
     return ax

@@ -328,7 +328,7 @@ def test_iter_image_batches_errors(folder):
     assert [len(b) for b in batches] == [4, 1]
     with pytest.raises(ValueError, match="batch_size must be a positive integer"):
         next(iter_image_batches(folder, batch_size=0))
-    with pytest.raises(ValueError, match="errors must be 'raise' or 'warn'"):
+    with pytest.raises(ValueError, match="errors must be 'raise', 'warn' or 'skip'"):
         next(iter_image_batches(folder, errors="ignore"))
 
 

@@ -208,13 +208,20 @@ def test_tiny_images_and_images_smaller_than_the_filter(gradient):
     assert _edges(x, sigma=0, gradient="l1").any()
 
 
-def test_flat_rows_without_image_shape_are_1_pixel_high_images():
+def test_flat_rows_as_strips_need_image_shape():
+    # Issue 17: rows of 16+ pixels without image_shape are refused (they
+    # would be strips 1 pixel high, whose edge maps are all False);
+    # image_shape=(1, n) still reads them as strips.
     rng = np.random.default_rng(0)
     X = rng.random((5, 30))
-    edges = CannyEdgeExtractor().fit_transform(X)
+    with pytest.raises(ValueError, match=r"image_shape=\(1, 30\)"):
+        CannyEdgeExtractor().fit_transform(X)
+    edges = CannyEdgeExtractor(image_shape=(1, 30)).fit_transform(X)
     assert edges.shape == X.shape and edges.dtype == bool
     assert_array_equal(edges[0], feature.canny(X[:1]).ravel())
     assert not edges.any()
+    # narrower rows (scikit-learn's check_estimator data) are still read
+    assert CannyEdgeExtractor().fit_transform(X[:, :10]).shape == (5, 10)
 
 
 # ---------------------------------------------------------------------------
@@ -479,7 +486,7 @@ def test_float_0_255_with_default_thresholds_warns_with_the_range(photos):
     [
         np.linspace(0, 255, 64, dtype=np.float32).reshape(1, 8, 8),
         [np.linspace(-1, 1, 64).reshape(8, 8)],
-        np.linspace(0, 2, 64).reshape(1, 64),
+        np.linspace(0, 2, 64).reshape(8, 8),  # rows under 16 pixels: strips
     ],
     ids=["3d-float32", "list-negative", "2d"],
 )

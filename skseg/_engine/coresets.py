@@ -74,7 +74,7 @@ def _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums):
 
 @njit(cache=True, nogil=True)
 def _grid_slots(colors, lo, scale, per_axis, slot, cell_of):
-    # The grid cell of every colour (as skseg._palette._grid_accumulate
+    # The grid cell of every colour (as _grid_accumulate
     # bins it), numbered in order of first appearance: slot[cell] is the
     # number of a cell (-1 if empty), cell_of[i] that of colour i. Returns
     # the number of occupied cells.

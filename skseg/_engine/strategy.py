@@ -24,7 +24,7 @@ table, so the returned centres are a k-means fixed point of the objective over
 all pixels and ``inertia`` is its exact WCSS.
 
 Above ``LARGE_K`` (16) colours :func:`fit_palette` takes the path of
-:mod:`skseg._lloyd`: fewer restarts above 64 colours, Lloyd iterations with
+:mod:`skseg._engine.hamerly`: fewer restarts above 64 colours, Lloyd iterations with
 Hamerly's bounds (and local ones) on every level, in threads, and an exact
 refinement that stops when an iteration gains less than ``EXACT_STALL`` of
 the WCSS (``inertia`` is still the exact WCSS of the returned centres;
