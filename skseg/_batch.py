@@ -671,5 +671,3 @@ def _check_list(X, image_shape):
 
 # ----------------------------------------------------------------------
 # set_output: 2-D outputs become DataFrames, image-shaped outputs pass through
-
-

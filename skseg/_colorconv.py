@@ -142,8 +142,10 @@ _COS_COEFS = tuple(
 
 
 def _as(value, like):
-    """``value`` as a float of the type of ``like`` (float32 or float64, or an
-    array of either)."""
+    """Return ``value`` as a float of the type of ``like``.
+
+    ``like`` is a float32 or float64 scalar, or an array of either.
+    """
 
 
 def _newton_steps(like):
@@ -273,8 +275,11 @@ def _value(px, i, j, lut):
 
 
 def _load_block(px, start, k, lut, buf, linear):
-    """buf[c, :k] = channel c of pixels start..start+k in [0, 1], linearised
-    if ``linear`` (integers through the table ``lut``)."""
+    """Load pixels ``start .. start + k`` into ``buf`` (a channel per row).
+
+    ``buf[c, :k]`` is channel c in [0, 1], linearised if ``linear``
+    (integers through the table ``lut``).
+    """
 
 
 # Resolved when a kernel is compiled for a pixel dtype, so that float kernels

@@ -173,8 +173,10 @@ def channel_names_in(estimator, input_features):
 
 
 class ProbePlan:
-    """Nothing to compute: ``run()`` is the method's whole result (the
-    checks of a stateless ``fit``)."""
+    """Nothing to compute: ``run()`` is the method's whole result.
+
+    The checks of a stateless ``fit``, for instance.
+    """
 
     def __init__(self, run):
         self.run = run
@@ -209,8 +211,11 @@ class MapPlan:
 
 
 class ReducePlan:
-    """A reduction: ``func(block)`` gives a tuple of sums per block, which
-    add up; ``finish(*sums)`` is the method's result."""
+    """A reduction over blocks.
+
+    ``func(block)`` gives a tuple of sums per block, which add up;
+    ``finish(*sums)`` is the method's result.
+    """
 
     def __init__(self, func, finish):
         self.func, self.finish = func, finish

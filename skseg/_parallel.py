@@ -63,8 +63,11 @@ def fit_threads():
 
 
 def n_cpus():
-    """Threads of partial_fit's passes: every usable CPU, as the OpenMP loops
-    of scikit-learn's KMeans that fit runs use them."""
+    """Count the usable CPUs.
+
+    The threads of partial_fit's passes, as the OpenMP loops of
+    scikit-learn's KMeans that fit runs use them.
+    """
     import os
 
     if hasattr(os, "sched_getaffinity"):

@@ -91,11 +91,11 @@ def _images(rng):
 
 def _runs(images):
     """(short name, estimator name, input kind, callable) of every warm-up call."""
+    from skseg._colorconv import SPACES
     from skseg.color import ColorSpaceTransformer
     from skseg.edges import CannyEdgeExtractor
     from skseg.model_selection import ElbowKSelector
     from skseg.segmentation import KMeansColorSegmenter
-    from skseg._colorconv import SPACES
 
     runs = []
     for kind, X in images.items():

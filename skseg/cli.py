@@ -116,8 +116,10 @@ class _ArgumentParser(argparse.ArgumentParser):
 
 
 def _closest_option(token, parser):
-    """``-k/--n-clusters`` for ``--k``: the option of ``parser`` closest to
-    ``token`` (dashes and any ``=value`` aside), or None."""
+    """Find the option of ``parser`` closest to ``token``, or None.
+
+    ``-k/--n-clusters`` for ``--k``; dashes and any ``=value`` aside.
+    """
     import difflib
 
     if parser is None:
@@ -1174,8 +1176,11 @@ _command = None  # the running subcommand, for _flag_words
 
 
 def _flag_words(text, command=None):
-    """``text`` with the estimators' parameter names replaced by the flags of
-    ``command`` (default: the command being run); ``X`` becomes the images."""
+    """Replace the estimators' parameter names in ``text`` by flags.
+
+    The flags of ``command`` (default: the command being run); ``X``
+    becomes the images.
+    """
     command = command or _command
     for pattern, flag in _FLAGS.get(command, []):
         text = re.sub(pattern, flag, text)

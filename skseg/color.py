@@ -11,6 +11,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in
 
 from ._batch import check_batch
+from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 from ._glue import (
     ImageOutputMixin,
     MapPlan,
@@ -19,7 +20,6 @@ from ._glue import (
     dask_aware,
 )
 from ._parallel import fault_in, n_workers, run_in_threads
-from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 
 __all__ = ["ColorSpaceTransformer"]
 

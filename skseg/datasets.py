@@ -661,8 +661,11 @@ def _read_image(path):
 
 
 def _pil_header(path):
-    """Return (mode, n_frames) from the file header, or (None, 1) if PIL
-    cannot identify the file (another imageio backend may still read it)."""
+    """Return (mode, n_frames) from the file header.
+
+    (None, 1) if PIL cannot identify the file (another imageio backend may
+    still read it).
+    """
     try:
         from PIL import Image, UnidentifiedImageError
     except ImportError:  # pragma: no cover - Pillow comes with imageio

@@ -13,6 +13,7 @@ from sklearn.utils.parallel import Parallel, delayed
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._batch import check_batch, user_stacklevel
+from ._canny import CannyParams, canny_image, image_scale
 from ._glue import (
     ImageOutputMixin,
     MapPlan,
@@ -21,7 +22,6 @@ from ._glue import (
     dask_aware,
 )
 from ._parallel import n_workers, run_in_threads
-from ._canny import CannyParams, canny_image, image_scale
 
 __all__ = ["CannyEdgeExtractor"]
 

@@ -14,8 +14,7 @@ from sklearn.utils.validation import check_is_fitted
 from ._batch import check_batch, user_stacklevel
 from ._engine.assign import assign_labels
 from ._engine.strategy import fit_palette_path
-from ._engine.tables import count_batch
-from ._engine.tables import add_tables, count_block
+from ._engine.tables import add_tables, count_batch, count_block
 from ._glue import ImageOutputMixin, TablePlan, dask_aware
 from ._scores import (
     SILHOUETTE_SAMPLE_SIZE,

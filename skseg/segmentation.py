@@ -24,8 +24,8 @@ from ._engine.assign import (
 )
 from ._engine.coresets import CORESET_MIN_COLORS
 from ._engine.floatpath import FLOAT_MIN_PIXELS, fit_float_palette
-from ._engine.stream import Stream
 from ._engine.strategy import Palette, _sorted, fit_palette
+from ._engine.stream import Stream
 from ._engine.tables import (
     _Reiterable,
     add_tables,
@@ -421,6 +421,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     @property
     def inertia_(self):
+        """Exact WCSS of ``cluster_centers_`` over every pixel fitted."""
         inertia = self.__dict__.get("_inertia")
         if inertia is None:
             stream = self.__dict__.get("_stream")

@@ -70,7 +70,11 @@ def test_every_route_gives_the_same_palette(kind, client, tmp_path):
     folder.mkdir()
     for name, photo in zip(SCENES, photos):
         save_image(folder / f"{name}.png", photo)
-    X = photos if kind == "uint8" else ColorSpaceTransformer("hsv").fit_transform(photos)
+    X = (
+        photos
+        if kind == "uint8"
+        else ColorSpaceTransformer("hsv").fit_transform(photos)
+    )
     n_pixels = X.shape[0] * X.shape[1] * X.shape[2]
 
     wcss = {"fit": KMeansColorSegmenter(K, random_state=0).fit(X).inertia_}

@@ -43,7 +43,9 @@ def main():
     astro = data.astronaut()[None]
     coffee = data.coffee()[None]
     both = [data.astronaut(), data.coffee()]
-    big = (transform.resize(data.astronaut(), (1024, 1024)) * 255).astype(np.uint8)[None]
+    big = (transform.resize(data.astronaut(), (1024, 1024)) * 255).astype(np.uint8)[
+        None
+    ]
     f32 = ColorSpaceTransformer("hsv").fit_transform(big).astype(np.float32)
     gray = data.camera()[None]
     for k in (3, 8, 32, 64):
@@ -52,14 +54,21 @@ def main():
             out(f"fit {name} k={k} centres/inertia", seg.cluster_centers_, seg.inertia_)
             for o in ("labels", "quantized", "distances", "histogram"):
                 y = seg.set_params(output=o).transform(X)
-                y = np.concatenate([np.ravel(a) for a in y]) if isinstance(y, list) else y
+                y = (
+                    np.concatenate([np.ravel(a) for a in y])
+                    if isinstance(y, list)
+                    else y
+                )
                 out(f"  {name} k={k} {o}", y)
         seg = KMeansColorSegmenter(k, random_state=1, output="labels").fit(f32)
         out(f"float path k={k}", seg.cluster_centers_, seg.inertia_, seg.transform(f32))
         seg = KMeansColorSegmenter(k, random_state=0).fit(gray)
         out(f"gray k={k}", seg.cluster_centers_, seg.inertia_)
         seg = KMeansColorSegmenter(k, random_state=0, per_image=True, output="labels")
-        out(f"per_image k={k}", seg.fit_transform(np.concatenate([astro[:, :400], coffee[:, :, :512]])))
+        out(
+            f"per_image k={k}",
+            seg.fit_transform(np.concatenate([astro[:, :400], coffee[:, :, :512]])),
+        )
         seg = KMeansColorSegmenter(k, random_state=0)
         for i in range(4):
             seg.partial_fit(astro[:, 128 * i : 128 * (i + 1)])
@@ -72,7 +81,12 @@ def main():
     for params in (
         {},
         {"sigma": 0.0, "gradient": "l1", "low_threshold": 150, "high_threshold": 200},
-        {"sigma": 2.0, "use_quantiles": True, "low_threshold": 0.5, "high_threshold": 0.9},
+        {
+            "sigma": 2.0,
+            "use_quantiles": True,
+            "low_threshold": 0.5,
+            "high_threshold": 0.9,
+        },
     ):
         for name, X in (("astro", astro), ("gray", gray)):
             out(f"canny {name} {params}", CannyEdgeExtractor(**params).fit_transform(X))

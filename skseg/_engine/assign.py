@@ -5,9 +5,10 @@ their own dtype (no float64 copy of a uint8 photo) and write into arrays the
 caller allocates, so a whole batch is labelled with one output array.
 
 uint8 RGB pixels against many centres go through their distinct colours
-(:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M distinct colours. Labelling every pixel
-against K centres costs ``n_pixels x K`` distances; labelling every distinct
-colour once (:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
+(:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M distinct
+colours. Labelling every pixel against K centres costs ``n_pixels x K``
+distances; labelling every distinct colour once
+(:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
 centres near the previous colour's) and looking each pixel's label up costs
 two passes over the pixels whatever K is. The lookup goes through a presence
 bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the

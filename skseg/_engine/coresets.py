@@ -207,8 +207,10 @@ class RunningGrid:
             self._bin(colors, weights)
 
     def add(self, table):
-        """Bin one more table; False (nothing binned) if its colours leave
-        the grid's box."""
+        """Bin one more table.
+
+        Returns False (nothing binned) if its colours leave the grid's box.
+        """
         colors, weights, lo, hi = _float_table(table)
         if np.any(lo < self.lo) or np.any(hi > self.hi):
             return False
@@ -222,9 +224,11 @@ class RunningGrid:
         )
 
     def levels(self, tol, k, coarse_cells=COARSE_CELLS):
-        """``(coarse, fine)`` levels as :func:`nested_levels` gives them, or
+        """Return the ``(coarse, fine)`` levels, as :func:`nested_levels` does.
+
         None when the coarse one has fewer than ``8 * k`` cells. The coarse
-        grid has ``coarse_cells`` cells."""
+        grid has ``coarse_cells`` cells.
+        """
         occupied = np.flatnonzero(self.wsum)
         w = self.wsum[occupied]
         fine = self.sums[occupied] / w[:, None]

@@ -45,8 +45,8 @@ import numpy as np
 from sklearn.cluster import KMeans
 from sklearn.utils import check_random_state
 
-from .._parallel import n_workers, run_in_threads
 from .._jit import njit
+from .._parallel import n_workers, run_in_threads
 from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
 from .distances import _abs_tol, nearest_center
 from .hamerly import hamerly
@@ -271,7 +271,6 @@ def cluster_stats(table, centers, n_threads=1):
         the assignment with centres ``sums / weight`` is
         ``sum(squares - |sums|**2 / weight)``.
     """
-
     k, c = centers.shape
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     n_runs = max(1, min(int(n_threads), table.n_colors // 100_000))
@@ -317,8 +316,10 @@ def _best_restart(
 
 
 def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threads=1):
-    """Best of the ``starts`` on the coarse coreset, refined on the fine one and
-    then on the exact table.
+    """Fit many colours: the best start, refined level by level.
+
+    The best of the ``starts`` on the coarse coreset is refined on the fine
+    one and then on the exact table.
 
     Parameters
     ----------
@@ -546,8 +547,11 @@ def _map(func, args, n_jobs):
 
 
 def _in_threads(func, items, n_threads):
-    """``[func(item) for item in items]``, the calls on ``n_threads`` threads
-    (compiled kernels that release the GIL); results in the items' order."""
+    """Return ``[func(item) for item in items]``, computed in threads.
+
+    The calls share ``n_threads`` threads (compiled kernels that release the
+    GIL); the results are in the items' order.
+    """
     out = [None] * len(items)
 
     def one(i):

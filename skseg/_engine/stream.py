@@ -87,9 +87,11 @@ class Stream:
         return self.tables.total()
 
     def levels(self, tol, small=False):
-        """Coarse and fine coresets of every pixel seen, or None. With
-        ``small``, the coarse one on a grid of ``SMALL_CELLS`` cells when
-        that grid has enough cells."""
+        """Coarse and fine coresets of every pixel seen, or None.
+
+        With ``small``, the coarse one on a grid of ``SMALL_CELLS`` cells
+        when that grid has enough cells.
+        """
         if self.grid is not None:
             levels = None
             if small:
@@ -101,9 +103,11 @@ class Stream:
         return nested_levels(colors, weights, tol, self.n_clusters)
 
     def due(self):
-        """Whether the palette is fitted anew as :meth:`fit` fits it: on the
-        first chunk, and on every chunk while the table of every pixel seen
-        is small (the palette is then exactly :meth:`fit`'s)."""
+        """Whether the palette is fitted anew as :meth:`fit` fits it.
+
+        On the first chunk, and on every chunk while the table of every
+        pixel seen is small (the palette is then exactly :meth:`fit`'s).
+        """
         if self.centers is None:
             return True
         return sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
@@ -173,8 +177,10 @@ class Stream:
         return palette, palette.inertia
 
     def wcss(self, centers, table=None):
-        """Exact WCSS of ``centers`` over every pixel seen (one table pass),
-        or over ``table``."""
+        """Exact WCSS of ``centers`` over every pixel seen.
+
+        One pass over the merged table (or over ``table`` if given).
+        """
         table = self.total() if table is None else table
         weight, sums, squares = cluster_stats(table, centers, n_cpus())
         norms = np.einsum("ij,ij->i", centers, centers)

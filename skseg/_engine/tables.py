@@ -413,9 +413,12 @@ def _merge_sorted(a, count_a, b, count_b):
 
 
 def count_block(block):
-    """The colour table of an array of images counted somewhere else (a dask
-    block on a worker, a file of the command line): checked as a batch
-    first (dtype, finite values)."""
+    """Count the colour table of an array of images, checked as a batch.
+
+    For images counted somewhere else (a dask block on a worker, a file of
+    the command line); the contract's checks (dtype, finite values) run
+    first.
+    """
     return count_batch(check_batch(block))
 
 
@@ -466,6 +469,8 @@ class TableAccumulator:
 
 
 def add_tables(*tables):
-    """The table of the union of ``tables`` (one merge of the dask tree
-    reduction), through :class:`TableAccumulator`."""
+    """Add ``tables`` up into the table of their union.
+
+    One merge of the dask tree reduction, through :class:`TableAccumulator`.
+    """
     return TableAccumulator(tables).total()
