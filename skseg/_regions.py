@@ -1,0 +1,297 @@
+"""Connected regions of label maps: labelling, small-region merging, region ids.
+
+Shared by :class:`~skseg.SuperpixelSegmenter` (SLIC's connectivity step) and
+:class:`~skseg.KMeansColorSegmenter` (``min_region_size``, ``output=
+"regions"``). Regions are 4-connected (a pixel touches the pixels above,
+below, left and right of it), as in SLIC's connectivity step.
+
+Steps (:func:`merge_small_regions`):
+
+1. :func:`components`: breadth-first flood fill from every pixel not yet
+   reached, in raster order. The queue of the fill is one array of all
+   pixels: the pixels of region ``r`` end up at ``order[starts[r]:
+   starts[r + 1]]``, so the same array lists every region's pixels and no
+   other index is built. Region ids are in raster order of their first
+   pixel.
+2. :func:`merge_regions`: regions smaller than ``min_size``, smallest first,
+   are merged into the neighbouring region whose colour is the closest to
+   theirs (ties: the larger neighbour). A region's neighbours are found by
+   scanning its own pixels, which are few since it is small; merged regions
+   are kept in a union-find forest whose roots are the surviving regions.
+   With ``update_colors`` a surviving region's colour becomes the mean of
+   the merged colours, weighted by size (SLIC: colours are region means);
+   without, it keeps its own (k-means: colours are palette entries, and the
+   merged pixels take the surviving region's label).
+
+The kernels are compiled once each, for int32 label maps and float64
+colours, whatever the images' dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from ._jit import njit
+
+__all__ = [
+    "components",
+    "component_means",
+    "merge_regions",
+    "merge_small_regions",
+    "region_ids",
+]
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+@njit(**_JIT)
+def components(labels, comp, order):
+    """4-connected regions of equal labels; return ``starts`` (n_regions + 1).
+
+    ``comp`` (same shape as ``labels``, int32) receives each pixel's region
+    id, ``order`` (flat, int32) the pixels grouped by region: those of region
+    ``r`` are ``order[starts[r]:starts[r + 1]]`` (flat indices).
+    """
+    h, w = labels.shape
+    flat = labels.ravel()
+    cflat = comp.ravel()
+    cflat[:] = -1
+    starts = np.empty(1024, np.int64)
+    n = 0
+    tail = 0
+    for p0 in range(h * w):
+        if cflat[p0] >= 0:
+            continue
+        if n + 2 > starts.shape[0]:
+            grown = np.empty(2 * starts.shape[0], np.int64)
+            grown[: starts.shape[0]] = starts
+            starts = grown
+        starts[n] = tail
+        lab = flat[p0]
+        cflat[p0] = n
+        order[tail] = p0
+        tail += 1
+        head = starts[n]
+        while head < tail:
+            p = order[head]
+            head += 1
+            y = p // w
+            x = p - y * w
+            if x > 0 and cflat[p - 1] < 0 and flat[p - 1] == lab:
+                cflat[p - 1] = n
+                order[tail] = p - 1
+                tail += 1
+            if x + 1 < w and cflat[p + 1] < 0 and flat[p + 1] == lab:
+                cflat[p + 1] = n
+                order[tail] = p + 1
+                tail += 1
+            if y > 0 and cflat[p - w] < 0 and flat[p - w] == lab:
+                cflat[p - w] = n
+                order[tail] = p - w
+                tail += 1
+            if y + 1 < h and cflat[p + w] < 0 and flat[p + w] == lab:
+                cflat[p + w] = n
+                order[tail] = p + w
+                tail += 1
+        n += 1
+    starts[n] = tail
+    return starts[: n + 1].copy()
+
+
+@njit(**_JIT)
+def component_means(feats, order, starts):
+    """Mean feature vector of every region, shape (n_regions, n_features).
+
+    ``feats`` has one plane per feature, shape (n_features, height, width).
+    """
+    c, h, w = feats.shape
+    n = starts.shape[0] - 1
+    out = np.zeros((n, c), np.float64)
+    for ch in range(c):
+        plane = feats[ch].ravel()
+        for r in range(n):
+            acc = 0.0
+            for i in range(starts[r], starts[r + 1]):
+                acc += plane[order[i]]
+            out[r, ch] = acc
+    for r in range(n):
+        size = starts[r + 1] - starts[r]
+        for ch in range(c):
+            out[r, ch] /= size
+    return out
+
+
+@njit(**_JIT)
+def _find(parent, r):
+    root = r
+    while parent[root] != root:
+        root = parent[root]
+    while parent[r] != root:  # path compression
+        nxt = parent[r]
+        parent[r] = root
+        r = nxt
+    return root
+
+
+@njit(**_JIT)
+def merge_regions(comp, order, starts, colors, min_size, update_colors):
+    """Merge regions smaller than ``min_size``; return each region's root.
+
+    Parameters
+    ----------
+    comp : int32 array of shape (height, width)
+        Region id of every pixel (from :func:`components`).
+    order, starts : arrays
+        Pixels grouped by region (from :func:`components`).
+    colors : float64 array of shape (n_regions, n_features)
+        Colour of every region; updated in place when ``update_colors``.
+    min_size : int
+        Regions with fewer pixels are merged.
+    update_colors : bool
+        Whether a merged region's colour becomes the size-weighted mean.
+
+    Returns
+    -------
+    root : int64 array of shape (n_regions,)
+        The surviving region each region was merged into (itself if it
+        survived).
+    """
+    h, w = comp.shape
+    cflat = comp.ravel()
+    n = starts.shape[0] - 1
+    c = colors.shape[1]
+    parent = np.arange(n)
+    size = starts[1:] - starts[:-1]
+    nxt = np.full(n, -1, np.int64)  # member lists: root -> ... -> last
+    last = np.arange(n)
+    by_size = np.argsort(size, kind="mergesort")
+    for i in range(n):
+        r0 = by_size[i]
+        if size[r0] >= min_size:
+            break
+        r = _find(parent, r0)
+        if size[r] >= min_size:
+            continue
+        best, best_d, best_size = -1, np.inf, -1
+        m = r
+        while m >= 0:
+            for j in range(starts[m], starts[m + 1]):
+                p = order[j]
+                y = p // w
+                x = p - y * w
+                for q in (p - 1, p + 1, p - w, p + w):
+                    if q == p - 1 and x == 0:
+                        continue
+                    if q == p + 1 and x + 1 >= w:
+                        continue
+                    if q == p - w and y == 0:
+                        continue
+                    if q == p + w and y + 1 >= h:
+                        continue
+                    s = _find(parent, cflat[q])
+                    if s == r:
+                        continue
+                    d = 0.0
+                    for ch in range(c):
+                        e = colors[s, ch] - colors[r, ch]
+                        d += e * e
+                    if d < best_d or (
+                        d == best_d
+                        and (size[s] > best_size or (size[s] == best_size and s < best))
+                    ):
+                        best, best_d, best_size = s, d, size[s]
+            m = nxt[m]
+        if best < 0:
+            continue  # the whole image is one region
+        if update_colors:
+            total = size[best] + size[r]
+            for ch in range(c):
+                colors[best, ch] = (
+                    colors[best, ch] * size[best] + colors[r, ch] * size[r]
+                ) / total
+        parent[r] = best
+        size[best] += size[r]
+        nxt[last[best]] = r
+        last[best] = last[r]
+    root = np.empty(n, np.int64)
+    for r in range(n):
+        root[r] = _find(parent, r)
+    return root
+
+
+def region_ids(root):
+    """Consecutive ids of the surviving regions, in raster order of first pixel.
+
+    ``root`` maps every region to its surviving region; region ids are in
+    raster order of their first pixel, so the first appearance of each root
+    among them is too.
+    """
+    roots, first = np.unique(root, return_index=True)
+    rank = np.empty(roots.shape[0], np.int64)
+    rank[np.argsort(first, kind="stable")] = np.arange(roots.shape[0])
+    ids = np.empty(root.shape[0] if root.size else 0, np.int32)
+    lookup = np.full(int(root.max()) + 1 if root.size else 0, -1, np.int64)
+    lookup[roots] = rank
+    ids[:] = lookup[root]
+    return ids, int(roots.shape[0])
+
+
+def merge_small_regions(labels, colors, min_size, *, comp=None, order=None):
+    """Merge the regions of ``labels`` smaller than ``min_size`` (k-means).
+
+    Parameters
+    ----------
+    labels : int32 array of shape (height, width)
+        Palette index of every pixel; rewritten in place: the pixels of a
+        merged region take the label of the region they were merged into.
+    colors : array of shape (n_labels, n_channels)
+        Palette: the colour of each label.
+    min_size : int or None
+        Regions with fewer pixels are merged; None merges nothing.
+    comp, order : int32 arrays, optional
+        Work arrays of ``labels.size`` elements.
+
+    Returns
+    -------
+    comp : int32 array of shape (height, width)
+        Connected-region id of every pixel of the final label map, in raster
+        order of first pixel.
+    n_regions : int
+        Number of connected regions of the final label map.
+    """
+    h, w = labels.shape
+    comp = np.empty((h, w), np.int32) if comp is None else comp
+    order = np.empty(h * w, np.int32) if order is None else order
+    starts = components(labels, comp, order)
+    if min_size is not None and min_size > 1 and starts.shape[0] > 2:
+        first = order[starts[:-1]]
+        comp_labels = labels.ravel()[first]
+        palette = np.ascontiguousarray(colors, dtype=np.float64)
+        comp_colors = palette[comp_labels]
+        root = merge_regions(comp, order, starts, comp_colors, int(min_size), False)
+        moved = root != np.arange(root.shape[0])
+        if moved.any():
+            new = comp_labels[root].astype(np.int32)
+            labels[...] = new[comp]
+            # merging can join regions of one label through a merged one
+            starts = components(labels, comp, order)
+    return comp, starts.shape[0] - 1
+
+
+def connect_superpixels(labels, feats, min_size, out):
+    """SLIC's connectivity step: connected superpixels, small ones merged.
+
+    Every 4-connected piece of a superpixel is a region; regions smaller
+    than ``min_size`` are merged into the neighbour of closest mean colour
+    (``feats``). Writes consecutive superpixel ids (raster order) to
+    ``out`` and returns their number.
+    """
+    h, w = labels.shape
+    order = np.empty(h * w, np.int32)
+    starts = components(labels, out, order)
+    colors = component_means(feats, order, starts)
+    root = merge_regions(out, order, starts, colors, int(max(min_size, 1)), True)
+    del order
+    ids, n = region_ids(root)
+    out[...] = ids[out]
+    return n

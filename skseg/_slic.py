@@ -1,0 +1,315 @@
+"""SLIC engine: k-means over colour and position, on one image at a time.
+
+The kernels work on a float32 feature image, one plane per feature
+``(n_features, height, width)``
+(Lab colours by default, computed by :mod:`skseg._colorconv`), which the
+estimator in :mod:`skseg.superpixels` prepares. Steps:
+
+1. seeds on a regular grid of step ``S`` (the grid of
+   :func:`skimage.segmentation.slic`, :func:`skimage.util.regular_grid`),
+   each moved to the position of lowest colour gradient in its 3x3
+   neighbourhood, as in the SLIC paper, so that no seed starts on an edge or
+   a noisy pixel (:func:`seed_positions`);
+2. ``max_num_iter`` rounds of: assignment, where each centre scans the
+   ``2S x 2S`` window around it (the paper's window; scikit-image scans
+   ``4S x 4S``, four times the work for the same result) and takes the
+   pixels whose distance ``|colour - c|^2 + (compactness / S)^2 |position -
+   p|^2`` to it is the lowest so far; update, every centre becomes the mean
+   colour and position of its pixels. A round that moves no centre ends the
+   loop (:func:`slic_iterate`).
+
+The assignment loop over a window row is branch-free (selects, no
+conditional stores) and computed in float32, so that LLVM vectorises it.
+
+Connectivity, small-region merging and relabelling live in
+:mod:`skseg._regions`, shared with :class:`~skseg.KMeansColorSegmenter`.
+Every kernel is compiled by numba with ``cache=True`` and ``nogil=True`` for
+one set of argument types only (float32 features, int32 labels): a first
+call compiles each once, whatever the input dtype.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from numba import types
+
+from ._jit import njit, subroutine
+
+__all__ = ["grid_seeds", "run_slic", "seed_positions", "slic_iterate"]
+
+# full-resolution rounds at the end of a run; the rounds before them run on
+# the image reduced 2x2 (a quarter of the pixels), from images of this many
+# pixels on
+FINE_ROUNDS = 3
+COARSE_MIN_PIXELS = 1 << 16
+
+_JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
+
+
+def grid_seeds(height, width, n_segments):
+    """Rows, columns and step of the seed grid of ``n_segments`` seeds.
+
+    The grid of :func:`skimage.segmentation.slic` (from
+    :func:`skimage.util.regular_grid`), so that both start from the same
+    number of seeds; ``step`` is the larger of the two grid steps.
+    """
+    from skimage.util import regular_grid
+
+    _, rows, cols = regular_grid((1, height, width), n_segments)
+    ys = np.arange(height)[rows]
+    xs = np.arange(width)[cols]
+    steps = [s.step if s.step is not None else 1 for s in (rows, cols)]
+    return ys, xs, max(int(max(steps)), 1)
+
+
+@njit(**_JIT)
+def seed_positions(feats, ys, xs):
+    """Seeds at the grid points, moved to their 3x3 point of lowest gradient.
+
+    ``feats`` is the float32 feature image, one plane per feature.
+
+    The gradient at ``(y, x)`` is ``|f(y+1, x) - f(y-1, x)|^2 + |f(y, x+1) -
+    f(y, x-1)|^2`` (clamped at the border). Returns ``(n_seeds, 2)`` int64
+    positions, row-major over the grid.
+    """
+    c, h, w = feats.shape
+    out = np.empty((ys.shape[0] * xs.shape[0], 2), np.int64)
+    n = 0
+    for gy in range(ys.shape[0]):
+        for gx in range(xs.shape[0]):
+            by, bx = ys[gy], xs[gx]
+            best = np.inf
+            for y in range(max(ys[gy] - 1, 0), min(ys[gy] + 2, h)):
+                for x in range(max(xs[gx] - 1, 0), min(xs[gx] + 2, w)):
+                    y0, y1 = max(y - 1, 0), min(y + 1, h - 1)
+                    x0, x1 = max(x - 1, 0), min(x + 1, w - 1)
+                    g = 0.0
+                    for ch in range(c):
+                        dy = np.float64(feats[ch, y1, x]) - feats[ch, y0, x]
+                        dx = np.float64(feats[ch, y, x1]) - feats[ch, y, x0]
+                        g += dy * dy + dx * dx
+                    if g < best:
+                        best, by, bx = g, y, x
+            out[n, 0], out[n, 1] = by, bx
+            n += 1
+    return out
+
+
+@subroutine(types.none)
+def _scan_row(feats, y, cy, cx, ck, kk, wt, x0, x1, dxw, best, lab):
+    """Offer row ``y``, columns ``x0:x1``, to centre ``kk``.
+
+    ``best`` and ``lab`` are the row's best distances and labels so far
+    (row buffers, in L1 cache); ``dxw`` the centre's weighted squared column
+    offsets over its window.
+    """
+    c = feats.shape[0]
+    n = x1 - x0
+    dy = np.float32(y - cy)
+    base = wt * dy * dy
+    if c == 3:  # Lab: one fused, vectorised pass
+        c0 = np.float32(ck[0])
+        c1 = np.float32(ck[1])
+        c2 = np.float32(ck[2])
+        p0 = feats[0, y, x0:x1]
+        p1 = feats[1, y, x0:x1]
+        p2 = feats[2, y, x0:x1]
+        brow = best[x0:x1]
+        lrow = lab[x0:x1]
+        for j in range(n):
+            e0 = p0[j] - c0
+            e1 = p1[j] - c1
+            e2 = p2[j] - c2
+            d = base + dxw[j] + e0 * e0 + e1 * e1 + e2 * e2
+            closer = d < brow[j]
+            lrow[j] = kk if closer else lrow[j]
+            brow[j] = d if closer else brow[j]
+        return
+    brow = best[x0:x1]
+    lrow = lab[x0:x1]
+    for j in range(n):
+        d = base + dxw[j]
+        for ch in range(c):
+            e = feats[ch, y, x0 + j] - np.float32(ck[ch])
+            d += e * e
+        closer = d < brow[j]
+        lrow[j] = kk if closer else lrow[j]
+        brow[j] = d if closer else brow[j]
+
+
+@njit(**_JIT)
+def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
+    """SLIC's k-means rounds; labels every pixel, returns the rounds run.
+
+    Each round sweeps the image once, row by row: a row is offered to every
+    centre whose window crosses it (row buffers of the best distance and
+    label, in L1 cache; no image-sized distance array), and once it is
+    labelled its pixels are added to their centres' sums.
+
+    Parameters
+    ----------
+    feats : float32 array of shape (n_features, height, width)
+        The feature image, one plane per feature (colours in the units
+        ``compactness`` refers to).
+    pos : float64 array of shape (n_centres, 2)
+        Centre positions (row, column); updated in place.
+    col : float64 array of shape (n_centres, n_features)
+        Centre colours; updated in place.
+    step : int
+        Grid step ``S``: each centre scans ``[p - S, p + S]`` on both axes.
+    weight : float
+        ``(compactness / S) ** 2``, the weight of squared pixel distances.
+    max_iter : int
+        Maximum number of rounds.
+    labels : int32 array of shape (height, width)
+        Output: index of each pixel's centre.
+    """
+    c, h, w = feats.shape
+    k_total = pos.shape[0]
+    sums = np.zeros((k_total, c + 2), np.float64)
+    counts = np.zeros(k_total, np.int64)
+    width = 2 * step + 2
+    dxw = np.empty((k_total, width), np.float32)
+    win = np.empty((k_total, 4), np.int64)
+    active = np.empty(k_total, np.int64)
+    best = np.empty(w, np.float32)
+    wt = np.float32(weight)
+    rounds = 0
+    for _ in range(max_iter):
+        rounds += 1
+        for k in range(k_total):
+            cy, cx = pos[k, 0], pos[k, 1]
+            win[k, 0] = max(int(np.floor(cy - step)), 0)
+            win[k, 1] = min(int(np.floor(cy + step)) + 1, h)
+            win[k, 2] = max(int(np.floor(cx - step)), 0)
+            win[k, 3] = min(int(np.floor(cx + step)) + 1, w)
+            for j in range(win[k, 3] - win[k, 2]):
+                dx = np.float32(win[k, 2] + j - cx)
+                dxw[k, j] = wt * dx * dx
+        by_top = np.argsort(win[:, 0])
+        sums[:] = 0.0
+        counts[:] = 0
+        n_active = 0
+        nxt = 0
+        for y in range(h):
+            # centres whose window crosses row y
+            while nxt < k_total and win[by_top[nxt], 0] <= y:
+                active[n_active] = by_top[nxt]
+                n_active += 1
+                nxt += 1
+            kept = 0
+            for i in range(n_active):
+                if win[active[i], 1] > y:
+                    active[kept] = active[i]
+                    kept += 1
+            n_active = kept
+            lab = labels[y]
+            best[:] = np.inf
+            lab[:] = -1
+            for i in range(n_active):
+                k = active[i]
+                _scan_row(
+                    feats, y, pos[k, 0], pos[k, 1], col[k], np.int32(k), wt,
+                    win[k, 2], win[k, 3], dxw[k], best, lab,
+                )  # fmt: skip
+            # the row is labelled: add its pixels to their centres (runs of
+            # one label summed first)
+            x = 0
+            while x < w:
+                k = lab[x]
+                x1 = x + 1
+                while x1 < w and lab[x1] == k:
+                    x1 += 1
+                if k < 0:  # no window reached these pixels: nearest centre
+                    for xx in range(x, x1):
+                        lab[xx] = _nearest(feats, y, xx, pos, col, weight)
+                    x = x  # re-read the run with its new labels
+                    k = lab[x]
+                    x1 = x + 1
+                    while x1 < w and lab[x1] == k:
+                        x1 += 1
+                n = x1 - x
+                counts[k] += n
+                sums[k, 0] += y * n
+                sums[k, 1] += (x + x1 - 1) * n / 2.0
+                for ch in range(c):
+                    plane = feats[ch, y]
+                    acc = np.float32(0.0)
+                    for j in range(x, x1):
+                        acc += plane[j]
+                    sums[k, 2 + ch] += acc
+                x = x1
+        shift = 0.0
+        for k in range(k_total):
+            n = counts[k]
+            if n == 0:
+                continue
+            py, px = sums[k, 0] / n, sums[k, 1] / n
+            shift += (py - pos[k, 0]) ** 2 + (px - pos[k, 1]) ** 2
+            pos[k, 0], pos[k, 1] = py, px
+            for ch in range(c):
+                v = sums[k, 2 + ch] / n
+                shift += (v - col[k, ch]) ** 2
+                col[k, ch] = v
+        if shift == 0.0:
+            break
+    return rounds
+
+
+@subroutine(types.int32)
+def _nearest(feats, y, x, pos, col, weight):
+    """The nearest centre of pixel (y, x) over all centres."""
+    c = feats.shape[0]
+    best, best_d = 0, np.inf
+    for k in range(pos.shape[0]):
+        d = weight * ((y - pos[k, 0]) ** 2 + (x - pos[k, 1]) ** 2)
+        for ch in range(c):
+            e = feats[ch, y, x] - col[k, ch]
+            d += e * e
+        if d < best_d:
+            best, best_d = k, d
+    return np.int32(best)
+
+
+def _halve(feats):
+    """2x2 block means of the feature planes (an odd last row/column dropped)."""
+    c, h, w = feats.shape
+    h2, w2 = h // 2, w // 2
+    out = np.empty((c, h2, w2), np.float32)
+    for ch in range(c):
+        p = feats[ch, : 2 * h2, : 2 * w2]
+        out[ch] = p[0::2, 0::2]
+        out[ch] += p[1::2, 0::2]
+        out[ch] += p[0::2, 1::2]
+        out[ch] += p[1::2, 1::2]
+        out[ch] *= np.float32(0.25)
+    return out
+
+
+def run_slic(feats, seeds, step, compactness, max_iter, labels):
+    """SLIC on the feature planes from ``seeds``: fill ``labels``.
+
+    With at least :data:`COARSE_MIN_PIXELS` pixels and more than
+    :data:`FINE_ROUNDS` rounds, the first ``max_iter - FINE_ROUNDS`` rounds
+    run on the image reduced 2x2 (block means: a quarter of the pixels, and
+    a quarter of the noise variance), where positions, the grid step and the
+    spatial weight are halved accordingly; the centres they find start the
+    last rounds at full resolution, which place the boundaries pixel by
+    pixel.
+    """
+    c, h, w = feats.shape
+    pos = seeds.astype(np.float64)
+    col = np.ascontiguousarray(feats[:, seeds[:, 0], seeds[:, 1]].T, np.float64)
+    fine = max_iter
+    if max_iter > FINE_ROUNDS and h * w >= COARSE_MIN_PIXELS and min(h, w) >= 8:
+        fine = FINE_ROUNDS
+        small = _halve(feats)
+        half_step = max(1, (step + 1) // 2)
+        pos_s = (pos - 0.5) / 2.0
+        work = np.empty(small.shape[1:], np.int32)
+        weight_s = (compactness / (step / 2.0)) ** 2
+        slic_iterate(small, pos_s, col, half_step, weight_s, max_iter - fine, work)
+        del small, work
+        pos = np.ascontiguousarray(pos_s * 2.0 + 0.5)
+    return slic_iterate(feats, pos, col, step, (compactness / step) ** 2, fine, labels)
