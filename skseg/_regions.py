@@ -31,7 +31,9 @@ from __future__ import annotations
 
 import numpy as np
 
-from ._jit import njit
+from numba import types
+
+from ._jit import njit, subroutine
 
 __all__ = [
     "components",
@@ -44,84 +46,123 @@ __all__ = [
 _JIT = {"cache": True, "nogil": True, "error_model": "numpy"}
 
 
+@subroutine(types.int64)
+def _root(parent, r):
+    while parent[r] != r:
+        parent[r] = parent[parent[r]]
+        r = parent[r]
+    return r
+
+
 @njit(**_JIT)
 def components(labels, comp, order):
     """4-connected regions of equal labels; return ``starts`` (n_regions + 1).
 
     ``comp`` (same shape as ``labels``, int32) receives each pixel's region
     id, ``order`` (flat, int32) the pixels grouped by region: those of region
-    ``r`` are ``order[starts[r]:starts[r + 1]]`` (flat indices).
+    ``r`` are ``order[starts[r]:starts[r + 1]]`` (flat indices, raster
+    order). Region ids are in raster order of the regions' first pixels.
+
+    Runs of equal labels along each row are the units: a run joins the runs
+    of the previous row it overlaps with the same label (union-find whose
+    root is the first run in raster order), then every run writes its
+    region id and its pixel indices.
     """
     h, w = labels.shape
-    flat = labels.ravel()
-    cflat = comp.ravel()
-    cflat[:] = -1
-    starts = np.empty(1024, np.int64)
+    cap = 4 * h + 16
+    rx0 = np.empty(cap, np.int32)
+    rx1 = np.empty(cap, np.int32)
+    rlab = np.empty(cap, np.int32)
+    parent = np.empty(cap, np.int64)
+    row_first = np.empty(h + 1, np.int64)
     n = 0
-    tail = 0
-    for p0 in range(h * w):
-        if cflat[p0] >= 0:
+    for y in range(h):
+        row_first[y] = n
+        lrow = labels[y]
+        x = 0
+        while x < w:
+            lab = lrow[x]
+            x1 = x + 1
+            while x1 < w and lrow[x1] == lab:
+                x1 += 1
+            if n >= rx0.shape[0]:  # room for twice as many runs
+                m = 2 * n
+                a0 = np.empty(m, np.int32)
+                a1 = np.empty(m, np.int32)
+                a2 = np.empty(m, np.int32)
+                a3 = np.empty(m, np.int64)
+                for i in range(n):  # (loops: no slice assignment to compile)
+                    a0[i], a1[i], a2[i], a3[i] = rx0[i], rx1[i], rlab[i], parent[i]
+                rx0, rx1, rlab, parent = a0, a1, a2, a3
+            rx0[n], rx1[n], rlab[n], parent[n] = x, x1, lab, n
+            n += 1
+            x = x1
+        if y == 0:
             continue
-        if n + 2 > starts.shape[0]:
-            grown = np.empty(2 * starts.shape[0], np.int64)
-            grown[: starts.shape[0]] = starts
-            starts = grown
-        starts[n] = tail
-        lab = flat[p0]
-        cflat[p0] = n
-        order[tail] = p0
-        tail += 1
-        head = starts[n]
-        while head < tail:
-            p = order[head]
-            head += 1
-            y = p // w
-            x = p - y * w
-            if x > 0 and cflat[p - 1] < 0 and flat[p - 1] == lab:
-                cflat[p - 1] = n
-                order[tail] = p - 1
-                tail += 1
-            if x + 1 < w and cflat[p + 1] < 0 and flat[p + 1] == lab:
-                cflat[p + 1] = n
-                order[tail] = p + 1
-                tail += 1
-            if y > 0 and cflat[p - w] < 0 and flat[p - w] == lab:
-                cflat[p - w] = n
-                order[tail] = p - w
-                tail += 1
-            if y + 1 < h and cflat[p + w] < 0 and flat[p + w] == lab:
-                cflat[p + w] = n
-                order[tail] = p + w
-                tail += 1
-        n += 1
-    starts[n] = tail
-    return starts[: n + 1].copy()
+        i, j = row_first[y - 1], row_first[y]
+        while i < row_first[y] and j < n:
+            if rlab[i] == rlab[j]:  # runs of a row tile it: they overlap
+                a, b = _root(parent, i), _root(parent, j)
+                if a < b:
+                    parent[b] = a
+                elif b < a:
+                    parent[a] = b
+            if rx1[i] < rx1[j]:
+                i += 1
+            elif rx1[j] < rx1[i]:
+                j += 1
+            else:
+                i += 1
+                j += 1
+    row_first[h] = n
+    # region ids in raster order of first run; sizes; then pixels
+    rid = np.empty(n, np.int32)
+    n_comp = 0
+    for r in range(n):
+        root = _root(parent, r)
+        if root == r:
+            rid[r] = n_comp
+            n_comp += 1
+        else:
+            rid[r] = rid[root]
+    starts = np.zeros(n_comp + 1, np.int64)
+    for r in range(n):
+        starts[rid[r] + 1] += rx1[r] - rx0[r]
+    for c in range(n_comp):
+        starts[c + 1] += starts[c]
+    fill = np.empty(n_comp, np.int64)
+    for c in range(n_comp):
+        fill[c] = starts[c]
+    for y in range(h):
+        crow = comp[y]
+        for r in range(row_first[y], row_first[y + 1]):
+            c = rid[r]
+            at = fill[c]
+            base = y * w
+            for x in range(rx0[r], rx1[r]):
+                crow[x] = c
+                order[at] = base + x
+                at += 1
+            fill[c] = at
+    return starts
 
 
-@njit(**_JIT)
-def component_means(feats, order, starts):
+def component_means(feats, comp, n):
     """Mean feature vector of every region, shape (n_regions, n_features).
 
-    ``feats`` has one plane per feature, shape (n_features, height, width).
+    ``feats`` has one plane per feature, shape (n_features, height, width);
+    ``comp`` is the region id of every pixel.
     """
-    c, h, w = feats.shape
-    n = starts.shape[0] - 1
-    out = np.zeros((n, c), np.float64)
-    for ch in range(c):
-        plane = feats[ch].ravel()
-        for r in range(n):
-            acc = 0.0
-            for i in range(starts[r], starts[r + 1]):
-                acc += plane[order[i]]
-            out[r, ch] = acc
-    for r in range(n):
-        size = starts[r + 1] - starts[r]
-        for ch in range(c):
-            out[r, ch] /= size
+    ids = comp.ravel()
+    counts = np.bincount(ids, minlength=n).astype(np.float64)
+    out = np.empty((n, feats.shape[0]), np.float64)
+    for ch in range(feats.shape[0]):
+        out[:, ch] = np.bincount(ids, weights=feats[ch].ravel(), minlength=n)
+    out /= counts[:, None]
     return out
 
 
-@njit(**_JIT)
+@subroutine(types.int64)
 def _find(parent, r):
     root = r
     while parent[root] != root:
@@ -160,15 +201,29 @@ def merge_regions(comp, order, starts, colors, min_size, update_colors):
     cflat = comp.ravel()
     n = starts.shape[0] - 1
     c = colors.shape[1]
-    parent = np.arange(n)
-    size = starts[1:] - starts[:-1]
-    nxt = np.full(n, -1, np.int64)  # member lists: root -> ... -> last
-    last = np.arange(n)
-    by_size = np.argsort(size, kind="mergesort")
-    for i in range(n):
+    parent = np.empty(n, np.int64)
+    size = np.empty(n, np.int64)
+    nxt = np.empty(n, np.int64)  # member lists: root -> ... -> last
+    last = np.empty(n, np.int64)
+    for r in range(n):
+        parent[r], last[r], nxt[r] = r, r, -1
+        size[r] = starts[r + 1] - starts[r]
+    # the small regions by size (counting sort: ids ascending within a size)
+    n_small = 0
+    by_count = np.zeros(min_size + 1, np.int64)
+    for r in range(n):
+        if size[r] < min_size:
+            by_count[size[r] + 1] += 1
+            n_small += 1
+    for v in range(min_size):
+        by_count[v + 1] += by_count[v]
+    by_size = np.empty(n_small, np.int64)
+    for r in range(n):
+        if size[r] < min_size:
+            by_size[by_count[size[r]]] = r
+            by_count[size[r]] += 1
+    for i in range(n_small):
         r0 = by_size[i]
-        if size[r0] >= min_size:
-            break
         r = _find(parent, r0)
         if size[r] >= min_size:
             continue
@@ -289,7 +344,8 @@ def connect_superpixels(labels, feats, min_size, out):
     h, w = labels.shape
     order = np.empty(h * w, np.int32)
     starts = components(labels, out, order)
-    colors = component_means(feats, order, starts)
+    del labels  # (the caller's reference remains)
+    colors = component_means(feats, out, starts.shape[0] - 1)
     root = merge_regions(out, order, starts, colors, int(max(min_size, 1)), True)
     del order
     ids, n = region_ids(root)

@@ -63,37 +63,30 @@ def grid_seeds(height, width, n_segments):
     return ys, xs, max(int(max(steps)), 1)
 
 
-@njit(**_JIT)
 def seed_positions(feats, ys, xs):
     """Seeds at the grid points, moved to their 3x3 point of lowest gradient.
 
-    ``feats`` is the float32 feature image, one plane per feature.
-
-    The gradient at ``(y, x)`` is ``|f(y+1, x) - f(y-1, x)|^2 + |f(y, x+1) -
-    f(y, x-1)|^2`` (clamped at the border). Returns ``(n_seeds, 2)`` int64
-    positions, row-major over the grid.
+    ``feats`` is the float32 feature image, one plane per feature. The
+    gradient at ``(y, x)`` is ``|f(y+1, x) - f(y-1, x)|^2 + |f(y, x+1) -
+    f(y, x-1)|^2`` (clamped at the border); ties go to the first point in
+    raster order. Returns ``(n_seeds, 2)`` int64 positions, row-major over
+    the grid.
     """
     c, h, w = feats.shape
-    out = np.empty((ys.shape[0] * xs.shape[0], 2), np.int64)
-    n = 0
-    for gy in range(ys.shape[0]):
-        for gx in range(xs.shape[0]):
-            by, bx = ys[gy], xs[gx]
-            best = np.inf
-            for y in range(max(ys[gy] - 1, 0), min(ys[gy] + 2, h)):
-                for x in range(max(xs[gx] - 1, 0), min(xs[gx] + 2, w)):
-                    y0, y1 = max(y - 1, 0), min(y + 1, h - 1)
-                    x0, x1 = max(x - 1, 0), min(x + 1, w - 1)
-                    g = 0.0
-                    for ch in range(c):
-                        dy = np.float64(feats[ch, y1, x]) - feats[ch, y0, x]
-                        dx = np.float64(feats[ch, y, x1]) - feats[ch, y, x0]
-                        g += dy * dy + dx * dx
-                    if g < best:
-                        best, by, bx = g, y, x
-            out[n, 0], out[n, 1] = by, bx
-            n += 1
-    return out
+    gy, gx = np.meshgrid(ys, xs, indexing="ij")
+    gy, gx = gy.ravel(), gx.ravel()
+    offsets = np.array([(dy, dx) for dy in (-1, 0, 1) for dx in (-1, 0, 1)])
+    cy = np.clip(gy[:, None] + offsets[:, 0], 0, h - 1)  # (n_seeds, 9)
+    cx = np.clip(gx[:, None] + offsets[:, 1], 0, w - 1)
+    grad = np.zeros(cy.shape)
+    for ch in range(c):
+        plane = feats[ch]
+        dy = plane[np.minimum(cy + 1, h - 1), cx] - plane[np.maximum(cy - 1, 0), cx]
+        dx = plane[cy, np.minimum(cx + 1, w - 1)] - plane[cy, np.maximum(cx - 1, 0)]
+        grad += dy.astype(np.float64) ** 2 + dx.astype(np.float64) ** 2
+    best = np.argmin(grad, axis=1)
+    rows = np.arange(gy.shape[0])
+    return np.stack([cy[rows, best], cx[rows, best]], axis=1).astype(np.int64)
 
 
 @subroutine(types.none)
@@ -126,16 +119,15 @@ def _scan_row(feats, y, cy, cx, ck, kk, wt, x0, x1, dxw, best, lab):
             lrow[j] = kk if closer else lrow[j]
             brow[j] = d if closer else brow[j]
         return
-    brow = best[x0:x1]
-    lrow = lab[x0:x1]
+    # other numbers of features: one scalar pass (gray images, space=None)
     for j in range(n):
         d = base + dxw[j]
         for ch in range(c):
             e = feats[ch, y, x0 + j] - np.float32(ck[ch])
             d += e * e
-        closer = d < brow[j]
-        lrow[j] = kk if closer else lrow[j]
-        brow[j] = d if closer else brow[j]
+        if d < best[x0 + j]:
+            best[x0 + j] = d
+            lab[x0 + j] = kk
 
 
 @njit(**_JIT)
@@ -173,6 +165,9 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
     dxw = np.empty((k_total, width), np.float32)
     win = np.empty((k_total, 4), np.int64)
     active = np.empty(k_total, np.int64)
+    by_top = np.empty(k_total, np.int64)
+    for k in range(k_total):
+        by_top[k] = k
     best = np.empty(w, np.float32)
     wt = np.float32(weight)
     rounds = 0
@@ -187,7 +182,15 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
             for j in range(win[k, 3] - win[k, 2]):
                 dx = np.float32(win[k, 2] + j - cx)
                 dxw[k, j] = wt * dx * dx
-        by_top = np.argsort(win[:, 0])
+        # centres by the top row of their window (insertion sort: the
+        # order changes little from round to round)
+        for i in range(1, k_total):
+            k = by_top[i]
+            j = i - 1
+            while j >= 0 and win[by_top[j], 0] > win[k, 0]:
+                by_top[j + 1] = by_top[j]
+                j -= 1
+            by_top[j + 1] = k
         sums[:] = 0.0
         counts[:] = 0
         n_active = 0
