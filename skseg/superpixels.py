@@ -437,7 +437,8 @@ def _unit_values(image, boolean):
 def _gray_lightness(image, boolean):
     """CIE L of a grayscale image (that of rgb2lab on the gray RGB image)."""
     v = _unit_values(image[..., 0], boolean)
-    lin = np.where(v > 0.04045, ((v + 0.055) / 1.055) ** 2.4, v / 12.92)
+    high = ((np.maximum(v, 0.04045) + 0.055) / 1.055) ** 2.4
+    lin = np.where(v > 0.04045, high, v / 12.92)
     f = np.where(lin > 0.008856, np.cbrt(lin), 7.787 * lin + 16.0 / 116.0)
     return (116.0 * f - 16.0).astype(np.float32)[None]
 

@@ -44,6 +44,12 @@ VARIANTS = {
         {"gradient": "l1", "sigma": 0},
         {"use_quantiles": True},
     ],
+    "SuperpixelSegmenter": [
+        {"output": "quantized"},
+        {"output": "features"},
+        {"space": None, "n_segments": 5},
+        {"enforce_connectivity": False, "compactness": 0.5},
+    ],
     # Single-channel spaces take the 1-channel images check_estimator feeds,
     # so every check runs on the full conversion machinery.
     "ColorSpaceTransformer": [{"space": "gray", "clip": True}],
@@ -124,6 +130,7 @@ def test_every_public_estimator_is_discovered():
         "ElbowKSelector",
         "ColorSpaceTransformer",
         "CannyEdgeExtractor",
+        "SuperpixelSegmenter",
     }
 
 
