@@ -162,6 +162,21 @@ def component_means(feats, comp, n):
     return out
 
 
+def pixel_means(pixels, comp, n):
+    """Mean colour of every region, shape (n_regions, n_channels).
+
+    ``pixels`` has shape (n_pixels, n_channels), ``comp`` the region id of
+    every pixel.
+    """
+    ids = comp.ravel()
+    counts = np.bincount(ids, minlength=n).astype(np.float64)
+    out = np.empty((n, pixels.shape[1]), np.float64)
+    for ch in range(pixels.shape[1]):
+        out[:, ch] = np.bincount(ids, weights=pixels[:, ch], minlength=n)
+    out /= counts[:, None]
+    return out
+
+
 @subroutine(types.int64)
 def _find(parent, r):
     root = r
@@ -175,8 +190,11 @@ def _find(parent, r):
 
 
 @njit(**_JIT)
-def merge_regions(comp, order, starts, colors, min_size, update_colors):
+def merge_regions(comp, order, starts, colors, targets, min_size, update_targets):
     """Merge regions smaller than ``min_size``; return each region's root.
+
+    A small region goes to the neighbour whose target colour is the closest
+    to its own colour (ties: the larger neighbour, then the first).
 
     Parameters
     ----------
@@ -185,11 +203,15 @@ def merge_regions(comp, order, starts, colors, min_size, update_colors):
     order, starts : arrays
         Pixels grouped by region (from :func:`components`).
     colors : float64 array of shape (n_regions, n_features)
-        Colour of every region; updated in place when ``update_colors``.
+        Colour of every region (the mean of its pixels); a surviving
+        region's becomes the size-weighted mean of the merged ones.
+    targets : float64 array of shape (n_regions, n_features)
+        The colour a region offers its small neighbours: its palette colour
+        (k-means), or ``colors`` itself (SLIC).
     min_size : int
         Regions with fewer pixels are merged.
-    update_colors : bool
-        Whether a merged region's colour becomes the size-weighted mean.
+    update_targets : bool
+        Whether a surviving region's target becomes its merged colour.
 
     Returns
     -------
@@ -248,7 +270,7 @@ def merge_regions(comp, order, starts, colors, min_size, update_colors):
                         continue
                     d = 0.0
                     for ch in range(c):
-                        e = colors[s, ch] - colors[r, ch]
+                        e = targets[s, ch] - colors[r, ch]
                         d += e * e
                     if d < best_d or (
                         d == best_d
@@ -258,12 +280,13 @@ def merge_regions(comp, order, starts, colors, min_size, update_colors):
             m = nxt[m]
         if best < 0:
             continue  # the whole image is one region
-        if update_colors:
-            total = size[best] + size[r]
-            for ch in range(c):
-                colors[best, ch] = (
-                    colors[best, ch] * size[best] + colors[r, ch] * size[r]
-                ) / total
+        total = size[best] + size[r]
+        for ch in range(c):
+            colors[best, ch] = (
+                colors[best, ch] * size[best] + colors[r, ch] * size[r]
+            ) / total
+            if update_targets:
+                targets[best, ch] = colors[best, ch]
         parent[r] = best
         size[best] += size[r]
         nxt[last[best]] = r
@@ -291,8 +314,13 @@ def region_ids(root):
     return ids, int(roots.shape[0])
 
 
-def merge_small_regions(labels, colors, min_size, *, comp=None, order=None):
+def merge_small_regions(labels, colors, min_size, pixels=None, *, comp=None,
+                        order=None):
     """Merge the regions of ``labels`` smaller than ``min_size`` (k-means).
+
+    A small region takes the label of the neighbouring region whose palette
+    colour is the closest to the mean colour of its pixels (to its own
+    palette colour without ``pixels``).
 
     Parameters
     ----------
@@ -303,6 +331,8 @@ def merge_small_regions(labels, colors, min_size, *, comp=None, order=None):
         Palette: the colour of each label.
     min_size : int or None
         Regions with fewer pixels are merged; None merges nothing.
+    pixels : ndarray of shape (height * width, n_channels), optional
+        The image's pixels.
     comp, order : int32 arrays, optional
         Work arrays of ``labels.size`` elements.
 
@@ -322,8 +352,12 @@ def merge_small_regions(labels, colors, min_size, *, comp=None, order=None):
         first = order[starts[:-1]]
         comp_labels = labels.ravel()[first]
         palette = np.ascontiguousarray(colors, dtype=np.float64)
-        comp_colors = palette[comp_labels]
-        root = merge_regions(comp, order, starts, comp_colors, int(min_size), False)
+        targets = palette[comp_labels]
+        if pixels is None:
+            own = targets.copy()
+        else:
+            own = pixel_means(pixels, comp, starts.shape[0] - 1)
+        root = merge_regions(comp, order, starts, own, targets, int(min_size), False)
         moved = root != np.arange(root.shape[0])
         if moved.any():
             new = comp_labels[root].astype(np.int32)
@@ -346,8 +380,79 @@ def connect_superpixels(labels, feats, min_size, out):
     starts = components(labels, out, order)
     del labels  # (the caller's reference remains)
     colors = component_means(feats, out, starts.shape[0] - 1)
-    root = merge_regions(out, order, starts, colors, int(max(min_size, 1)), True)
+    root = merge_regions(
+        out, order, starts, colors, colors, int(max(min_size, 1)), True
+    )
     del order
     ids, n = region_ids(root)
     out[...] = ids[out]
     return n
+
+
+def merge_palette_regions(batch, offsets, palettes, labels, min_size, output, out, sse,
+                          quantized_colors=None):
+    """``min_region_size`` and ``output='regions'`` of a k-means segmentation.
+
+    Parameters
+    ----------
+    batch : ImageBatch
+        The segmented images.
+    offsets : ndarray of int
+        Start of every image in ``labels`` (and one past the last).
+    palettes : list of ndarray
+        The palette of every image (the shared one repeated, or each image's
+        own with ``per_image=True``).
+    labels : int32 ndarray of shape (n_pixels_total,)
+        Labels of every pixel; small regions are merged in place.
+    min_size : int or None
+        Regions with fewer pixels take the label of their neighbour of
+        closest palette colour.
+    output : str or None
+        The estimator's output: ``'quantized'`` colours and ``'histogram'``
+        fractions in ``out`` are brought up to date with the merged labels;
+        ``'regions'`` returns region ids instead of labels.
+    out : ndarray or None
+        The output computed from the labels before merging.
+    sse : float
+        Sum of squared distances of the pixels to their palette colour,
+        before merging.
+    quantized_colors : callable, optional
+        ``quantized_colors(palette)``: the palette in the dtype of ``out``.
+
+    Returns
+    -------
+    labels : int32 ndarray
+        Merged labels, or region ids for ``output='regions'``.
+    out : ndarray or None
+    sse : float
+        The sum of squared distances after merging.
+    """
+    regions = np.empty_like(labels) if output == "regions" else None
+    for i in range(batch.n_images):
+        h, w = batch.image(i).shape[:2]
+        start, stop = int(offsets[i]), int(offsets[i + 1])
+        lab = labels[start:stop].reshape(h, w)
+        old = lab.copy() if min_size is not None else None
+        comp, _ = merge_small_regions(
+            lab, palettes[i], min_size, batch.image_pixels(i)
+        )
+        if regions is not None:
+            regions[start:stop] = comp.ravel()
+        if old is None:
+            continue
+        changed = np.flatnonzero(old.ravel() != lab.ravel())
+        if not changed.size:
+            continue
+        palette = np.asarray(palettes[i], dtype=np.float64)
+        new_lab = lab.ravel()[changed]
+        px = batch.image_pixels(i)[changed].astype(np.float64)
+        sse += float(
+            ((px - palette[new_lab]) ** 2).sum()
+            - ((px - palette[old.ravel()[changed]]) ** 2).sum()
+        )
+        if output == "quantized":
+            out[start + changed] = quantized_colors(palette)[new_lab]
+        elif output == "histogram":
+            k = out.shape[1]
+            out[i] = np.bincount(lab.ravel(), minlength=k)[:k] / (stop - start)
+    return (labels if regions is None else regions), out, max(sse, 0.0)
