@@ -31,6 +31,9 @@ VARIANTS = {
         {"output": "histogram"},
         {"per_image": True},
         {"per_image": True, "output": "histogram"},
+        {"output": "regions"},
+        {"min_region_size": 4},
+        {"min_region_size": 3, "output": "histogram"},
     ],
     "ElbowKSelector": [
         {"metric": "silhouette"},
