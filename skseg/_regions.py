@@ -15,7 +15,7 @@ Steps (:func:`merge_small_regions`):
    pixel.
 2. :func:`merge_regions`: regions smaller than ``min_size``, smallest first,
    are merged into the neighbouring region whose colour is the closest to
-   theirs (ties: the larger neighbour). A region's neighbours are found by
+   theirs (ties: the first met). A region's neighbours are found by
    scanning its own pixels, which are few since it is small; merged regions
    are kept in a union-find forest whose roots are the surviving regions.
    With ``update_colors`` a surviving region's colour becomes the mean of
@@ -54,7 +54,6 @@ def _root(parent, r):
     return r
 
 
-@njit(**_JIT)
 def components(labels, comp, order):
     """4-connected regions of equal labels; return ``starts`` (n_regions + 1).
 
@@ -69,12 +68,19 @@ def components(labels, comp, order):
     region id and its pixel indices.
     """
     h, w = labels.shape
-    cap = 4 * h + 16
-    rx0 = np.empty(cap, np.int32)
-    rx1 = np.empty(cap, np.int32)
-    rlab = np.empty(cap, np.int32)
-    parent = np.empty(cap, np.int64)
+    n_runs = h + int(np.count_nonzero(labels[:, 1:] != labels[:, :-1]))
+    runs = np.empty((4, n_runs), np.int32)  # x0, x1, label, region id
+    links = np.empty((3, max(n_runs, h) + 1), np.int64)  # parent, starts, fill
     row_first = np.empty(h + 1, np.int64)
+    n = _components(labels, comp, order, runs, links, row_first)
+    return links[1, : n + 1].copy()
+
+
+@njit(**_JIT)
+def _components(labels, comp, order, runs, links, row_first):
+    h, w = labels.shape
+    rx0, rx1, rlab, rid = runs[0], runs[1], runs[2], runs[3]
+    parent, starts, fill = links[0], links[1], links[2]
     n = 0
     for y in range(h):
         row_first[y] = n
@@ -85,15 +91,6 @@ def components(labels, comp, order):
             x1 = x + 1
             while x1 < w and lrow[x1] == lab:
                 x1 += 1
-            if n >= rx0.shape[0]:  # room for twice as many runs
-                m = 2 * n
-                a0 = np.empty(m, np.int32)
-                a1 = np.empty(m, np.int32)
-                a2 = np.empty(m, np.int32)
-                a3 = np.empty(m, np.int64)
-                for i in range(n):  # (loops: no slice assignment to compile)
-                    a0[i], a1[i], a2[i], a3[i] = rx0[i], rx1[i], rlab[i], parent[i]
-                rx0, rx1, rlab, parent = a0, a1, a2, a3
             rx0[n], rx1[n], rlab[n], parent[n] = x, x1, lab, n
             n += 1
             x = x1
@@ -116,7 +113,6 @@ def components(labels, comp, order):
                 j += 1
     row_first[h] = n
     # region ids in raster order of first run; sizes; then pixels
-    rid = np.empty(n, np.int32)
     n_comp = 0
     for r in range(n):
         root = _root(parent, r)
@@ -125,26 +121,25 @@ def components(labels, comp, order):
             n_comp += 1
         else:
             rid[r] = rid[root]
-    starts = np.zeros(n_comp + 1, np.int64)
+    for c in range(n_comp + 1):
+        starts[c] = 0
     for r in range(n):
         starts[rid[r] + 1] += rx1[r] - rx0[r]
     for c in range(n_comp):
         starts[c + 1] += starts[c]
-    fill = np.empty(n_comp, np.int64)
-    for c in range(n_comp):
         fill[c] = starts[c]
     for y in range(h):
         crow = comp[y]
+        base = y * w
         for r in range(row_first[y], row_first[y + 1]):
             c = rid[r]
             at = fill[c]
-            base = y * w
             for x in range(rx0[r], rx1[r]):
                 crow[x] = c
                 order[at] = base + x
                 at += 1
             fill[c] = at
-    return starts
+    return n_comp
 
 
 def component_means(feats, comp, n):
@@ -189,12 +184,29 @@ def _find(parent, r):
     return root
 
 
-@njit(**_JIT)
+@subroutine(types.none)
+def _offer(q, r, parent, colors, targets, best):
+    """Offer the region of pixel ``q`` as a neighbour of region ``r``.
+
+    ``best`` holds the best neighbour so far: id, squared colour distance
+    (ties: the first found, scanning the region's pixels in raster order).
+    """
+    s = _find(parent, q)
+    if s == r:
+        return
+    d = 0.0
+    for ch in range(colors.shape[1]):
+        e = targets[s, ch] - colors[r, ch]
+        d += e * e
+    if d < best[1]:
+        best[0], best[1] = s, d
+
+
 def merge_regions(comp, order, starts, colors, targets, min_size, update_targets):
     """Merge regions smaller than ``min_size``; return each region's root.
 
     A small region goes to the neighbour whose target colour is the closest
-    to its own colour (ties: the larger neighbour, then the first).
+    to its own colour (ties: the first met in raster order).
 
     Parameters
     ----------
@@ -219,27 +231,33 @@ def merge_regions(comp, order, starts, colors, targets, min_size, update_targets
         The surviving region each region was merged into (itself if it
         survived).
     """
-    h, w = comp.shape
-    cflat = comp.ravel()
+    n = starts.shape[0] - 1
+    work = np.empty((6, n), np.int64)
+    by_count = np.zeros(min_size + 1, np.int64)
+    small = np.bincount(np.minimum(starts[1:] - starts[:-1], min_size))
+    by_size = np.empty(int(small[:min_size].sum()), np.int64)
+    _merge(comp.reshape(-1), comp.shape[1], order, starts, colors, targets,
+           min_size, update_targets, work, by_count, by_size, np.empty(3))
+    return work[5]
+
+
+@njit(**_JIT)
+def _merge(cflat, w, order, starts, colors, targets, min_size, update_targets, work,
+           by_count, by_size, found):
+    h = cflat.shape[0] // w
     n = starts.shape[0] - 1
     c = colors.shape[1]
-    parent = np.empty(n, np.int64)
-    size = np.empty(n, np.int64)
-    nxt = np.empty(n, np.int64)  # member lists: root -> ... -> last
-    last = np.empty(n, np.int64)
+    parent, size, nxt, last, root = work[0], work[1], work[2], work[3], work[5]
     for r in range(n):
         parent[r], last[r], nxt[r] = r, r, -1
         size[r] = starts[r + 1] - starts[r]
     # the small regions by size (counting sort: ids ascending within a size)
-    n_small = 0
-    by_count = np.zeros(min_size + 1, np.int64)
+    n_small = by_size.shape[0]
     for r in range(n):
         if size[r] < min_size:
             by_count[size[r] + 1] += 1
-            n_small += 1
     for v in range(min_size):
         by_count[v + 1] += by_count[v]
-    by_size = np.empty(n_small, np.int64)
     for r in range(n):
         if size[r] < min_size:
             by_size[by_count[size[r]]] = r
@@ -249,37 +267,26 @@ def merge_regions(comp, order, starts, colors, targets, min_size, update_targets
         r = _find(parent, r0)
         if size[r] >= min_size:
             continue
-        best, best_d, best_size = -1, np.inf, -1
+        found[0], found[1] = -1.0, np.inf
         m = r
         while m >= 0:
             for j in range(starts[m], starts[m + 1]):
                 p = order[j]
                 y = p // w
                 x = p - y * w
-                for q in (p - 1, p + 1, p - w, p + w):
-                    if q == p - 1 and x == 0:
-                        continue
-                    if q == p + 1 and x + 1 >= w:
-                        continue
-                    if q == p - w and y == 0:
-                        continue
-                    if q == p + w and y + 1 >= h:
-                        continue
-                    s = _find(parent, cflat[q])
-                    if s == r:
-                        continue
-                    d = 0.0
-                    for ch in range(c):
-                        e = targets[s, ch] - colors[r, ch]
-                        d += e * e
-                    if d < best_d or (
-                        d == best_d
-                        and (size[s] > best_size or (size[s] == best_size and s < best))
-                    ):
-                        best, best_d, best_size = s, d, size[s]
+                if x > 0:
+                    _offer(cflat[p - 1], r, parent, colors, targets, found)
+                if x + 1 < w:
+                    _offer(cflat[p + 1], r, parent, colors, targets, found)
+                if y > 0:
+                    _offer(cflat[p - w], r, parent, colors, targets, found)
+                if y + 1 < h:
+                    _offer(cflat[p + w], r, parent, colors, targets, found)
             m = nxt[m]
-        if best < 0:
+        best_id = np.int64(found[0])
+        if best_id < 0:
             continue  # the whole image is one region
+        best = best_id
         total = size[best] + size[r]
         for ch in range(c):
             colors[best, ch] = (
@@ -291,10 +298,8 @@ def merge_regions(comp, order, starts, colors, targets, min_size, update_targets
         size[best] += size[r]
         nxt[last[best]] = r
         last[best] = last[r]
-    root = np.empty(n, np.int64)
     for r in range(n):
         root[r] = _find(parent, r)
-    return root
 
 
 def region_ids(root):

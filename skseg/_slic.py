@@ -130,8 +130,20 @@ def _scan_row(feats, y, cy, cx, ck, kk, wt, x0, x1, dxw, best, lab):
             lab[x0 + j] = kk
 
 
+@subroutine(types.int64)
+def _floor(v):
+    """``floor(v)`` as an integer (no call to compile)."""
+    f = np.int64(v)
+    return f - 1 if f > v else f
+
+
+@subroutine(types.int64)
+def _clamp(v, lo, hi):
+    return lo if v < lo else (hi if v > hi else v)
+
+
 @njit(**_JIT)
-def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
+def slic_iterate(feats, pos, col, step, weight, max_iter, labels, work, iwork, fwork):
     """SLIC's k-means rounds; labels every pixel, returns the rounds run.
 
     Each round sweeps the image once, row by row: a row is offered to every
@@ -156,29 +168,31 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
         Maximum number of rounds.
     labels : int32 array of shape (height, width)
         Output: index of each pixel's centre.
+    work, iwork, fwork : arrays
+        Work arrays (:func:`_work_arrays`; passed in, so that no allocation
+        is compiled here).
     """
     c, h, w = feats.shape
     k_total = pos.shape[0]
-    sums = np.zeros((k_total, c + 2), np.float64)
-    counts = np.zeros(k_total, np.int64)
-    width = 2 * step + 2
-    dxw = np.empty((k_total, width), np.float32)
-    win = np.empty((k_total, 4), np.int64)
-    active = np.empty(k_total, np.int64)
-    by_top = np.empty(k_total, np.int64)
+    sums = work  # (n_centres, n_features + 2) float64
+    counts = iwork[0]
+    win = iwork[1:5].T  # (n_centres, 4): window rows and columns
+    active = iwork[5]
+    by_top = iwork[6]
     for k in range(k_total):
         by_top[k] = k
-    best = np.empty(w, np.float32)
+    best = fwork[0, 0]  # (w,) float32 row buffer
+    dxw = fwork[1]  # (n_centres, 2 * step + 2) float32
     wt = np.float32(weight)
     rounds = 0
     for _ in range(max_iter):
         rounds += 1
         for k in range(k_total):
             cy, cx = pos[k, 0], pos[k, 1]
-            win[k, 0] = max(int(np.floor(cy - step)), 0)
-            win[k, 1] = min(int(np.floor(cy + step)) + 1, h)
-            win[k, 2] = max(int(np.floor(cx - step)), 0)
-            win[k, 3] = min(int(np.floor(cx + step)) + 1, w)
+            win[k, 0] = _clamp(_floor(cy - step), 0, h)
+            win[k, 1] = _clamp(_floor(cy + step) + 1, 0, h)
+            win[k, 2] = _clamp(_floor(cx - step), 0, w)
+            win[k, 3] = _clamp(_floor(cx + step) + 1, 0, w)
             for j in range(win[k, 3] - win[k, 2]):
                 dx = np.float32(win[k, 2] + j - cx)
                 dxw[k, j] = wt * dx * dx
@@ -191,8 +205,10 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
                 by_top[j + 1] = by_top[j]
                 j -= 1
             by_top[j + 1] = k
-        sums[:] = 0.0
-        counts[:] = 0
+        for k in range(k_total):
+            counts[k] = 0
+            for ch in range(c + 2):
+                sums[k, ch] = 0.0
         n_active = 0
         nxt = 0
         for y in range(h):
@@ -208,8 +224,9 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
                     kept += 1
             n_active = kept
             lab = labels[y]
-            best[:] = np.inf
-            lab[:] = -1
+            for x in range(w):
+                best[x] = np.inf
+                lab[x] = -1
             for i in range(n_active):
                 k = active[i]
                 _scan_row(
@@ -290,6 +307,15 @@ def _halve(feats):
     return out
 
 
+def _work_arrays(c, w, k, step):
+    width = max(2 * step + 2, w)
+    return (
+        np.empty((k, c + 2), np.float64),
+        np.empty((7, k), np.int64),
+        np.empty((2, k, width), np.float32),
+    )
+
+
 def run_slic(feats, seeds, step, compactness, max_iter, labels):
     """SLIC on the feature planes from ``seeds``: fill ``labels``.
 
@@ -310,9 +336,15 @@ def run_slic(feats, seeds, step, compactness, max_iter, labels):
         small = _halve(feats)
         half_step = max(1, (step + 1) // 2)
         pos_s = (pos - 0.5) / 2.0
-        work = np.empty(small.shape[1:], np.int32)
+        lab_s = np.empty(small.shape[1:], np.int32)
         weight_s = (compactness / (step / 2.0)) ** 2
-        slic_iterate(small, pos_s, col, half_step, weight_s, max_iter - fine, work)
-        del small, work
+        slic_iterate(
+            small, pos_s, col, half_step, weight_s, max_iter - fine, lab_s,
+            *_work_arrays(c, small.shape[2], pos.shape[0], half_step),
+        )  # fmt: skip
+        del small, lab_s
         pos = np.ascontiguousarray(pos_s * 2.0 + 0.5)
-    return slic_iterate(feats, pos, col, step, (compactness / step) ** 2, fine, labels)
+    return slic_iterate(
+        feats, pos, col, step, (compactness / step) ** 2, fine, labels,
+        *_work_arrays(c, w, pos.shape[0], step),
+    )  # fmt: skip
