@@ -54,8 +54,14 @@ def _root(parent, r):
     return r
 
 
-def components(labels, comp, order):
+_NO_FEATURES = np.empty((0, 1, 1), np.float32)
+
+
+def components(labels, comp, order, feats=None):
     """4-connected regions of equal labels; return ``starts`` (n_regions + 1).
+
+    With ``feats`` (float32 feature planes, shape (n_features, height,
+    width)), also return the mean feature vector of every region.
 
     ``comp`` (same shape as ``labels``, int32) receives each pixel's region
     id, ``order`` (flat, int32) the pixels grouped by region: those of region
@@ -72,12 +78,18 @@ def components(labels, comp, order):
     runs = np.empty((4, n_runs), np.int32)  # x0, x1, label, region id
     links = np.empty((3, max(n_runs, h) + 1), np.int64)  # parent, starts, fill
     row_first = np.empty(h + 1, np.int64)
-    n = _components(labels, comp, order, runs, links, row_first)
-    return links[1, : n + 1].copy()
+    planes = _NO_FEATURES if feats is None else feats
+    sums = np.zeros((n_runs + 1, planes.shape[0]), np.float64)
+    n = _components(labels, comp, order, runs, links, row_first, planes, sums)
+    starts = links[1, : n + 1].copy()
+    if feats is None:
+        return starts
+    means = sums[:n] / (starts[1:] - starts[:-1])[:, None]
+    return starts, means
 
 
 @njit(**_JIT)
-def _components(labels, comp, order, runs, links, row_first):
+def _components(labels, comp, order, runs, links, row_first, feats, sums):
     h, w = labels.shape
     rx0, rx1, rlab, rid = runs[0], runs[1], runs[2], runs[3]
     parent, starts, fill = links[0], links[1], links[2]
@@ -128,6 +140,7 @@ def _components(labels, comp, order, runs, links, row_first):
     for c in range(n_comp):
         starts[c + 1] += starts[c]
         fill[c] = starts[c]
+    n_feats = feats.shape[0]
     for y in range(h):
         crow = comp[y]
         base = y * w
@@ -139,6 +152,11 @@ def _components(labels, comp, order, runs, links, row_first):
                 order[at] = base + x
                 at += 1
             fill[c] = at
+            for ch in range(n_feats):
+                acc = 0.0
+                for x in range(rx0[r], rx1[r]):
+                    acc += feats[ch, y, x]
+                sums[c, ch] += acc
     return n_comp
 
 
@@ -382,9 +400,7 @@ def connect_superpixels(labels, feats, min_size, out):
     """
     h, w = labels.shape
     order = np.empty(h * w, np.int32)
-    starts = components(labels, out, order)
-    del labels  # (the caller's reference remains)
-    colors = component_means(feats, out, starts.shape[0] - 1)
+    starts, colors = components(labels, out, order, feats)
     root = merge_regions(
         out, order, starts, colors, colors, int(max(min_size, 1)), True
     )

@@ -143,7 +143,9 @@ def _clamp(v, lo, hi):
 
 
 @njit(**_JIT)
-def slic_iterate(feats, pos, col, step, weight, max_iter, labels, work, iwork, fwork):
+def slic_iterate(
+    feats, pos, col, step, weight, max_iter, labels, work, iwork, win, fwork
+):
     """SLIC's k-means rounds; labels every pixel, returns the rounds run.
 
     Each round sweeps the image once, row by row: a row is offered to every
@@ -168,7 +170,7 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels, work, iwork, f
         Maximum number of rounds.
     labels : int32 array of shape (height, width)
         Output: index of each pixel's centre.
-    work, iwork, fwork : arrays
+    work, iwork, win, fwork : arrays
         Work arrays (:func:`_work_arrays`; passed in, so that no allocation
         is compiled here).
     """
@@ -176,7 +178,6 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels, work, iwork, f
     k_total = pos.shape[0]
     sums = work  # (n_centres, n_features + 2) float64
     counts = iwork[0]
-    win = iwork[1:5].T  # (n_centres, 4): window rows and columns
     active = iwork[5]
     by_top = iwork[6]
     for k in range(k_total):
@@ -312,6 +313,7 @@ def _work_arrays(c, w, k, step):
     return (
         np.empty((k, c + 2), np.float64),
         np.empty((7, k), np.int64),
+        np.empty((k, 4), np.int64),  # window rows and columns
         np.empty((2, k, width), np.float32),
     )
 
