@@ -293,10 +293,10 @@ def merging(checks, report):
         wcss = -km.score(X) * X[0, ..., 0].size
         res[size] = {"regions": int(regions.max()) + 1, "wcss": wcss, "s": seconds}
     for size, r in res.items():
+        fewer = res[None]["regions"] / r["regions"]
         rows.append(
-            [f"{size}", f"{r['regions']}", f"{res[None]['regions'] / r['regions']:.1f}x",
-             f"{r['wcss']:.4e}", f"{r['wcss'] / res[None]['wcss']:.3f}",
-             f"{r['s']:.3f}"]
+            [f"{size}", f"{r['regions']}", f"{fewer:.1f}x", f"{r['wcss']:.4e}",
+             f"{r['wcss'] / res[None]['wcss']:.3f}", f"{r['s']:.3f}"]
         )  # fmt: skip
     print(
         format_table(
@@ -307,7 +307,9 @@ def merging(checks, report):
     fewer = res[None]["regions"] / res[64]["regions"]
     ratio = res[64]["wcss"] / res[None]["wcss"]
     checks.append(
-        verdict("min_region_size=64: >= 10x fewer regions", fewer >= 10, f"{fewer:.1f}x")
+        verdict(
+            "min_region_size=64: >= 10x fewer regions", fewer >= 10, f"{fewer:.1f}x"
+        )
     )
     checks.append(
         verdict("min_region_size=64: WCSS <= 5% higher", ratio <= 1.05, f"{ratio:.3f}")

@@ -86,9 +86,12 @@ plt.show()
 # Generated images with known regions (random Voronoi cells of random
 # colours plus noise) and a grid search scored by the undersegmentation
 # error and the boundary recall of :mod:`skseg.metrics`.
-from sklearn.model_selection import GridSearchCV
+from sklearn.model_selection import GridSearchCV  # noqa: E402
 
-from skseg.metrics import boundary_recall_scorer, neg_undersegmentation_error_scorer
+from skseg.metrics import (  # noqa: E402
+    boundary_recall_scorer,
+    neg_undersegmentation_error_scorer,
+)
 
 rng = np.random.default_rng(0)
 
@@ -96,7 +99,9 @@ rng = np.random.default_rng(0)
 def voronoi(h=128, w=128, n_cells=12, sigma=15):
     pts = rng.uniform(0, [h, w], (n_cells, 2))
     yy, xx = np.mgrid[:h, :w]
-    mask = ((yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2).argmin(-1)
+    mask = ((yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2).argmin(
+        -1
+    )
     img = rng.integers(0, 256, (n_cells, 3))[mask] + rng.normal(0, sigma, (h, w, 3))
     return np.clip(img, 0, 255).astype(np.uint8), mask
 

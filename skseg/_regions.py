@@ -30,7 +30,6 @@ colours, whatever the images' dtype.
 from __future__ import annotations
 
 import numpy as np
-
 from numba import types
 
 from ._jit import njit, subroutine
@@ -254,14 +253,38 @@ def merge_regions(comp, order, starts, colors, targets, min_size, update_targets
     by_count = np.zeros(min_size + 1, np.int64)
     small = np.bincount(np.minimum(starts[1:] - starts[:-1], min_size))
     by_size = np.empty(int(small[:min_size].sum()), np.int64)
-    _merge(comp.reshape(-1), comp.shape[1], order, starts, colors, targets,
-           min_size, update_targets, work, by_count, by_size, np.empty(3))
+    _merge(
+        comp.reshape(-1),
+        comp.shape[1],
+        order,
+        starts,
+        colors,
+        targets,
+        min_size,
+        update_targets,
+        work,
+        by_count,
+        by_size,
+        np.empty(3),
+    )
     return work[5]
 
 
 @njit(**_JIT)
-def _merge(cflat, w, order, starts, colors, targets, min_size, update_targets, work,
-           by_count, by_size, found):
+def _merge(
+    cflat,
+    w,
+    order,
+    starts,
+    colors,
+    targets,
+    min_size,
+    update_targets,
+    work,
+    by_count,
+    by_size,
+    found,
+):
     h = cflat.shape[0] // w
     n = starts.shape[0] - 1
     c = colors.shape[1]
@@ -337,8 +360,9 @@ def region_ids(root):
     return ids, int(roots.shape[0])
 
 
-def merge_small_regions(labels, colors, min_size, pixels=None, *, comp=None,
-                        order=None):
+def merge_small_regions(
+    labels, colors, min_size, pixels=None, *, comp=None, order=None
+):
     """Merge the regions of ``labels`` smaller than ``min_size`` (k-means).
 
     A small region takes the label of the neighbouring region whose palette
@@ -410,8 +434,9 @@ def connect_superpixels(labels, feats, min_size, out):
     return n
 
 
-def merge_palette_regions(batch, offsets, palettes, labels, min_size, output, out, sse,
-                          quantized_colors=None):
+def merge_palette_regions(
+    batch, offsets, palettes, labels, min_size, output, out, sse, quantized_colors=None
+):
     """``min_region_size`` and ``output='regions'`` of a k-means segmentation.
 
     Parameters
@@ -454,9 +479,7 @@ def merge_palette_regions(batch, offsets, palettes, labels, min_size, output, ou
         start, stop = int(offsets[i]), int(offsets[i + 1])
         lab = labels[start:stop].reshape(h, w)
         old = lab.copy() if min_size is not None else None
-        comp, _ = merge_small_regions(
-            lab, palettes[i], min_size, batch.image_pixels(i)
-        )
+        comp, _ = merge_small_regions(lab, palettes[i], min_size, batch.image_pixels(i))
         if regions is not None:
             regions[start:stop] = comp.ravel()
         if old is None:

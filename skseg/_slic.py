@@ -31,7 +31,6 @@ call compiles each once, whatever the input dtype.
 from __future__ import annotations
 
 import numpy as np
-
 from numba import types
 
 from ._jit import njit, subroutine

@@ -587,7 +587,9 @@ def boundary_recall_scorer(estimator, X, y):
     >>> search.best_params_, float(search.best_score_)
     ({'n_segments': 4}, 1.0)
     """
-    return float(np.mean([boundary_recall(t, p) for t, p in _map_pairs(estimator, X, y)]))
+    return float(
+        np.mean([boundary_recall(t, p) for t, p in _map_pairs(estimator, X, y)])
+    )
 
 
 def neg_undersegmentation_error_scorer(estimator, X, y):

@@ -546,7 +546,9 @@ def _features_row(feats, ids, n, counts):
     a = np.concatenate([p[0] for p in pairs])
     b = np.concatenate([p[1] for p in pairs])
     contrast = (
-        float(np.sqrt(((means[a] - means[b]) ** 2).sum(axis=1)).mean()) if a.size else 0.0
+        float(np.sqrt(((means[a] - means[b]) ** 2).sum(axis=1)).mean())
+        if a.size
+        else 0.0
     )
     size = h * w
     return [

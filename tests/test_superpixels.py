@@ -21,7 +21,9 @@ def voronoi(seed, h=96, w=96, n_cells=12, sigma=10.0):
     rng = np.random.default_rng(seed)
     pts = rng.uniform(0, [h, w], (n_cells, 2))
     yy, xx = np.mgrid[:h, :w]
-    mask = ((yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2).argmin(-1)
+    mask = ((yy[..., None] - pts[:, 0]) ** 2 + (xx[..., None] - pts[:, 1]) ** 2).argmin(
+        -1
+    )
     colors = rng.integers(0, 256, (n_cells, 3))
     img = colors[mask] + rng.normal(0, sigma, (h, w, 3))
     return np.clip(img, 0, 255).round().astype(np.uint8), mask
