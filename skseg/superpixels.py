@@ -474,7 +474,7 @@ def features_of(image, space, boolean=False):
             mv = maxval
         out = buf[: px.shape[0]]
         from_rgb(px, SPACES["lab"], out, maxval=mv)
-        planes[:, y0:y1] = out.T.reshape(3, y1 - y0, w)
+        planes[:, y0:y1].reshape(3, -1)[...] = out.T
     return planes
 
 
