@@ -249,60 +249,25 @@ def merge_regions(comp, order, starts, colors, targets, min_size, update_targets
         survived).
     """
     n = starts.shape[0] - 1
-    work = np.empty((6, n), np.int64)
-    by_count = np.zeros(min_size + 1, np.int64)
-    small = np.bincount(np.minimum(starts[1:] - starts[:-1], min_size))
-    by_size = np.empty(int(small[:min_size].sum()), np.int64)
-    _merge(
-        comp.reshape(-1),
-        comp.shape[1],
-        order,
-        starts,
-        colors,
-        targets,
-        min_size,
-        update_targets,
-        work,
-        by_count,
-        by_size,
-        np.empty(3),
-    )
-    return work[5]
+    size = np.diff(starts)
+    small = np.flatnonzero(size < min_size)
+    by_size = small[np.argsort(size[small], kind="stable")]  # smallest first
+    ids = np.arange(n)
+    work = np.stack([ids, size, np.full(n, -1), ids, ids])  # see _merge
+    _merge(comp.reshape(-1), comp.shape[1], order, starts, colors, targets,
+           min_size, update_targets, work, by_size, np.empty(2))  # fmt: skip
+    return work[4]
 
 
 @njit(**_JIT)
-def _merge(
-    cflat,
-    w,
-    order,
-    starts,
-    colors,
-    targets,
-    min_size,
-    update_targets,
-    work,
-    by_count,
-    by_size,
-    found,
-):
+def _merge(cflat, w, order, starts, colors, targets, min_size, update_targets, work,
+           by_size, found):  # fmt: skip
     h = cflat.shape[0] // w
     n = starts.shape[0] - 1
     c = colors.shape[1]
-    parent, size, nxt, last, root = work[0], work[1], work[2], work[3], work[5]
-    for r in range(n):
-        parent[r], last[r], nxt[r] = r, r, -1
-        size[r] = starts[r + 1] - starts[r]
-    # the small regions by size (counting sort: ids ascending within a size)
+    # union-find parents, sizes, member lists (root -> ... -> last), roots
+    parent, size, nxt, last, root = work[0], work[1], work[2], work[3], work[4]
     n_small = by_size.shape[0]
-    for r in range(n):
-        if size[r] < min_size:
-            by_count[size[r] + 1] += 1
-    for v in range(min_size):
-        by_count[v + 1] += by_count[v]
-    for r in range(n):
-        if size[r] < min_size:
-            by_size[by_count[size[r]]] = r
-            by_count[size[r]] += 1
     for i in range(n_small):
         r0 = by_size[i]
         r = _find(parent, r0)

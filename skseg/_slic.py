@@ -35,7 +35,13 @@ from numba import types
 
 from ._jit import njit, subroutine
 
-__all__ = ["grid_seeds", "run_slic", "seed_positions", "slic_iterate"]
+__all__ = [
+    "grid_seeds",
+    "run_slic",
+    "seed_positions",
+    "slic_iterate",
+    "slic_round",
+]
 
 # full-resolution rounds at the end of a run; the rounds before them run on
 # the image reduced 2x2 (a quarter of the pixels), from images of this many
@@ -129,28 +135,17 @@ def _scan_row(feats, y, cy, cx, ck, kk, wt, x0, x1, dxw, best, lab):
             lab[x0 + j] = kk
 
 
-@subroutine(types.int64)
-def _floor(v):
-    """``floor(v)`` as an integer (no call to compile)."""
-    f = np.int64(v)
-    return f - 1 if f > v else f
-
-
-@subroutine(types.int64)
-def _clamp(v, lo, hi):
-    return lo if v < lo else (hi if v > hi else v)
-
-
 @njit(**_JIT)
-def slic_iterate(
-    feats, pos, col, step, weight, max_iter, labels, work, iwork, win, fwork
+def slic_round(
+    feats, pos, col, win, by_top, dxw, weight, labels, sums, counts, best, active
 ):
-    """SLIC's k-means rounds; labels every pixel, returns the rounds run.
+    """One SLIC round: label every pixel, add it to its centre's sums.
 
-    Each round sweeps the image once, row by row: a row is offered to every
-    centre whose window crosses it (row buffers of the best distance and
-    label, in L1 cache; no image-sized distance array), and once it is
-    labelled its pixels are added to their centres' sums.
+    The image is swept once, row by row: a row is offered to every centre
+    whose window crosses it (row buffers of the best distance and label, in
+    L1 cache; no image-sized distance array), and once it is labelled its
+    pixels are added to their centres' sums (runs of one label summed
+    first). Pixels no window reached take the nearest of all centres.
 
     Parameters
     ----------
@@ -158,120 +153,116 @@ def slic_iterate(
         The feature image, one plane per feature (colours in the units
         ``compactness`` refers to).
     pos : float64 array of shape (n_centres, 2)
-        Centre positions (row, column); updated in place.
+        Centre positions (row, column).
     col : float64 array of shape (n_centres, n_features)
-        Centre colours; updated in place.
-    step : int
-        Grid step ``S``: each centre scans ``[p - S, p + S]`` on both axes.
+        Centre colours.
+    win : int64 array of shape (n_centres, 4)
+        Window of every centre: first row, last row + 1, first column, last
+        column + 1.
+    by_top : int64 array of shape (n_centres,)
+        The centres by first row of their window.
+    dxw : float32 array of shape (n_centres, >= window width)
+        ``weight * (column - centre column) ** 2`` over each window's columns.
     weight : float
         ``(compactness / S) ** 2``, the weight of squared pixel distances.
-    max_iter : int
-        Maximum number of rounds.
     labels : int32 array of shape (height, width)
         Output: index of each pixel's centre.
-    work, iwork, win, fwork : arrays
-        Work arrays (:func:`_work_arrays`; passed in, so that no allocation
-        is compiled here).
+    sums : float64 array of shape (n_centres, n_features + 2)
+        Output (zeroed by the caller): sums of row, column and features of
+        each centre's pixels.
+    counts : int64 array of shape (n_centres,)
+        Output (zeroed by the caller): number of pixels of each centre.
+    best : float32 array of shape (width,)
+        Row buffer.
+    active : int64 array of shape (n_centres,)
+        Work array.
     """
     c, h, w = feats.shape
     k_total = pos.shape[0]
-    sums = work  # (n_centres, n_features + 2) float64
-    counts = iwork[0]
-    active = iwork[5]
-    by_top = iwork[6]
-    for k in range(k_total):
-        by_top[k] = k
-    best = fwork[0, 0]  # (w,) float32 row buffer
-    dxw = fwork[1]  # (n_centres, 2 * step + 2) float32
     wt = np.float32(weight)
-    rounds = 0
-    for _ in range(max_iter):
-        rounds += 1
-        for k in range(k_total):
-            cy, cx = pos[k, 0], pos[k, 1]
-            win[k, 0] = _clamp(_floor(cy - step), 0, h)
-            win[k, 1] = _clamp(_floor(cy + step) + 1, 0, h)
-            win[k, 2] = _clamp(_floor(cx - step), 0, w)
-            win[k, 3] = _clamp(_floor(cx + step) + 1, 0, w)
-            for j in range(win[k, 3] - win[k, 2]):
-                dx = np.float32(win[k, 2] + j - cx)
-                dxw[k, j] = wt * dx * dx
-        # centres by the top row of their window (insertion sort: the
-        # order changes little from round to round)
-        for i in range(1, k_total):
-            k = by_top[i]
-            j = i - 1
-            while j >= 0 and win[by_top[j], 0] > win[k, 0]:
-                by_top[j + 1] = by_top[j]
-                j -= 1
-            by_top[j + 1] = k
-        for k in range(k_total):
-            counts[k] = 0
-            for ch in range(c + 2):
-                sums[k, ch] = 0.0
-        n_active = 0
-        nxt = 0
-        for y in range(h):
-            # centres whose window crosses row y
-            while nxt < k_total and win[by_top[nxt], 0] <= y:
-                active[n_active] = by_top[nxt]
-                n_active += 1
-                nxt += 1
-            kept = 0
-            for i in range(n_active):
-                if win[active[i], 1] > y:
-                    active[kept] = active[i]
-                    kept += 1
-            n_active = kept
-            lab = labels[y]
-            for x in range(w):
-                best[x] = np.inf
-                lab[x] = -1
-            for i in range(n_active):
-                k = active[i]
-                _scan_row(
-                    feats, y, pos[k, 0], pos[k, 1], col[k], np.int32(k), wt,
-                    win[k, 2], win[k, 3], dxw[k], best, lab,
-                )  # fmt: skip
-            # the row is labelled: add its pixels to their centres (runs of
-            # one label summed first)
-            x = 0
-            while x < w:
-                k = lab[x]
-                x1 = x + 1
-                while x1 < w and lab[x1] == k:
-                    x1 += 1
-                if k < 0:  # no window reached these pixels: nearest centre
-                    for xx in range(x, x1):
-                        lab[xx] = _nearest(feats, y, xx, pos, col, weight)
-                    x = x  # re-read the run with its new labels
-                    k = lab[x]
-                    x1 = x + 1
-                    while x1 < w and lab[x1] == k:
-                        x1 += 1
-                n = x1 - x
-                counts[k] += n
-                sums[k, 0] += y * n
-                sums[k, 1] += (x + x1 - 1) * n / 2.0
-                for ch in range(c):
-                    plane = feats[ch, y]
-                    acc = np.float32(0.0)
-                    for j in range(x, x1):
-                        acc += plane[j]
-                    sums[k, 2 + ch] += acc
-                x = x1
-        shift = 0.0
-        for k in range(k_total):
-            n = counts[k]
-            if n == 0:
-                continue
-            py, px = sums[k, 0] / n, sums[k, 1] / n
-            shift += (py - pos[k, 0]) ** 2 + (px - pos[k, 1]) ** 2
-            pos[k, 0], pos[k, 1] = py, px
+    n_active = 0
+    nxt = 0
+    for y in range(h):
+        # centres whose window crosses row y
+        while nxt < k_total and win[by_top[nxt], 0] <= y:
+            active[n_active] = by_top[nxt]
+            n_active += 1
+            nxt += 1
+        kept = 0
+        for i in range(n_active):
+            if win[active[i], 1] > y:
+                active[kept] = active[i]
+                kept += 1
+        n_active = kept
+        lab = labels[y]
+        for x in range(w):
+            best[x] = np.inf
+            lab[x] = -1
+        for i in range(n_active):
+            k = active[i]
+            _scan_row(
+                feats, y, pos[k, 0], pos[k, 1], col[k], np.int32(k), wt,
+                win[k, 2], win[k, 3], dxw[k], best, lab,
+            )  # fmt: skip
+        for x in range(w):
+            if lab[x] < 0:  # no window reached this pixel: nearest centre
+                lab[x] = _nearest(feats, y, x, pos, col, weight)
+        x = 0
+        while x < w:
+            k = lab[x]
+            x1 = x + 1
+            while x1 < w and lab[x1] == k:
+                x1 += 1
+            n = x1 - x
+            counts[k] += n
+            sums[k, 0] += y * n
+            sums[k, 1] += (x + x1 - 1) * n / 2.0
             for ch in range(c):
-                v = sums[k, 2 + ch] / n
-                shift += (v - col[k, ch]) ** 2
-                col[k, ch] = v
+                plane = feats[ch, y]
+                acc = np.float32(0.0)
+                for j in range(x, x1):
+                    acc += plane[j]
+                sums[k, 2 + ch] += acc
+            x = x1
+
+
+def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
+    """SLIC's k-means rounds; label every pixel, return the rounds run.
+
+    Each round (:func:`slic_round`) labels every pixel with the closest
+    centre among those whose ``2S x 2S`` window covers it; then every centre
+    moves to the mean colour and position of its pixels. A round that moves
+    no centre ends the loop. ``pos`` and ``col`` (float64 centre positions
+    and colours) are updated in place.
+    """
+    c, h, w = feats.shape
+    k = pos.shape[0]
+    sums = np.empty((k, c + 2))
+    counts = np.empty(k, np.int64)
+    best = np.empty(w, np.float32)
+    active = np.empty(k, np.int64)
+    cols = np.arange(2 * step + 2)
+    rounds = 0
+    for rounds in range(1, max_iter + 1):
+        win = np.empty((k, 4), np.int64)
+        for axis, size in ((0, h), (1, w)):
+            win[:, 2 * axis] = np.clip(np.floor(pos[:, axis] - step), 0, size)
+            win[:, 2 * axis + 1] = np.clip(np.floor(pos[:, axis] + step) + 1, 0, size)
+        dx = (win[:, 2, None] + cols - pos[:, 1, None]).astype(np.float32)
+        dxw = np.float32(weight) * dx * dx
+        by_top = np.argsort(win[:, 0], kind="stable")
+        sums[:] = 0.0
+        counts[:] = 0
+        slic_round(
+            feats, pos, col, win, by_top, dxw, weight, labels, sums, counts, best,
+            active,
+        )  # fmt: skip
+        filled = counts > 0
+        means = sums[filled] / counts[filled, None]
+        shift = ((means[:, :2] - pos[filled]) ** 2).sum()
+        shift += ((means[:, 2:] - col[filled]) ** 2).sum()
+        pos[filled] = means[:, :2]
+        col[filled] = means[:, 2:]
         if shift == 0.0:
             break
     return rounds
@@ -307,16 +298,6 @@ def _halve(feats):
     return out
 
 
-def _work_arrays(c, w, k, step):
-    width = max(2 * step + 2, w)
-    return (
-        np.empty((k, c + 2), np.float64),
-        np.empty((7, k), np.int64),
-        np.empty((k, 4), np.int64),  # window rows and columns
-        np.empty((2, k, width), np.float32),
-    )
-
-
 def run_slic(feats, seeds, step, compactness, max_iter, labels):
     """SLIC on the feature planes from ``seeds``: fill ``labels``.
 
@@ -339,13 +320,8 @@ def run_slic(feats, seeds, step, compactness, max_iter, labels):
         pos_s = (pos - 0.5) / 2.0
         lab_s = np.empty(small.shape[1:], np.int32)
         weight_s = (compactness / (step / 2.0)) ** 2
-        slic_iterate(
-            small, pos_s, col, half_step, weight_s, max_iter - fine, lab_s,
-            *_work_arrays(c, small.shape[2], pos.shape[0], half_step),
-        )  # fmt: skip
+        slic_iterate(small, pos_s, col, half_step, weight_s, max_iter - fine, lab_s)
         del small, lab_s
         pos = np.ascontiguousarray(pos_s * 2.0 + 0.5)
-    return slic_iterate(
-        feats, pos, col, step, (compactness / step) ** 2, fine, labels,
-        *_work_arrays(c, w, pos.shape[0], step),
-    )  # fmt: skip
+    weight = (compactness / step) ** 2
+    return slic_iterate(feats, pos, col, step, weight, fine, labels)

@@ -134,6 +134,9 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        merged, smallest first, into the neighbouring region of closest mean
        colour.
 
+    A ``dask.array.Array`` batch is not taken yet (a ``TypeError`` says to
+    compute it first).
+
     Differences with :func:`skimage.segmentation.slic`: images are not
     stretched to their own [min, max] range (integer images are read in the
     range of their dtype, as everywhere in skseg), seeds avoid edges, the

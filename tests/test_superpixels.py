@@ -198,3 +198,12 @@ def test_integer_and_boolean_images():
     mask[0, :, 20:] = True
     lab = sp.fit_transform(mask)[0]
     assert not np.intersect1d(lab[:, :20], lab[:, 20:]).size
+
+
+def test_dask_arrays_are_refused_until_the_adapter_takes_them():
+    # SuperpixelSegmenter is not dask-aware yet: a dask batch is refused with
+    # the fix, never gathered silently
+    da = pytest.importorskip("dask.array")
+    X = da.zeros((2, 16, 16, 3), dtype=np.uint8, chunks=(1, 16, 16, 3))
+    with pytest.raises(TypeError, match="dask array"):
+        SuperpixelSegmenter(4).fit_transform(X)
