@@ -123,3 +123,16 @@ def test_grid_search_over_min_region_size():
 def test_min_region_size_validation():
     with pytest.raises(ValueError, match="min_region_size"):
         KMeansColorSegmenter(2, min_region_size=0).fit(np.zeros((1, 4, 4, 3)))
+
+
+def test_dask_batches_are_segmented_image_by_image():
+    da = pytest.importorskip("dask.array")
+    X, _ = speckled(5)
+    Xb = np.stack([X, X[::-1], X[:, ::-1]])
+    km = KMeansColorSegmenter(2, random_state=0, min_region_size=10)
+    ref = km.fit(Xb)
+    lazy = da.from_array(Xb, chunks=(1,) + Xb.shape[1:])
+    for output in ("regions", "labels", "quantized"):
+        km.set_params(output=output)
+        np.testing.assert_array_equal(km.transform(lazy).compute(), km.transform(Xb))
+    assert ref is km
