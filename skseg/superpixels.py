@@ -103,6 +103,10 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     Attributes
     ----------
+    n_channels_in_ : int
+        Number of channels of the images seen by :meth:`fit` (names the
+        channels of ``output='quantized'``).
+
     n_features_in_ : int
         Number of features per row, only when fitted on 2-D (flattened)
         input.
@@ -290,6 +294,8 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             X, image_shape=self.image_shape, estimator=self, reset=reset
         )
         c = batch.n_channels
+        if reset:
+            self.n_channels_in_ = int(c)
         if self.space == "lab":
             if c not in (1, 3):
                 raise ValueError(

@@ -207,3 +207,12 @@ def test_dask_arrays_are_refused_until_the_adapter_takes_them():
     X = da.zeros((2, 16, 16, 3), dtype=np.uint8, chunks=(1, 16, 16, 3))
     with pytest.raises(TypeError, match="dask array"):
         SuperpixelSegmenter(4).fit_transform(X)
+
+
+def test_feature_names_of_image_outputs(batch):
+    X, _ = batch
+    sp = SuperpixelSegmenter(n_segments=9).fit(X)
+    assert list(sp.get_feature_names_out()) == ["label"]
+    sp.set_params(output="quantized")
+    assert list(sp.get_feature_names_out()) == ["channel0", "channel1", "channel2"]
+    assert list(sp.get_feature_names_out(["r", "g", "b"])) == ["r", "g", "b"]
