@@ -145,7 +145,8 @@ def slic_round(
     whose window crosses it (row buffers of the best distance and label, in
     L1 cache; no image-sized distance array), and once it is labelled its
     pixels are added to their centres' sums (runs of one label summed
-    first). Pixels no window reached take the nearest of all centres.
+    first). Pixels no window reached are left at -1 and counted (the
+    return value).
 
     Parameters
     ----------
@@ -182,6 +183,7 @@ def slic_round(
     wt = np.float32(weight)
     n_active = 0
     nxt = 0
+    unreached = 0
     for y in range(h):
         # centres whose window crosses row y
         while nxt < k_total and win[by_top[nxt], 0] <= y:
@@ -204,9 +206,6 @@ def slic_round(
                 feats, y, pos[k, 0], pos[k, 1], col[k], np.int32(k), wt,
                 win[k, 2], win[k, 3], dxw[k], best, lab,
             )  # fmt: skip
-        for x in range(w):
-            if lab[x] < 0:  # no window reached this pixel: nearest centre
-                lab[x] = _nearest(feats, y, x, pos, col, weight)
         x = 0
         while x < w:
             k = lab[x]
@@ -214,6 +213,10 @@ def slic_round(
             while x1 < w and lab[x1] == k:
                 x1 += 1
             n = x1 - x
+            if k < 0:  # no window reached these pixels (see slic_iterate)
+                unreached += n
+                x = x1
+                continue
             counts[k] += n
             sums[k, 0] += y * n
             sums[k, 1] += (x + x1 - 1) * n / 2.0
@@ -224,6 +227,28 @@ def slic_round(
                     acc += plane[j]
                 sums[k, 2 + ch] += acc
             x = x1
+    return unreached
+
+
+def _label_unreached(feats, pos, col, weight, labels, sums, counts):
+    """Pixels no window reached (-1): the nearest of all centres.
+
+    Rare (centres that drifted apart leave a gap between their windows), so
+    done here rather than compiled: every such pixel against every centre.
+    """
+    ys, xs = np.nonzero(labels < 0)
+    for start in range(0, ys.shape[0], 4096):
+        y, x = ys[start : start + 4096], xs[start : start + 4096]
+        f = feats[:, y, x].T.astype(np.float64)  # (n, n_features)
+        d = weight * ((y[:, None] - pos[:, 0]) ** 2 + (x[:, None] - pos[:, 1]) ** 2)
+        d += ((f[:, None, :] - col[None, :, :]) ** 2).sum(axis=2)
+        k = np.argmin(d, axis=1)
+        labels[y, x] = k
+        np.add.at(counts, k, 1)
+        np.add.at(sums, (k, 0), y)
+        np.add.at(sums, (k, 1), x)
+        for ch in range(f.shape[1]):
+            np.add.at(sums, (k, 2 + ch), f[:, ch])
 
 
 def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
@@ -253,10 +278,12 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
         by_top = np.argsort(win[:, 0], kind="stable")
         sums[:] = 0.0
         counts[:] = 0
-        slic_round(
+        unreached = slic_round(
             feats, pos, col, win, by_top, dxw, weight, labels, sums, counts, best,
             active,
         )  # fmt: skip
+        if unreached:
+            _label_unreached(feats, pos, col, weight, labels, sums, counts)
         filled = counts > 0
         means = sums[filled] / counts[filled, None]
         shift = ((means[:, :2] - pos[filled]) ** 2).sum()
@@ -266,21 +293,6 @@ def slic_iterate(feats, pos, col, step, weight, max_iter, labels):
         if shift == 0.0:
             break
     return rounds
-
-
-@subroutine(types.int32)
-def _nearest(feats, y, x, pos, col, weight):
-    """The nearest centre of pixel (y, x) over all centres."""
-    c = feats.shape[0]
-    best, best_d = 0, np.inf
-    for k in range(pos.shape[0]):
-        d = weight * ((y - pos[k, 0]) ** 2 + (x - pos[k, 1]) ** 2)
-        for ch in range(c):
-            e = feats[ch, y, x] - col[k, ch]
-            d += e * e
-        if d < best_d:
-            best, best_d = k, d
-    return np.int32(best)
 
 
 def _halve(feats):

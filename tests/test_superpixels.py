@@ -216,3 +216,20 @@ def test_feature_names_of_image_outputs(batch):
     sp.set_params(output="quantized")
     assert list(sp.get_feature_names_out()) == ["channel0", "channel1", "channel2"]
     assert list(sp.get_feature_names_out(["r", "g", "b"])) == ["r", "g", "b"]
+
+
+def test_pixels_no_window_reaches_take_the_nearest_centre():
+    from skseg._slic import slic_iterate
+
+    # two centres whose 3x3 windows leave most of the image unreached
+    rng = np.random.default_rng(0)
+    feats = rng.random((3, 20, 30)).astype(np.float32)
+    feats[:, :, 15:] += 5
+    pos = np.array([[10.0, 5.0], [10.0, 25.0]])
+    col = np.array([[0.5] * 3, [5.5] * 3])
+    labels = np.empty((20, 30), np.int32)
+    slic_iterate(feats, pos, col, 1, 0.01, 1, labels)
+    assert (labels[:, :15] == 0).all() and (labels[:, 15:] == 1).all()
+    # the centres moved to the means of all their pixels
+    np.testing.assert_allclose(pos, [[9.5, 7.0], [9.5, 22.0]])
+    np.testing.assert_allclose(col[0], feats[:, :, :15].reshape(3, -1).mean(1), 1e-5)
