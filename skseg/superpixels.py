@@ -355,8 +355,6 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
                     out[offsets[i] : offsets[i + 1]] = res
         if output == "features":
             return np.asarray(results, dtype=np.float64).reshape(n, len(FEATURES))
-        if output == "labels":
-            return batch.rebuild(out)
         return batch.rebuild(out)
 
     # ------------------------------------------------------------------
