@@ -66,6 +66,7 @@ CASES = (
     ("lab", 'ColorSpaceTransformer("lab").fit_transform'),
     ("hsv_pipe", 'ColorSpaceTransformer("hsv", "cossin") -> segmenter'),
     ("elbow", "ElbowKSelector().fit"),
+    ("superpixels", "SuperpixelSegmenter().fit_transform (issue 19)"),
 )
 
 
@@ -78,6 +79,7 @@ def _case_call(key, X):
         ColorSpaceTransformer,
         ElbowKSelector,
         KMeansColorSegmenter,
+        SuperpixelSegmenter,
     )
 
     calls = {
@@ -93,6 +95,7 @@ def _case_call(key, X):
             KMeansColorSegmenter(3, random_state=0),
         ).fit_transform(X),
         "elbow": lambda: ElbowKSelector(random_state=0).fit(X),
+        "superpixels": lambda: SuperpixelSegmenter().fit_transform(X),
     }
     return calls[key]
 

@@ -24,6 +24,7 @@ _ESTIMATORS = {
     "ElbowKSelector": "model_selection",
     "ColorSpaceTransformer": "color",
     "CannyEdgeExtractor": "edges",
+    "SuperpixelSegmenter": "superpixels",
 }
 
 __all__ = [*_ESTIMATORS, "__version__"]

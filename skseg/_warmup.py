@@ -30,7 +30,9 @@ _KERNEL_MODULES = (
     "_engine.lloyd",
     "_engine.strategy",
     "_engine.tables",
+    "_regions",
     "_scores",
+    "_slic",
 )
 
 
@@ -96,6 +98,7 @@ def _runs(images):
     from skseg.edges import CannyEdgeExtractor
     from skseg.model_selection import ElbowKSelector
     from skseg.segmentation import KMeansColorSegmenter
+    from skseg.superpixels import SuperpixelSegmenter
 
     runs = []
     for kind, X in images.items():
@@ -159,6 +162,22 @@ def _runs(images):
                     t.inverse_transform(t.fit_transform(X))
 
         runs.append(("color", "ColorSpaceTransformer", kind, convert))
+    for kind, X in images.items():
+
+        def superpixels(X=X):
+            # SLIC (its full-resolution and 2x2-reduced rounds share one
+            # kernel), connectivity, and KMeansColorSegmenter's small-region
+            # merging (the same region kernels)
+            big = np.repeat(np.repeat(X, 2, axis=1), 2, axis=2)[:1]
+            for output in ("labels", "quantized", "features"):
+                SuperpixelSegmenter(50, output=output).fit_transform(X)
+            SuperpixelSegmenter(50).fit_transform(big)
+            SuperpixelSegmenter(20, space=None).fit_transform(X[:1, :40, :40])
+            KMeansColorSegmenter(
+                3, n_init=1, random_state=0, min_region_size=16, output="regions"
+            ).fit_transform(X[:1])
+
+        runs.append(("superpixels", "SuperpixelSegmenter", kind, superpixels))
     for kind in ("uint8 RGB", "float32 RGB"):
         X = images.get(kind)
         if X is None:
@@ -179,15 +198,17 @@ def warmup(log=None, *, only=None, dtypes=None):
     (uint8, uint16, float32, float64 and boolean; colour and grayscale) with
     the options that select different kernels (Canny's two gradients, with
     and without smoothing, quantile thresholds, row bands in threads; every
-    colour space both ways; every elbow metric). numba writes the machine
+    colour space both ways; superpixels and region merging; every elbow
+    metric). numba writes the machine
     code to its cache, so that later processes load it instead of compiling.
 
     Parameters
     ----------
     log : callable, optional
         Called with one line of progress per estimator and input kind.
-    only : sequence of {'segment', 'edges', 'color', 'elbow'}, optional
-        Compile only the kernels of these estimators (default: all four).
+    only : sequence of {'segment', 'edges', 'color', 'superpixels', 'elbow'}, \
+            optional
+        Compile only the kernels of these estimators (default: all five).
     dtypes : sequence of {'uint8', 'uint16', 'float32', 'float64', 'bool'}, optional
         Compile only for images of these dtypes (default: all).
 

@@ -477,10 +477,10 @@ def _add_warmup_parser(commands):
     warmup.add_argument(
         "--only",
         action="append",
-        choices=("segment", "edges", "color", "elbow"),
+        choices=("segment", "edges", "color", "superpixels", "elbow"),
         metavar="NAME",
-        help="compile only the kernels of this estimator (segment, edges, color "
-        "or elbow); repeatable (default: all)",
+        help="compile only the kernels of this estimator (segment, edges, color, "
+        "superpixels or elbow); repeatable (default: all)",
     )
     warmup.add_argument(
         "--dtype",

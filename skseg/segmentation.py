@@ -45,7 +45,7 @@ from ._parallel import fit_threads, n_workers, release_free_memory
 
 __all__ = ["KMeansColorSegmenter"]
 
-_OUTPUTS = ("labels", "quantized", "distances", "histogram")
+_OUTPUTS = ("labels", "quantized", "distances", "histogram", "regions")
 # Batches from this many pixels on hand the fit's freed memory back at once.
 _LARGE_BATCH = 2**22
 
@@ -69,7 +69,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     n_clusters : int, default=8
         Number of colours of the palette (the tutorial's ``K``).
 
-    output : {'quantized', 'labels', 'distances', 'histogram'}, \
+    output : {'quantized', 'labels', 'distances', 'histogram', 'regions'}, \
             default='quantized'
         What :meth:`transform` returns:
 
@@ -82,7 +82,11 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
           the palette (``n_clusters_`` channels), for per-pixel classifiers;
         - ``'histogram'``: array of shape (n_images, `n_clusters_`), the fraction
           of each image's pixels in each cluster, a fixed-width image-level
-          feature vector for downstream classifiers.
+          feature vector for downstream classifiers;
+        - ``'regions'``: the connected-component ids of every image (int32,
+          from 0 in raster order of each region's first pixel; a region is a
+          4-connected set of pixels of one palette colour), no channel axis,
+          for region-level work.
 
     per_image : bool, default=False
         If True, :meth:`transform`, :meth:`predict` and :meth:`score` cluster
@@ -125,6 +129,19 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         as many as :class:`sklearn.cluster.KMeans` would (one per core;
         ``OMP_NUM_THREADS`` or :func:`threadpoolctl.threadpool_limits`
         lower it), and the palette does not depend on them either.
+
+    min_region_size : int, default=None
+        After labelling, connected regions (4-connected pixels of one
+        palette colour) with fewer pixels take the label of the neighbouring
+        region whose palette colour is the closest to the mean colour of
+        their pixels, smallest regions first: K-Means' speckle becomes
+        regions. Applies to :meth:`transform`, :meth:`predict` and
+        :meth:`score` (every output but ``'distances'``, which stays the
+        distance to every palette colour); ``fit`` and ``inertia_`` are
+        unchanged. ``None`` keeps every region. The merged pixels are
+        further from their colour, so the WCSS rises: on the astronaut at
+        K = 8, ``min_region_size=64`` leaves 244 of 7038 regions for 1.49
+        times the WCSS (16: 557 regions, 1.23 times).
 
     Attributes
     ----------
@@ -224,6 +241,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         "random_state": ["random_state"],
         "image_shape": [tuple, list, None],
         "n_jobs": [Integral, None],
+        "min_region_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -239,6 +257,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         random_state=None,
         image_shape=None,
         n_jobs=None,
+        min_region_size=None,
     ):
         self.n_clusters = n_clusters
         self.output = output
@@ -250,6 +269,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.random_state = random_state
         self.image_shape = image_shape
         self.n_jobs = n_jobs
+        self.min_region_size = min_region_size
 
     # ------------------------------------------------------------------
     # fitting
@@ -721,13 +741,30 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         short = [start for (start, _, _), res in zip(runs, results) if res.short]
         if short:
             self._warn_short(short, batch, output)
+        if self.min_region_size is not None or output == "regions":
+            labels, out, sse = self._merge_regions(
+                batch, offsets, runs, results, labels, out, sse, output
+            )
         if output is None:
             return None, sse
-        if output == "labels":
+        if output in ("labels", "regions"):
             return batch.rebuild(labels), sse
         if output == "histogram":
             return out, sse
         return batch.rebuild(out, keep_channels=output == "distances"), sse
+
+    def _merge_regions(self, batch, offsets, runs, results, labels, out, sse, output):
+        # min_region_size and output="regions" (skseg._regions)
+        from ._regions import merge_palette_regions
+
+        if self.per_image:  # one run per image, with its own palette
+            palettes = [res.centers for res in results]
+        else:
+            palettes = [self.cluster_centers_] * batch.n_images
+        return merge_palette_regions(
+            batch, offsets, palettes, labels, self.min_region_size, output, out,
+            sse, quantized_colors=lambda c: _quantize_colors(c, out.dtype),
+        )  # fmt: skip
 
     def _run(self, func, runs, offsets, *args):
         counts = [np.diff(offsets[start : stop + 1]) for start, stop, _ in runs]
@@ -788,15 +825,16 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             channels = channel_names_in(self, input_features)
             if self.output == "quantized":
                 return channels
-            if self.output == "labels":
-                return np.asarray(["label"], dtype=object)
+            if self.output in ("labels", "regions"):
+                return np.asarray([self.output[:-1]], dtype=object)
             return np.asarray([f"distance{j}" for j in range(k)], dtype=object)
         names = _check_feature_names_in(self, input_features)
         if self.output == "quantized":
             return names
         n_pixels = self.n_features_in_ // self.n_channels_in_
-        if self.output == "labels":
-            return np.asarray([f"label{p}" for p in range(n_pixels)], dtype=object)
+        if self.output in ("labels", "regions"):
+            name = self.output[:-1]
+            return np.asarray([f"{name}{p}" for p in range(n_pixels)], dtype=object)
         return np.asarray(
             [f"pixel{p}_distance{j}" for p in range(n_pixels) for j in range(k)],
             dtype=object,
@@ -885,8 +923,9 @@ class _OutputSpec:
 
 
 class _RunResult:
-    def __init__(self, sse, labels, out, short=False):
+    def __init__(self, sse, labels, out, short=False, centers=None):
         self.sse, self.labels, self.out, self.short = sse, labels, out, short
+        self.centers = centers  # the palette the run was segmented with
 
 
 def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
@@ -901,7 +940,7 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         # labels and the quantized colours written in one pass.
         colors = _quantize_colors(centers, out.dtype)
         sse = assign_labels_rgb8(px, centers, labels, colors, out, fit_threads())
-        return _RunResult(sse, labels, out, short)
+        return _RunResult(sse, labels, out, short, centers)
     if lookup:
         sse = assign_labels_rgb8(px, centers, labels, n_threads=fit_threads())
     else:
@@ -916,7 +955,7 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         for i, n in enumerate(pixel_counts):
             out[i, :k] = np.bincount(labels[start : start + n], minlength=k) / n
             start += n
-    return _RunResult(sse, labels, out, short)
+    return _RunResult(sse, labels, out, short, centers)
 
 
 def _segment_own_palette(px, pixel_counts, spec, params, seed):

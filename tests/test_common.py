@@ -31,6 +31,9 @@ VARIANTS = {
         {"output": "histogram"},
         {"per_image": True},
         {"per_image": True, "output": "histogram"},
+        {"output": "regions"},
+        {"min_region_size": 4},
+        {"min_region_size": 3, "output": "histogram"},
     ],
     "ElbowKSelector": [
         {"metric": "silhouette"},
@@ -43,6 +46,12 @@ VARIANTS = {
         {"gradient": "l1"},
         {"gradient": "l1", "sigma": 0},
         {"use_quantiles": True},
+    ],
+    "SuperpixelSegmenter": [
+        {"output": "quantized"},
+        {"output": "features"},
+        {"space": None, "n_segments": 5},
+        {"enforce_connectivity": False, "compactness": 0.5},
     ],
     # Single-channel spaces take the 1-channel images check_estimator feeds,
     # so every check runs on the full conversion machinery.
@@ -124,6 +133,7 @@ def test_every_public_estimator_is_discovered():
         "ElbowKSelector",
         "ColorSpaceTransformer",
         "CannyEdgeExtractor",
+        "SuperpixelSegmenter",
     }
 
 

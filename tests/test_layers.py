@@ -29,8 +29,11 @@ LAYERS = [
     ((3, 5), ["skseg._engine.strategy"]),
     ((3, 6), ["skseg._engine.floatpath", "skseg._engine.assign"]),
     ((3, 7), ["skseg._engine.stream"]),
-    ((3, 0), ["skseg._canny", "skseg._colorconv", "skseg._scores"]),  # leaf engines
+    # leaf engines
+    ((3, 0), ["skseg._canny", "skseg._colorconv", "skseg._scores"]),
+    ((3, 0), ["skseg._slic", "skseg._regions"]),
     ((4, 0), ["skseg.color", "skseg.edges", "skseg.segmentation"]),
+    ((4, 0), ["skseg.superpixels"]),
     # plotting sits with the estimators: ElbowKSelector.plot draws through it
     ((4, 1), ["skseg.plotting"]),
     ((4, 2), ["skseg.model_selection"]),
@@ -131,7 +134,7 @@ def test_imports_run_down_the_layers():
 
 def test_the_dask_adapter_imports_no_estimator():
     estimators = {"skseg.color", "skseg.edges", "skseg.segmentation"}
-    estimators |= {"skseg.model_selection", "skseg.metrics"}
+    estimators |= {"skseg.model_selection", "skseg.metrics", "skseg.superpixels"}
     assert import_graph()["skseg._dask"] & estimators == set()
 
 
