@@ -200,13 +200,22 @@ def test_integer_and_boolean_images():
     assert not np.intersect1d(lab[:, :20], lab[:, 20:]).size
 
 
-def test_dask_arrays_are_refused_until_the_adapter_takes_them():
-    # SuperpixelSegmenter is not dask-aware yet: a dask batch is refused with
-    # the fix, never gathered silently
+@pytest.mark.parametrize("output", ["labels", "quantized", "features"])
+def test_dask_arrays_are_segmented_lazily_per_image(batch, output):
+    # each block of whole images is segmented as in memory; nothing is
+    # computed before .compute()
     da = pytest.importorskip("dask.array")
-    X = da.zeros((2, 16, 16, 3), dtype=np.uint8, chunks=(1, 16, 16, 3))
-    with pytest.raises(TypeError, match="dask array"):
-        SuperpixelSegmenter(4).fit_transform(X)
+    X, _ = batch
+    sp = SuperpixelSegmenter(n_segments=9, output=output)
+    expected = sp.fit_transform(X)
+    lazy = sp.fit_transform(da.from_array(X, chunks=(1,) + X.shape[1:]))
+    assert isinstance(lazy, da.Array)
+    assert lazy.chunks[0] == (1,) * X.shape[0]
+    np.testing.assert_array_equal(lazy.compute(), expected)
+    np.testing.assert_array_equal(
+        sp.predict(da.from_array(X, chunks=(2,) + X.shape[1:])).compute(),
+        sp.predict(X),
+    )
 
 
 def test_feature_names_of_image_outputs(batch):
