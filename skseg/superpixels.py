@@ -146,8 +146,8 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        merged, smallest first, into the neighbouring region of closest mean
        colour.
 
-    A ``dask.array.Array`` batch is not taken yet (a ``TypeError`` says to
-    compute it first).
+    A ``dask.array.Array`` batch is segmented lazily, block by block of
+    whole images (each image on its own), as in memory.
 
     Differences with :func:`skimage.segmentation.slic`: images are not
     stretched to their own [min, max] range (integer images are read in the
@@ -158,10 +158,10 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     References
     ----------
-    .. [1] R. Achanta, A. Shaji, K. Smith, A. Lucchi, P. Fua and
-       S. Süsstrunk, "SLIC superpixels compared to state-of-the-art
-       superpixel methods", IEEE Transactions on Pattern Analysis and
-       Machine Intelligence, 34(11), 2274-2282, 2012.
+    .. [1] R. Achanta, A. Shaji, K. Smith, A. Lucchi, P. Fua and S.
+       Süsstrunk, "SLIC superpixels compared to state-of-the-art superpixel
+       methods", IEEE Transactions on Pattern Analysis and Machine
+       Intelligence, 34(11), 2274-2282, 2012.
        https://doi.org/10.1109/TPAMI.2012.120
 
     Examples
