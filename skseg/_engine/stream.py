@@ -46,9 +46,10 @@ __all__ = ["GROWTH", "Stream"]
 GROWTH = 4
 #: Between re-seeds, the coreset refit is followed by Lloyd iterations on the
 #: merged table once the colours of the chunks added since the last such pass
-#: reach this share of the colours held: passes over the table then cost at
-#: most 1 / EXACT_SHARE of the chunks' own tables.
-EXACT_SHARE = 1.0
+#: reach this many times the colours held: passes over the table then cost at
+#: most 1 / EXACT_SHARE of the chunks' own tables. (Measured on 300 photos in
+#: 20 chunks: 1.0 cost 0.3 s more of a 4.6 s loop for no better palette.)
+EXACT_SHARE = 4.0
 
 
 class Stream:
@@ -132,7 +133,7 @@ class Stream:
           best refined on the fine one: a chunk of new colours (the next
           scene) gets centres of its own at once. Work in the size of the
           coresets; once the chunks added since the last pass over the merged
-          table hold :data:`EXACT_SHARE` of its colours, a few Lloyd
+          table hold :data:`EXACT_SHARE` times its colours, a few Lloyd
           iterations on it too (and the exact WCSS).
 
         Returns ``(palette, inertia)``: the palette (None when it is left as
