@@ -93,7 +93,7 @@ LARGE_N_REFINE = 3
 #: competes with them).
 REFIT_SHARE = 3
 #: refit_on_coresets refines this many of its best coarse runs on the fine level.
-REFIT_N_REFINE = 2
+REFIT_N_REFINE = 1
 #: ... after at most this many Lloyd iterations on the coarse one.
 REFIT_COARSE_ITER = 20
 
