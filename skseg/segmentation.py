@@ -387,7 +387,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
                     previous = previous.fetch()
                 stream.add(previous)
                 if self.n_clusters_ == self.n_clusters:
-                    stream.seeded(self.cluster_centers_, self.inertia_)
+                    stream.seeded(self.cluster_centers_)
         stream.add(table)
         if stream.due():
             merged = stream.total()
@@ -397,7 +397,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             warm = stream.centers if large else None
             self._fit_table(merged, batch, warm=warm)
             if self.n_clusters_ == self.n_clusters:
-                stream.seeded(self.cluster_centers_, self.inertia_)
+                stream.seeded(self.cluster_centers_)
             self._stream = stream
         else:
             options = {"init": self.init, "n_init": self.n_init}
@@ -406,11 +406,9 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             palette, inertia = stream.step(table, options, rng)
             if palette is False:  # too few coarse cells for coresets: refit
                 self._fit_table(stream.total(), batch, warm=stream.centers)
-                stream.seeded(self.cluster_centers_, self.inertia_)
+                stream.seeded(self.cluster_centers_)
                 self._stream = stream
                 return
-            if palette is None:  # the palette as it is, over more pixels
-                palette = Palette(self.cluster_centers_, None, self.n_iter_)
             palette.inertia = inertia  # exact, or None: computed when read
             self._set_palette(palette, None, batch, stream=stream)
         if batch.n_pixels >= _LARGE_BATCH:

@@ -21,9 +21,6 @@ from .distances import _abs_tol, column_stats
 
 __all__ = ["CORESET_MIN_COLORS", "nested_levels"]
 
-#: Cells of the small grid of partial_fit's refits between re-seeds (16 bins
-#: per axis for 3 channels).
-SMALL_CELLS = 2**12
 #: Tables with more distinct colours than this are clustered through coresets.
 CORESET_MIN_COLORS = 40_000
 
@@ -223,17 +220,16 @@ class RunningGrid:
             colors, weights, self.lo, scale, self.per_axis, self.wsum, self.sums
         )
 
-    def levels(self, tol, k, coarse_cells=COARSE_CELLS):
+    def levels(self, tol, k):
         """Return the ``(coarse, fine)`` levels, as :func:`nested_levels` does.
 
-        None when the coarse one has fewer than ``8 * k`` cells. The coarse
-        grid has ``coarse_cells`` cells.
+        None when the coarse one has fewer than ``8 * k`` cells.
         """
         occupied = np.flatnonzero(self.wsum)
         w = self.wsum[occupied]
         fine = self.sums[occupied] / w[:, None]
         c = fine.shape[1]
-        per_axis = max(2, int(round(coarse_cells ** (1.0 / c))))
+        per_axis = max(2, int(round(COARSE_CELLS ** (1.0 / c))))
         wsum = np.zeros(per_axis**c)
         sums = np.zeros((per_axis**c, c))
         _grid_accumulate(fine, w, self.lo, per_axis / self.span, per_axis, wsum, sums)

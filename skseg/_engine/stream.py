@@ -28,7 +28,7 @@ from __future__ import annotations
 import numpy as np
 
 from .._parallel import fit_threads, n_cpus
-from .coresets import CORESET_MIN_COLORS, SMALL_CELLS, RunningGrid, nested_levels
+from .coresets import CORESET_MIN_COLORS, RunningGrid, nested_levels
 from .distances import _abs_tol
 from .strategy import (
     REFIT_SHARE,
@@ -87,17 +87,10 @@ class Stream:
         """The table of every pixel seen (merged now if need be)."""
         return self.tables.total()
 
-    def levels(self, tol, small=False):
-        """Coarse and fine coresets of every pixel seen, or None.
-
-        With ``small``, the coarse one on a grid of ``SMALL_CELLS`` cells
-        when that grid has enough cells.
-        """
+    def levels(self, tol):
+        """Coarse and fine coresets of every pixel seen, or None."""
         if self.grid is not None:
-            levels = None
-            if small:
-                levels = self.grid.levels(tol, self.n_clusters, SMALL_CELLS)
-            return levels or self.grid.levels(tol, self.n_clusters)
+            return self.grid.levels(tol, self.n_clusters)
         table = self.total()
         colors = table.colors.astype(np.float64)
         weights = table.counts.astype(np.float64)
@@ -113,11 +106,10 @@ class Stream:
             return True
         return sum(t.n_colors for t in self.tables.stack) < CORESET_MIN_COLORS
 
-    def seeded(self, centers, inertia):
-        """The palette fitted on :meth:`total` at this point, and its WCSS."""
+    def seeded(self, centers):
+        """Record the palette fitted on :meth:`total` at this point."""
         self.centers = np.array(centers, dtype=np.float64)
         self.seeded_pixels = self.n_pixels
-        self.seeded_wcss = inertia / max(self.n_pixels, 1)  # per pixel
 
     def step(self, table, options, rng):
         """A chunk ``table`` (already added) when :meth:`due` is False.
@@ -129,22 +121,20 @@ class Stream:
           iterations on the merged table give the palette and its exact
           WCSS;
         - otherwise a third of the restarts and the current palette compete
-          on a small grid (``SMALL_CELLS``) coreset of every pixel seen, the
-          best refined on the fine one: a chunk of new colours (the next
-          scene) gets centres of its own at once. Work in the size of the
-          coresets; once the chunks added since the last pass over the merged
-          table hold :data:`EXACT_SHARE` times its colours, a few Lloyd
-          iterations on it too (and the exact WCSS).
+          on the same coresets, the best refined on the fine one: a chunk
+          of new colours (the next scene) gets centres of its own at once.
+          Work in the size of the coresets; once the chunks added since the
+          last pass over the merged table hold :data:`EXACT_SHARE` times its
+          colours, a few Lloyd iterations on it too (and the exact WCSS).
 
-        Returns ``(palette, inertia)``: the palette (None when it is left as
-        it is) and its exact WCSS if computed (else None: see
-        :meth:`wcss`); ``(False, None)`` when the table is too small for
-        coresets.
+        Returns ``(palette, inertia)``: the new palette and its exact WCSS
+        if computed (else None: see :meth:`wcss`); ``(False, None)`` when
+        the table is too small for coresets.
         """
         grown = self.n_pixels >= GROWTH * self.seeded_pixels
         options = dict(options)
         tol = options.pop("tol")
-        levels = self.levels(tol, small=False)
+        levels = self.levels(tol)
         if levels is None:
             return False, None
         share = 1 if grown else REFIT_SHARE
@@ -173,7 +163,7 @@ class Stream:
         )
         palette = _sorted(Palette(np.asarray(centers), float(inertia), int(n_iter)))
         if grown:
-            self.seeded(palette.centers, palette.inertia)
+            self.seeded(palette.centers)
         self.centers = np.array(palette.centers)
         return palette, palette.inertia
 
