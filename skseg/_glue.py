@@ -24,6 +24,7 @@ __all__ = [
     "dask_aware",
     "is_dask_array",
     "register_dask_adapter",
+    "stateless_plan",
     "wrap_output",
 ]
 
@@ -219,3 +220,21 @@ class ReducePlan:
 
     def __init__(self, func, finish):
         self.func, self.finish = func, finish
+
+
+def stateless_plan(estimator, method, image, check, mapped=("transform",), meta=None):
+    """The plan of a transformer that learns nothing (Canny, colour, SLIC).
+
+    ``fit`` only runs ``check(image, reset=True)``; each method named in
+    ``mapped`` runs ``check(image, reset=False)`` and is mapped over blocks
+    of whole images, its output's shape taken from ``meta(func, tiny)`` if
+    given (else from the method on a 1x1-pixel image). Other methods: None.
+    """
+    if method != "fit" and method not in mapped:
+        return None
+    estimator._validate_params()
+    check(image, reset=method == "fit")
+    if method == "fit":
+        return ProbePlan(lambda: estimator)
+    func = getattr(estimator, method)
+    return MapPlan(func, None if meta is None else lambda tiny: meta(func, tiny))

@@ -15,9 +15,9 @@ from ._colorconv import HSV_COSSIN, SPACES, from_rgb, to_rgb, value_range
 from ._glue import (
     ImageOutputMixin,
     MapPlan,
-    ProbePlan,
     channel_names_in,
     dask_aware,
+    stateless_plan,
 )
 from ._parallel import fault_in, n_workers, run_in_threads
 
@@ -371,17 +371,10 @@ class ColorSpaceTransformer(ImageOutputMixin, TransformerMixin, BaseEstimator):
         is a batch of one image with the array's shape and dtype);
         ``transform`` maps the in-memory method over blocks of whole images.
         """
-        if method in ("fit", "transform"):
-            self._validate_params()
-            reset = method == "fit"
-            self._check_rgb(image, reset=reset)
-            if reset:
-                return ProbePlan(lambda: self)
-            return MapPlan(self.transform)
-        if method == "inverse_transform":
+        if method == "inverse_transform":  # the input is in ``space``
             self._validate_params()
             return MapPlan(self.inverse_transform)
-        return None
+        return stateless_plan(self, method, image, self._check_rgb)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -16,10 +16,9 @@ from ._batch import check_batch, user_stacklevel
 from ._canny import CannyParams, canny_image, image_scale
 from ._glue import (
     ImageOutputMixin,
-    MapPlan,
-    ProbePlan,
     channel_names_in,
     dask_aware,
+    stateless_plan,
 )
 from ._parallel import n_workers, run_in_threads
 
@@ -465,14 +464,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         is a batch of one image with the array's shape and dtype);
         ``transform`` maps the in-memory method over blocks of whole images.
         """
-        if method in ("fit", "transform"):
-            self._validate_params()
-            reset = method == "fit"
-            self._prepare(image, reset=reset)
-            if reset:
-                return ProbePlan(lambda: self)
-            return MapPlan(self.transform)
-        return None
+        return stateless_plan(self, method, image, self._prepare)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()

@@ -13,10 +13,9 @@ from sklearn.utils.validation import _check_feature_names_in
 from ._batch import check_batch
 from ._glue import (
     ImageOutputMixin,
-    MapPlan,
-    ProbePlan,
     channel_names_in,
     dask_aware,
+    stateless_plan,
 )
 from ._parallel import n_workers
 from ._regions import connect_superpixels, region_ids
@@ -425,18 +424,12 @@ class SuperpixelSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         and ``predict`` map the in-memory method over blocks of whole images
         (each image is segmented on its own).
         """
-        if method not in ("fit", "transform", "predict"):
-            return None
-        self._validate_params()
-        self._prepare(image, reset=method == "fit")
-        if method == "fit":
-            return ProbePlan(lambda: self)
-        func = getattr(self, method)
 
-        def meta(tiny):  # the output's dtype and trailing shape, on 8x8 pixels
+        def meta(func, tiny):  # the output's dtype and trailing shape, on 8x8
             return func(np.zeros((1, 8, 8) + tiny.shape[3:], tiny.dtype))
 
-        return MapPlan(func, meta)
+        mapped = ("transform", "predict")
+        return stateless_plan(self, method, image, self._prepare, mapped, meta)
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
