@@ -350,13 +350,11 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
     def best_of(X, w, inits, tol, **options):
         # Lloyd from every init (in threads when there are several), sorted
         # by WCSS, ties in the order of the inits.
-        runs = [None] * len(inits)
+        def one(init):
+            init = init() if callable(init) else init
+            return hamerly(X, w, init, max_iter, tol, **options)
 
-        def one(i):
-            init = inits[i]() if callable(inits[i]) else inits[i]
-            runs[i] = hamerly(X, w, init, max_iter, tol, **options)
-
-        run_in_threads(one, [(i,) for i in range(len(inits))], n_threads)
+        runs = _in_threads(one, inits, n_threads)
         order = sorted(range(len(runs)), key=lambda i: runs[i][1])
         return [runs[i] for i in order]
 
