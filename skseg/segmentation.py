@@ -346,7 +346,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         call, one pass over the merged table made when ``inertia_`` is
         first read. On 300 photos in 20 chunks (mixed, sorted by scene,
         sorted by brightness) the palette's WCSS is within 0.01 % of
-        :meth:`fit`'s, and a loop costs 1.5-1.6 times one :meth:`fit`
+        :meth:`fit`'s, and a loop costs about 1.5 times (1.47-1.54) one :meth:`fit`
         (``benchmarks/bench_collection.py``); ``tests/test_routes.py``
         checks that scene-by-scene, reversed and uneven chunkings end within
         0.5 % of :meth:`fit`'s WCSS. A change of ``n_clusters`` between
