@@ -198,6 +198,11 @@ def main(argv=None) -> int:
     parser.add_argument(
         "--only-partial", action="store_true", help="only the partial_fit section"
     )
+    parser.add_argument(
+        "--only-quality",
+        action="store_true",
+        help="only the partial_fit quality sweep (K = 3 ... 64, ordered chunks)",
+    )
     parser.add_argument("--json", default=None)
     args = parser.parse_args(argv)
 
@@ -220,6 +225,8 @@ def main(argv=None) -> int:
     )
 
     rows, report = [], {"environment": info}
+    if args.only_quality:
+        return finish(report, quality_checks(report), args.json)
     if args.only_partial:
         return partial_only(folder, args, report)
     work = Path(tempfile.mkdtemp(prefix="skseg-bench-collection-"))
@@ -358,6 +365,96 @@ def partial_checks(folder, args, report):
             rows,
         )
     )
+    return checks + quality_checks(report)
+
+
+QUALITY_K = (3, 8, 16, 32, 64)
+QUALITY_SCENES = (
+    "astronaut",
+    "coffee",
+    "chelsea",
+    "rocket",
+    "immunohistochemistry",
+    "hubble_deep_field",
+    "retina",
+    "china",
+    "flower",
+)
+
+
+def quality_cases():
+    """Chunk sequences of issue 16 part 3, each as (name, X, chunks).
+
+    - the 16 tiles of 128x128 of the astronaut in row order, 4 chunks of 4;
+    - nine different photos resized to 256x256, one photo per chunk (a
+      scene-sorted folder).
+    """
+    from skimage import transform
+
+    from skseg.datasets import load_sample_image
+
+    astro = load_sample_image("astronaut")
+    tiles = (
+        astro.reshape(4, 128, 4, 128, 3)
+        .transpose(0, 2, 1, 3, 4)
+        .reshape(16, 128, 128, 3)
+    )
+    photos = np.stack(
+        [
+            transform.resize(
+                load_sample_image(name)[..., :3], (256, 256), preserve_range=True
+            )
+            .round()
+            .astype(np.uint8)
+            for name in QUALITY_SCENES
+        ]
+    )
+    return [
+        ("astronaut tiles, row order", tiles, np.split(tiles, 4)),
+        ("one photo per chunk", photos, [p[None] for p in photos]),
+    ]
+
+
+def quality_checks(report):
+    """partial_fit against fit at K = 3 ... 64 on the ordered cases."""
+    from skseg import KMeansColorSegmenter
+
+    print(section("partial_fit against fit, K = 3 ... 64, ordered chunks"))
+    rows, checks, results = [], [], []
+    for name, X, chunks in quality_cases():
+        n_pixels = X.shape[0] * X.shape[1] * X.shape[2]
+        for k in QUALITY_K:
+            fit = KMeansColorSegmenter(k, random_state=0).fit(X).inertia_
+            inc = KMeansColorSegmenter(k, random_state=0)
+            for chunk in chunks:
+                inc.partial_fit(chunk)
+            true = float(-inc.score(X) * n_pixels)
+            excess = true / fit - 1
+            bound = inc.inertia_ / true - 1
+            results.append(
+                {
+                    "case": name,
+                    "k": k,
+                    "wcss_fit": fit,
+                    "wcss_loop": true,
+                    "inertia_loop": float(inc.inertia_),
+                }
+            )
+            rows.append([name, str(k), f"{excess:+.3%}", f"{bound:+.4%}"])
+            checks += [
+                verdict(
+                    f"{name}, K={k}: WCSS within 1% of fit's",
+                    excess <= 0.01,
+                    f"{excess:+.3%}",
+                ),
+                verdict(
+                    f"{name}, K={k}: inertia_ the true WCSS (within 0.1%)",
+                    abs(bound) <= 0.001,
+                    f"{bound:+.4%}",
+                ),
+            ]
+    report["partial_fit_quality"] = results
+    print(format_table(["chunks", "K", "WCSS - fit's", "inertia_"], rows))
     return checks
 
 

@@ -30,6 +30,11 @@ of any pixels add up).
   1e-9 otherwise). ``partial_fit`` merges the chunk's table into the
   running table in the client, and ``ElbowKSelector`` fits its curve in
   the client, identical to the in-memory curve.
+- A ``fit`` on float images of at least 2**20 pixels makes passes over the
+  blocks instead (:class:`~skseg._glue.PixelPlan`): the grid coreset of the
+  pixels and the Lloyd steps of the in-memory float path, each pass adding
+  up per-block accumulators in the same tree. The palette is the in-memory
+  one.
 - Transforms (``transform``, ``predict``, ``fit_transform``, Canny, colour
   conversions) are lazy: ``map_blocks`` of the in-memory method over the
   blocks, with a copy of the estimator that carries no colour table. Image
@@ -40,6 +45,7 @@ of any pixels add up).
 
 from __future__ import annotations
 
+import functools
 import sys
 import warnings
 
@@ -47,7 +53,7 @@ import dask
 import numpy as np
 
 from ._batch import user_stacklevel
-from ._glue import MapPlan, ProbePlan, ReducePlan, TablePlan
+from ._glue import MapPlan, PixelPlan, ProbePlan, ReducePlan, TablePlan
 
 __all__ = ["call", "SPLIT_EVERY"]
 
@@ -65,6 +71,8 @@ def call(estimator, method, X, *args, **kwargs):
     plan = None if plan_of is None else plan_of(method, probe(X))
     if isinstance(plan, ProbePlan):
         return plan.run()
+    if isinstance(plan, PixelPlan):
+        return _run_pixel_plan(plan, X)
     if isinstance(plan, TablePlan):
         return _run_table_plan(plan, X)
     if isinstance(plan, MapPlan):
@@ -224,6 +232,47 @@ def _run_table_plan(plan, X):
     for message, category in messages:
         warnings.warn(message, category, stacklevel=user_stacklevel())
     return plan.adopt(fitted, table)
+
+
+def _block_pass(kernel, init, block):
+    # Runs where the block is: one accumulator for the block's pixels.
+    n_channels = block.shape[3] if block.ndim == 4 else 1
+    acc = init()
+    kernel(np.ascontiguousarray(block).reshape(-1, n_channels), acc)
+    return acc
+
+
+def _combine_all(combine, *parts):
+    result = parts[0]
+    for part in parts[1:]:
+        result = combine(result, part)
+    return result
+
+
+def _run_pixel_plan(plan, X):
+    """Fit by passes over the pixels of ``X``'s blocks, as ``plan`` says.
+
+    Each pass is one ``dask.compute``: the accumulators of the blocks are
+    combined in a tree where the blocks are, so only accumulators (a grid
+    of cell sums, or a few cluster sums) travel, never pixels. A fit makes
+    a few passes (tens when Lloyd steps are many); ``X.persist()`` first
+    spares recomputing its blocks for each.
+    """
+    X = pixel_blocks(X)
+    blocks = X.to_delayed().ravel()
+
+    def passes(kernel, init, combine):
+        parts = [
+            dask.delayed(_block_pass, pure=True)(kernel, init, block)
+            for block in blocks
+        ]
+        merge = functools.partial(_combine_all, combine)
+        (acc,) = dask.compute(_tree(parts, merge))
+        return acc
+
+    n_pixels = int(np.prod(X.shape[:3]))
+    fitted = plan.fit(passes, n_pixels)
+    return _run_table_plan(plan.table, X) if fitted is None else fitted
 
 
 # ----------------------------------------------------------------------

@@ -199,6 +199,25 @@ class TablePlan:
         self.count, self.merge, self.fit, self.adopt = count, merge, fit, adopt
 
 
+class PixelPlan:
+    """A fit by passes over the pixels, not on a colour table.
+
+    For float images, whose colours are about as many as their pixels (the
+    in-memory fit then bins the pixels into a grid coreset). The adapter
+    calls ``fit(passes, n_pixels)`` with the array's number of pixels and
+    ``passes(kernel, init, combine)``, one pass over the array: every block
+    runs ``kernel(pixels, acc)`` on its pixels (shape ``(n, n_channels)``)
+    into its own ``acc = init()``, where the block is, and the accumulators
+    are combined by ``combine(a, b)`` in a tree; the pass returns the
+    combined one. ``fit`` returns the method's result, or None when the
+    array is to be fitted on its colour table after all: the adapter then
+    runs ``table``, a :class:`TablePlan`.
+    """
+
+    def __init__(self, fit, table):
+        self.fit, self.table = fit, table
+
+
 class MapPlan:
     """A lazy transform: ``func(block)`` over blocks of whole images.
 

@@ -910,7 +910,13 @@ def _fit_on_table(estimator, table, probe):
     :mod:`skseg._glue`), as the dask adapter fits on a table reduced over
     blocks: ``probe`` is a batch of one image like the counted ones.
     """
+    from skseg._glue import PixelPlan
+
     plan = estimator.__skseg_plan__("fit", probe)
+    if isinstance(plan, PixelPlan):
+        # float images: the files are read once and their table counted, so
+        # the fit is the plan's fit on a table, not its passes over pixels
+        plan = plan.table
     fitted = plan.fit(table)
     return fitted if plan.adopt is None else plan.adopt(fitted, table)
 

@@ -23,7 +23,7 @@ from ._engine.assign import (
     gather_colors,
 )
 from ._engine.coresets import CORESET_MIN_COLORS
-from ._engine.floatpath import FLOAT_MIN_PIXELS, fit_float_palette
+from ._engine.floatpath import FLOAT_MIN_PIXELS, chunk_passes, fit_float_palette
 from ._engine.strategy import Palette, _sorted, fit_palette
 from ._engine.stream import Stream
 from ._engine.tables import (
@@ -36,6 +36,7 @@ from ._engine.tables import (
 from ._glue import (
     ImageOutputMixin,
     MapPlan,
+    PixelPlan,
     ReducePlan,
     TablePlan,
     channel_names_in,
@@ -197,7 +198,8 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`) are
     fitted on a grid coreset of the pixels and refined by Lloyd passes over
     all pixels: memory stays bounded, ``inertia_`` is still the exact WCSS,
-    and the fitted colour table is that coreset.
+    and the fitted colour table is that coreset. A float dask array takes
+    the same path, its passes made over the blocks where they are.
 
     Colour tables add up, so :meth:`partial_fit` over chunks of a collection
     sees the colour table that :meth:`fit` sees on the whole collection (it
@@ -490,29 +492,41 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     def _fit_batch(self, batch):
         # Large float batches: grid coreset of the pixels (_floatpath), not a
         # table of their (nearly all distinct) colours.
-        if (
-            batch.dtype.kind == "f"
-            and batch.n_pixels >= FLOAT_MIN_PIXELS
-            and isinstance(self.init, str)
-        ):
+        if self._by_pixels(batch.dtype, batch.n_pixels):
             whole = batch.array is not None and batch.array.flags.c_contiguous
             n_chunks = 1 if whole else batch.n_images
-            centers, inertia, n_iter, table = fit_float_palette(
-                _Reiterable(lambda: (px for _, _, px in batch.chunks(n_chunks))),
-                batch.n_channels,
-                self.n_clusters,
-                init=self.init,
-                n_init=self.n_init,
-                max_iter=self.max_iter,
-                tol=self.tol,
-                rng=check_random_state(self.random_state),
-            )
-            if centers is not None:
-                palette = _sorted(Palette(centers, float(inertia), n_iter))
-                self._set_palette(palette, table, batch)
+            chunks = _Reiterable(lambda: (px for _, _, px in batch.chunks(n_chunks)))
+            if self._fit_pixels(chunk_passes(chunks), batch):
                 release_free_memory()
                 return
         self._fit_table(count_batch(batch), batch)
+
+    def _by_pixels(self, dtype, n_pixels):
+        # Whether a fit takes the float path (a grid coreset of the pixels).
+        return (
+            np.dtype(dtype).kind == "f"
+            and n_pixels >= FLOAT_MIN_PIXELS
+            and isinstance(self.init, str)
+        )
+
+    def _fit_pixels(self, passes, batch):
+        # Fit by passes over the pixels (the float path); False when the
+        # pixels fill fewer grid cells than n_clusters (fit on their table).
+        centers, inertia, n_iter, table = fit_float_palette(
+            passes,
+            batch.n_channels,
+            self.n_clusters,
+            init=self.init,
+            n_init=self.n_init,
+            max_iter=self.max_iter,
+            tol=self.tol,
+            rng=check_random_state(self.random_state),
+        )
+        if centers is None:
+            return False
+        palette = _sorted(Palette(centers, float(inertia), n_iter))
+        self._set_palette(palette, table, batch)
+        return True
 
     def _check_init(self, n_channels):
         if isinstance(self.init, str):
@@ -660,9 +674,20 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         ``score`` adds up squared errors and pixel counts.
         """
         if method == "fit":
-            self._check_batch(image, reset=True)
+            batch = self._check_batch(image, reset=True)
             fit = functools.partial(_fit_copy, copy.copy(self), image)
-            return TablePlan(count_block, add_tables, fit, adopt=self._adopt)
+            plan = TablePlan(count_block, add_tables, fit, adopt=self._adopt)
+            if not self._by_pixels(batch.dtype, FLOAT_MIN_PIXELS):
+                return plan
+
+            def fit_pixels(passes, n_pixels):
+                # a large float array: the grid coreset of its pixels, as in
+                # memory (None: too few grid cells, fit on its table)
+                if not self._by_pixels(batch.dtype, n_pixels):
+                    return None
+                return self if self._fit_pixels(passes, batch) else None
+
+            return PixelPlan(fit_pixels, plan)
         if method == "partial_fit":
             self._check_batch(image, reset=not self._has_table())
 

@@ -99,3 +99,21 @@ def test_every_route_gives_the_same_palette(kind, client, tmp_path):
 
     values = np.array(list(wcss.values()))
     assert values.max() / values.min() <= 1.005, wcss
+
+
+@pytest.mark.parametrize("chunks", [(2, -1, -1, -1), (1, 240, 240, -1)])
+def test_float_dask_fit_takes_the_in_memory_pixel_path(chunks, client):
+    # A float array of 2**20+ pixels: the grid coreset of its pixels and the
+    # Lloyd passes, made over the blocks on the cluster, as in memory (not
+    # exact k-means on a table of its distinct colours).
+    X = ColorSpaceTransformer("hsv").fit_transform(scenes((480, 480)))
+    assert X.shape[0] * X.shape[1] * X.shape[2] >= 2**20
+    here = KMeansColorSegmenter(K, random_state=0).fit(X)
+    there = KMeansColorSegmenter(K, random_state=0).fit(da.from_array(X, chunks=chunks))
+    np.testing.assert_allclose(there.cluster_centers_, here.cluster_centers_, atol=1e-9)
+    assert there.inertia_ == pytest.approx(here.inertia_, rel=1e-9)
+    # the fitted table is the grid coreset of the pixels, as in memory
+    np.testing.assert_allclose(
+        there._color_table.colors, here._color_table.colors, rtol=1e-9, atol=1e-12
+    )
+    np.testing.assert_array_equal(there._color_table.counts, here._color_table.counts)

@@ -122,7 +122,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
         min_colors = CORESET_MIN_COLORS
     if n < min_colors or c > 8:
         return None
-    lo, hi, _ = column_stats(colors)
+    lo, hi, _ = column_stats(colors, variance=False)
     span = hi - lo
     span[span == 0] = 1.0
     grids = []
@@ -176,7 +176,7 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors):
 def _float_table(table):
     # float64 colours and weights of a table, and its bounding box
     colors = table.colors.astype(np.float64)
-    lo, hi, _ = column_stats(colors)
+    lo, hi, _ = column_stats(colors, variance=False)
     return colors, table.counts.astype(np.float64), lo, hi
 
 

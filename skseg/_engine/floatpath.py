@@ -23,6 +23,8 @@ over all pixels (ratio 0.99996).
 
 from __future__ import annotations
 
+from functools import partial
+
 import numpy as np
 
 from .._jit import njit
@@ -31,7 +33,7 @@ from .distances import _abs_tol, nearest_center
 from .strategy import _best_restart
 from .tables import ColorTable
 
-__all__ = ["FLOAT_MIN_PIXELS", "fit_float_palette"]
+__all__ = ["FLOAT_MIN_PIXELS", "chunk_passes", "fit_float_palette"]
 
 
 #: Float batches with at least this many pixels take the coreset path.
@@ -91,32 +93,94 @@ def _lloyd_pass(px, C, sums, wsum, step):
     return total
 
 
-def _grid_table(chunks, n_channels, cells):
+# ----------------------------------------------------------------------
+# Passes over the pixels. The fit only asks for passes: ``passes(kernel,
+# init, combine)`` runs ``kernel(pixels, acc)`` over every run of pixels
+# (arrays of shape (n, n_channels)) and returns the accumulated ``acc``.
+# In memory (:func:`chunk_passes`) one ``acc = init()`` takes every run in
+# turn; the dask adapter gives each block its own and adds them up with
+# ``combine(a, b)`` where the blocks are. The kernels and accumulators below
+# are module-level so that they pickle.
+
+
+def chunk_passes(chunks):
+    """``passes`` over a re-iterable of pixel arrays, in memory, in order."""
+
+    def passes(kernel, init, combine):
+        acc = init()
+        for px in chunks:
+            kernel(px, acc)
+        return acc
+
+    return passes
+
+
+def _add(a, b):
+    return tuple(x + y for x, y in zip(a, b))
+
+
+def _bounds_init(n_channels):
+    return np.full(n_channels, np.inf), np.full(n_channels, -np.inf)
+
+
+def _bounds_kernel(px, acc):
+    _bounds(px, acc[0], acc[1])
+
+
+def _bounds_combine(a, b):
+    return np.minimum(a[0], b[0]), np.maximum(a[1], b[1])
+
+
+def _grid_init(n_cells, n_channels):
+    return np.zeros(n_cells), np.zeros((n_cells, n_channels))
+
+
+def _grid_kernel(lo, scale, per_axis, px, acc):
+    _grid_pixels(px, lo, scale, per_axis, acc[0], acc[1])
+
+
+def _lloyd_init(k, n_channels):
+    return np.zeros((k, n_channels)), np.zeros(k), np.zeros(1)
+
+
+def _lloyd_kernel(C, step, px, acc):
+    acc[2][0] += _lloyd_pass(px, C, acc[0], acc[1], step)
+
+
+def _grid_table(passes, n_channels, cells):
     """Grid coreset of the pixels: (cell means, pixel counts)."""
-    lo = np.full(n_channels, np.inf)
-    hi = np.full(n_channels, -np.inf)
-    for px in chunks:
-        _bounds(px, lo, hi)
+    lo, hi = passes(_bounds_kernel, partial(_bounds_init, n_channels), _bounds_combine)
     per_axis = max(2, int(round(cells ** (1.0 / n_channels))))
     span = hi - lo
     span[span == 0] = 1.0
-    wsum = np.zeros(per_axis**n_channels)
-    sums = np.zeros((per_axis**n_channels, n_channels))
     scale = per_axis / span
-    for px in chunks:
-        _grid_pixels(px, lo, scale, per_axis, wsum, sums)
+    wsum, sums = passes(
+        partial(_grid_kernel, lo, scale, per_axis),
+        partial(_grid_init, per_axis**n_channels, n_channels),
+        _add,
+    )
     occupied = np.flatnonzero(wsum)
     w = wsum[occupied]
     return sums[occupied] / w[:, None], w
 
 
-def fit_float_palette(chunks, n_channels, k, *, init, n_init, max_iter, tol, rng):
+def _lloyd_sums(passes, C, step):
+    """Cluster sums, counts and WCSS of every ``step``-th pixel against C."""
+    sums, wsum, total = passes(
+        partial(_lloyd_kernel, C, step), partial(_lloyd_init, *C.shape), _add
+    )
+    return sums, wsum, float(total[0])
+
+
+def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng):
     """Weighted k-means of float pixels through a grid coreset.
 
     Parameters
     ----------
-    chunks : iterable of ndarray, re-iterable
-        The pixels, arrays of shape (n, n_channels), float32 or float64.
+    passes : callable
+        ``passes(kernel, init, combine)``: a pass over the pixels, arrays of
+        shape (n, n_channels), float32 or float64 (:func:`chunk_passes` in
+        memory; the dask adapter passes over the blocks of an array).
     n_channels, k : int
     init : {'k-means++', 'random'}
     n_init, max_iter, tol, rng
@@ -133,7 +197,7 @@ def fit_float_palette(chunks, n_channels, k, *, init, n_init, max_iter, tol, rng
         The fine coreset (cell means and pixel counts), kept as the fitted
         colour table.
     """
-    fine, fine_w = _grid_table(chunks, n_channels, FINE_CELLS)
+    fine, fine_w = _grid_table(passes, n_channels, FINE_CELLS)
     table = ColorTable(fine, fine_w.astype(np.int64))
     if fine.shape[0] <= k:
         return None, None, None, table
@@ -147,16 +211,10 @@ def fit_float_palette(chunks, n_channels, k, *, init, n_init, max_iter, tol, rng
     C, _, n_iter = _best_restart(k, init, n_init, rng, max_iter, None, levels)
     C = np.ascontiguousarray(C, dtype=np.float64)
     previous = np.inf
-    sums = np.empty((k, n_channels))
-    wsum = np.empty(k)
     # Lloyd steps over every SUBSAMPLE-th pixel until they stall, then one
     # pass over all pixels for the exact WCSS of the palette returned.
     for _ in range(MAX_PASSES):
-        sums[:] = 0.0
-        wsum[:] = 0.0
-        wcss = 0.0
-        for px in chunks:
-            wcss += _lloyd_pass(px, C, sums, wsum, SUBSAMPLE)
+        sums, wsum, wcss = _lloyd_sums(passes, C, SUBSAMPLE)
         if previous - wcss < STALL * wcss:
             break
         n_iter += 1
@@ -164,7 +222,5 @@ def fit_float_palette(chunks, n_channels, k, *, init, n_init, max_iter, tol, rng
         full = wsum > 0
         C = C.copy()
         C[full] = sums[full] / wsum[full, None]
-    wcss = 0.0
-    for px in chunks:
-        wcss += _lloyd_pass(px, C, sums, wsum, 1)
+    wcss = _lloyd_sums(passes, C, 1)[2]
     return C, wcss, int(n_iter), table

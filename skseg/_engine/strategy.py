@@ -568,22 +568,33 @@ def refit_on_coresets(
     (rounded up) and Lloyd from the current palette ``warm`` compete on the
     coarse level of ``levels`` (``(coarse, fine)`` as :func:`nested_levels`
     gives them, for the table of every pixel seen); the best is refined on
-    the fine one. Work in the size of the coresets, not of the table. The
-    runs share ``n_threads`` threads; the result does not depend on it
-    (every random draw is made first).
+    the fine one. For more than :data:`LARGE_K` clusters the runs use
+    Hamerly's bounds and as many of them are refined as
+    :func:`fit_large_k` refines. Work in the size of the coresets, not of
+    the table. The runs share ``n_threads`` threads; the result does not
+    depend on it (every random draw is made first).
     """
     n_restarts = max(1, -(-int(n_init) // share))
     (Xc, wc, tc), (Xf, wf, tf) = levels
     starts = list(_starts(Xc, wc, n_clusters, init, n_restarts, rng))
     starts.append(np.asarray(warm, dtype=np.float64))
     coarse_iter = min(max_iter, REFIT_COARSE_ITER)
+    n_refine = REFIT_N_REFINE
+    if int(n_clusters) > LARGE_K:
+        # many colours: Hamerly's bounds and as many refined as fit_large_k
+        def lloyd(X, w, start, n_iter, tol):
+            return hamerly(X, w, start, n_iter, tol)[:3]
+
+        n_refine = n_large_restarts(n_clusters, LARGE_N_REFINE)
+    else:
+        lloyd = _lloyd
     runs = _in_threads(
-        lambda start: _lloyd(Xc, wc, start, coarse_iter, tc), starts, n_threads
+        lambda start: lloyd(Xc, wc, start, coarse_iter, tc), starts, n_threads
     )
     # the best REFIT_N_REFINE of them refined on the fine coreset
-    best = sorted(runs, key=lambda r: r[1])[:REFIT_N_REFINE]
+    best = sorted(runs, key=lambda r: r[1])[:n_refine]
     refined = _in_threads(
-        lambda run: _lloyd(Xf, wf, run[0], max_iter, tf), best, n_threads
+        lambda run: lloyd(Xf, wf, run[0], max_iter, tf), best, n_threads
     )
     centers, _, n_iter = min(refined, key=lambda r: r[1])
     return _sorted(Palette(np.asarray(centers), None, int(n_iter)))

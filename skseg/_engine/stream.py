@@ -17,7 +17,8 @@ binned once per chunk. The palette follows the chunks:
   fine one: work in the size of the coresets, not of the table. A chunk of
   new colours (the next scene) gets centres of its own at once, so chunks
   sorted by date or scene do not keep the palette in the optimum of the
-  first chunks.
+  first chunks. For more than 16 colours these runs use Hamerly's bounds
+  and refine as many candidates as :meth:`fit` does.
 
 The WCSS of the current centres over every pixel seen (:meth:`Stream.wcss`)
 is exact: one pass over the merged table, made when it is asked for.

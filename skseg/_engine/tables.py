@@ -122,13 +122,12 @@ def _bitmap_index(bits):
     r = 0
     for w in range(bits.shape[0]):
         word = bits[w]
-        b = 0
         while word:
-            if word & np.uint64(1):
-                codes[r] = w * 64 + b
-                r += 1
-            word >>= np.uint64(1)
-            b += 1
+            # the lowest set bit: its index is the popcount of the bits below
+            low = word & (~word + np.uint64(1))
+            codes[r] = w * 64 + np.int64(_popcount64(low - np.uint64(1)))
+            r += 1
+            word ^= low
     return prefix, codes
 
 
