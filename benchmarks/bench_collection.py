@@ -128,6 +128,10 @@ def timed(
 #: sorted by source photo (a folder sorted by scene: each chunk shows one or
 #: two scenes), and sorted by mean brightness (a day fading into night).
 ORDERS = ("as listed", "scene-sorted", "by brightness")
+#: As listed, with ``inertia_`` read after every chunk (a loop that reports
+#: its progress refits the palette at every chunk): its cost is shown, not
+#: checked against the 1.5x line, which is about the loop of partial_fit calls.
+READ_EACH = "as listed, inertia_ read after each chunk"
 
 
 def order_photos(X, order):
@@ -155,18 +159,23 @@ def partial_fit_section(folder: Path, n_photos: int, repeat: int) -> dict:
     for chunk in np.array_split(X[:40], 20):
         KMeansColorSegmenter(K, random_state=0).partial_fit(chunk)
     fit_times = []
-    loops = {order: {"loop_times": []} for order in ORDERS}
+    loops = {order: {"loop_times": []} for order in ORDERS + (READ_EACH,)}
     for _ in range(repeat):
         # interleaved: one fit, then one loop per order
         t0 = time.perf_counter()
         full = KMeansColorSegmenter(K, random_state=0).fit(X)
         fit_times.append(time.perf_counter() - t0)
         for order, loop in loops.items():
+            read_each = order == READ_EACH
             chunks = np.array_split(order_photos(X, order), 20)
             t0 = time.perf_counter()
             inc = KMeansColorSegmenter(K, random_state=0)
             for chunk in chunks:
                 inc.partial_fit(chunk)
+                if read_each:  # as a loop that reports its progress
+                    inc.inertia_
+            # the palette is refitted when read: its reading is in the loop
+            inc.cluster_centers_
             loop["loop_times"].append(time.perf_counter() - t0)
             # WCSS of the loop's centres over every pixel (not its inertia_)
             loop["wcss_loop"] = float(-inc.score(X) * n_pixels)
@@ -348,8 +357,11 @@ def partial_checks(folder, args, report):
                 f"{bound:+.4%}",
             ]
         )
+        if order != READ_EACH:
+            checks.append(
+                verdict(f"{order}: loop <= 1.5x one fit", ratio <= 1.5, f"{ratio:.2f}x")
+            )
         checks += [
-            verdict(f"{order}: loop <= 1.5x one fit", ratio <= 1.5, f"{ratio:.2f}x"),
             verdict(
                 f"{order}: WCSS within 1% of fit's", excess <= 0.01, f"{excess:+.3%}"
             ),
@@ -425,36 +437,44 @@ def quality_checks(report):
         n_pixels = X.shape[0] * X.shape[1] * X.shape[2]
         for k in QUALITY_K:
             fit = KMeansColorSegmenter(k, random_state=0).fit(X).inertia_
-            inc = KMeansColorSegmenter(k, random_state=0)
-            for chunk in chunks:
-                inc.partial_fit(chunk)
-            true = float(-inc.score(X) * n_pixels)
-            excess = true / fit - 1
-            bound = inc.inertia_ / true - 1
-            results.append(
-                {
-                    "case": name,
-                    "k": k,
-                    "wcss_fit": fit,
-                    "wcss_loop": true,
-                    "inertia_loop": float(inc.inertia_),
-                }
-            )
-            rows.append([name, str(k), f"{excess:+.3%}", f"{bound:+.4%}"])
-            checks += [
-                verdict(
-                    f"{name}, K={k}: WCSS within 1% of fit's",
-                    excess <= 0.01,
-                    f"{excess:+.3%}",
-                ),
-                verdict(
-                    f"{name}, K={k}: inertia_ the true WCSS (within 0.1%)",
-                    abs(bound) <= 0.001,
-                    f"{bound:+.4%}",
-                ),
-            ]
+            # the palette read at the end only, and after every chunk (a loop
+            # that reports progress: the palette is refitted at each read)
+            for reads in ("at the end", "every chunk"):
+                inc = KMeansColorSegmenter(k, random_state=0)
+                for chunk in chunks:
+                    inc.partial_fit(chunk)
+                    if reads == "every chunk":
+                        inc.inertia_
+                true = float(-inc.score(X) * n_pixels)
+                excess = true / fit - 1
+                bound = inc.inertia_ / true - 1
+                results.append(
+                    {
+                        "case": name,
+                        "k": k,
+                        "palette read": reads,
+                        "wcss_fit": fit,
+                        "wcss_loop": true,
+                        "inertia_loop": float(inc.inertia_),
+                    }
+                )
+                rows.append([name, str(k), reads, f"{excess:+.3%}", f"{bound:+.4%}"])
+                case = f"{name}, K={k}, read {reads}"
+                checks += [
+                    verdict(
+                        f"{case}: WCSS within 1% of fit's",
+                        excess <= 0.01,
+                        f"{excess:+.3%}",
+                    ),
+                    verdict(
+                        f"{case}: inertia_ the true WCSS (within 0.1%)",
+                        abs(bound) <= 0.001,
+                        f"{bound:+.4%}",
+                    ),
+                ]
     report["partial_fit_quality"] = results
-    print(format_table(["chunks", "K", "WCSS - fit's", "inertia_"], rows))
+    headers = ["chunks", "K", "palette read", "WCSS - fit's", "inertia_"]
+    print(format_table(headers, rows))
     return checks
 
 

@@ -331,27 +331,40 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         seen, binned once per chunk. While the table has fewer than 40,000
         colours, every call refits it as :meth:`fit` does: the palette is
         identical to :meth:`fit`'s (same ``random_state``). Beyond that,
-        every call refits the palette on the coresets, so chunks sorted by
-        date or scene do not keep it in the optimum of the first chunks:
+        the palette is refitted on the coresets when it is next read
+        (``cluster_centers_``, ``inertia_``, ``n_iter_``, ``transform``,
+        ``predict``, ``score``, pickling), once for all the chunks added
+        since, so chunks sorted by date or scene do not keep it in the
+        optimum of the first chunks:
 
-        1. whenever the pixels seen have grown 4-fold (a re-seed),
-           ``n_init`` restarts and the current palette compete on the
-           coarse coreset, the best are refined on the fine one, and a few
-           Lloyd iterations on the merged table follow;
-        2. on the other calls, a third of the restarts and the current
-           palette compete the same way; the Lloyd iterations on the merged
-           table follow once the chunks added since the last ones hold four
-           times as many colours as the table.
+        1. whenever the pixels seen have grown 4-fold since the last
+           re-seed, ``n_init`` restarts and the current palette compete on
+           the coarse coreset, the best are refined on the fine one, and a
+           few Lloyd iterations on the merged table follow (a loop that
+           reads the palette only at its end makes one such refit);
+        2. otherwise a third of the restarts and the current palette
+           compete the same way; the Lloyd iterations on the merged table
+           follow once the chunks added since the last ones hold four times
+           as many colours as the table.
+
+        A loop that reads the palette between chunks (to report progress)
+        refits at each read, and the palettes it reads steer the later
+        refits (they are warm starts): it costs more and its palette may
+        differ slightly from that of the same loop without reads (within
+        1 % of :meth:`fit`'s WCSS either way).
 
         ``inertia_`` is always the exact WCSS of ``cluster_centers_`` over
-        every pixel seen, never a bound: when it was not computed by the
-        call, one pass over the merged table made when ``inertia_`` is
-        first read. On 300 photos in 20 chunks (mixed, sorted by scene,
-        sorted by brightness) the palette's WCSS is within 0.01 % of
-        :meth:`fit`'s, and a loop costs about 1.5 times (1.47-1.54) one :meth:`fit`
-        (``benchmarks/bench_collection.py``); ``tests/test_routes.py``
-        checks that scene-by-scene, reversed and uneven chunkings end within
-        0.5 % of :meth:`fit`'s WCSS. A change of ``n_clusters`` between
+        every pixel seen, never a bound: when the refit did not compute it,
+        one pass over the merged table made when ``inertia_`` is first read.
+        On 300 photos in 20 chunks (mixed, sorted by scene, sorted by
+        brightness) the palette's WCSS is within 0.01 % of :meth:`fit`'s,
+        and a loop costs 1.26-1.37 times one :meth:`fit` (2.65 times when it
+        reads ``inertia_`` after every chunk;
+        ``benchmarks/bench_collection.py``, which also checks K = 3 ... 64
+        on the astronaut's tiles in row order and on one photo per chunk:
+        within 1 %); ``tests/test_routes.py`` checks that scene-by-scene,
+        reversed and uneven chunkings end within 0.5 % of :meth:`fit`'s
+        WCSS. A change of ``n_clusters`` between
         calls refits from scratch.
         """
         first = not self._has_table()
@@ -401,20 +414,38 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             if self.n_clusters_ == self.n_clusters:
                 stream.seeded(self.cluster_centers_)
             self._stream = stream
+            self.__dict__.pop("_pending", None)
         else:
+            # the palette follows when it is next read (_settle): a loop of
+            # calls that reads it only at the end refits once
             options = {"init": self.init, "n_init": self.n_init}
             options.update(max_iter=self.max_iter, tol=self.tol)
-            rng = check_random_state(self.random_state)
-            palette, inertia = stream.step(table, options, rng)
-            if palette is False:  # too few coarse cells for coresets: refit
-                self._fit_table(stream.total(), batch, warm=stream.centers)
-                stream.seeded(self.cluster_centers_)
-                self._stream = stream
-                return
-            palette.inertia = inertia  # exact, or None: computed when read
-            self._set_palette(palette, None, batch, stream=stream)
+            shape = Counted(batch, batch.n_pixels)
+            self.__dict__["_pending"] = (stream, options, self.random_state, shape)
+            self._stream = stream
         if batch.n_pixels >= _LARGE_BATCH:
             release_free_memory()
+
+    def _settle(self):
+        # The refit partial_fit left for the first read of the palette (see
+        # partial_fit's Notes). Reads made between chunks steer the next
+        # refits (their palette is the warm start), as eager refits would.
+        pending = self.__dict__.pop("_pending", None)
+        if pending is None:
+            return
+        stream, options, random_state, batch = pending
+        palette, inertia = stream.step(options, check_random_state(random_state))
+        if palette is False:  # too few coarse cells for coresets: refit
+            self._fit_table(stream.total(), batch, warm=stream.centers)
+            stream.seeded(self.cluster_centers_)
+            self._stream = stream
+            return
+        palette.inertia = inertia  # exact, or None: computed when read
+        self._set_palette(palette, None, batch, stream=stream)
+
+    def __getstate__(self):
+        self._settle()  # a pickle or a copy holds the palette, not a promise
+        return super().__getstate__()
 
     # The colour table of every pixel fitted (merged from partial_fit's
     # chunks when asked for), and the WCSS of the palette over them: after
@@ -440,8 +471,39 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.__dict__["_table"] = table
 
     @property
+    def cluster_centers_(self):
+        """Palette colours, one row per cluster."""
+        self._settle()
+        try:
+            return self.__dict__["cluster_centers_"]
+        except KeyError:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'cluster_centers_'"
+            ) from None
+
+    @cluster_centers_.setter
+    def cluster_centers_(self, value):
+        self.__dict__["cluster_centers_"] = value
+
+    @property
+    def n_iter_(self):
+        """Lloyd iterations of the palette kept."""
+        self._settle()
+        try:
+            return self.__dict__["n_iter_"]
+        except KeyError:
+            raise AttributeError(
+                f"'{type(self).__name__}' object has no attribute 'n_iter_'"
+            ) from None
+
+    @n_iter_.setter
+    def n_iter_(self, value):
+        self.__dict__["n_iter_"] = value
+
+    @property
     def inertia_(self):
         """Exact WCSS of ``cluster_centers_`` over every pixel fitted."""
+        self._settle()
         inertia = self.__dict__.get("_inertia")
         if inertia is None:
             stream = self.__dict__.get("_stream")
@@ -449,7 +511,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
                 raise AttributeError(
                     f"'{type(self).__name__}' object has no attribute 'inertia_'"
                 )
-            inertia = stream.wcss(self.cluster_centers_)
+            inertia = stream.wcss(self.__dict__["cluster_centers_"])
             self.__dict__["_inertia"] = inertia
         return inertia
 
@@ -571,6 +633,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         # (ElbowKSelector); ``batch`` must have been checked by
         # ``self._check_batch(X, reset=True)``.
         k = palette.centers.shape[0]
+        self.__dict__.pop("_pending", None)
         self.cluster_centers_ = palette.centers
         self.inertia_ = palette.inertia
         self.n_iter_ = int(palette.n_iter)
@@ -911,6 +974,7 @@ class Counted:
 
 def _without_table(est):
     """A copy of a fitted segmenter without its colour table (sent to workers)."""
+    est._settle()
     light = copy.copy(est)
     for attr in ("_table", "_stream"):
         light.__dict__.pop(attr, None)

@@ -117,3 +117,46 @@ def test_float_dask_fit_takes_the_in_memory_pixel_path(chunks, client):
         there._color_table.colors, here._color_table.colors, rtol=1e-9, atol=1e-12
     )
     np.testing.assert_array_equal(there._color_table.counts, here._color_table.counts)
+
+
+def test_partial_fit_refits_when_the_palette_is_read():
+    # Beyond 40,000 colours partial_fit leaves the refit for the next read of
+    # the palette: reads are idempotent, every way of reading (attributes,
+    # predict, pickling, a copy) sees the refitted palette, and a loop that
+    # reads after every chunk ends within 1 % of the loop that reads once.
+    import copy
+    import pickle
+
+    X = scenes((192, 256))
+    n_pixels = X.shape[0] * X.shape[1] * X.shape[2]
+    fit = KMeansColorSegmenter(K, random_state=0).fit(X)
+
+    def loop(read_each):
+        seg = KMeansColorSegmenter(K, random_state=0)
+        for i in range(len(X)):
+            seg.partial_fit(X[i : i + 1])
+            if read_each:
+                seg.inertia_
+        return seg
+
+    once = loop(False)
+    assert "_pending" in once.__dict__  # the refit is left for the read
+    pickled = pickle.loads(pickle.dumps(once))  # settles before pickling
+    assert "_pending" not in once.__dict__
+    centers = once.cluster_centers_
+    np.testing.assert_array_equal(once.cluster_centers_, centers)  # idempotent
+    np.testing.assert_array_equal(pickled.cluster_centers_, centers)
+    assert pickled.inertia_ == once.inertia_
+    np.testing.assert_array_equal(copy.deepcopy(once).cluster_centers_, centers)
+
+    # predict on a segmenter with a refit pending sees the refitted palette
+    pending = loop(False)
+    labels = pending.predict(X)
+    np.testing.assert_array_equal(pending.cluster_centers_, centers)
+    np.testing.assert_array_equal(labels, once.predict(X))
+
+    each = loop(True)
+    for seg in (once, each):
+        true = -seg.score(X) * n_pixels
+        assert seg.inertia_ == pytest.approx(true, rel=1e-6)
+        assert true <= 1.01 * fit.inertia_

@@ -4,21 +4,24 @@ Every chunk's colour table goes into one :class:`~.tables.TableAccumulator`
 (the accumulator of every route), so the table of all pixels seen, exactly
 the table :meth:`fit` would count, is at hand; and into a
 :class:`~.coresets.RunningGrid`, the fine grid coreset of every pixel seen,
-binned once per chunk. The palette follows the chunks:
+binned once per chunk. The palette follows the chunks; beyond the first, it
+is refitted when it is next read (``KMeansColorSegmenter`` calls
+:meth:`Stream.step` then), once for any number of chunks added since:
 
 - while the table of every pixel seen is small (and on the first chunk),
-  every call fits it as :meth:`fit` does (:func:`~.strategy.fit_palette`);
+  every chunk is fitted as :meth:`fit` does (:func:`~.strategy.fit_palette`);
 - **re-seeds**: whenever the pixels seen have grown :data:`GROWTH`-fold,
   ``n_init`` restarts and the current palette compete on the coresets of
   every pixel seen, and a few Lloyd iterations on the merged table give the
-  palette and its exact WCSS. The re-seeds form a geometric series;
-- **between re-seeds** (every other call), a third of the restarts and the
-  current palette compete on a small grid coreset, the best refined on the
-  fine one: work in the size of the coresets, not of the table. A chunk of
-  new colours (the next scene) gets centres of its own at once, so chunks
-  sorted by date or scene do not keep the palette in the optimum of the
-  first chunks. For more than 16 colours these runs use Hamerly's bounds
-  and refine as many candidates as :meth:`fit` does.
+  palette and its exact WCSS. The re-seeds form a geometric series; a loop
+  that reads the palette only at its end makes one;
+- **between re-seeds**, a third of the restarts and the current palette
+  compete on a small grid coreset, the best refined on the fine one: work
+  in the size of the coresets, not of the table. A chunk of new colours
+  (the next scene) gets centres of its own at once, so chunks sorted by
+  date or scene do not keep the palette in the optimum of the first
+  chunks. For more than 16 colours these runs use Hamerly's bounds and
+  refine as many candidates as :meth:`fit` does.
 
 The WCSS of the current centres over every pixel seen (:meth:`Stream.wcss`)
 is exact: one pass over the merged table, made when it is asked for.
@@ -112,8 +115,11 @@ class Stream:
         self.centers = np.array(centers, dtype=np.float64)
         self.seeded_pixels = self.n_pixels
 
-    def step(self, table, options, rng):
-        """A chunk ``table`` (already added) when :meth:`due` is False.
+    def step(self, options, rng):
+        """Refit the palette on every pixel seen, when :meth:`due` is False.
+
+        Called once for any number of chunks added since the last call
+        (``partial_fit`` refits when the palette is next read).
 
         - The pixels seen have grown :data:`GROWTH`-fold since the last
           re-seed: ``n_init`` restarts and the current palette compete on
