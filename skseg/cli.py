@@ -170,6 +170,17 @@ def _add_overwrite_option(parser, what):
     )
 
 
+def _add_sample_option(parser, listed=False):
+    names = f", one of: {', '.join(sample_image_names())}" if listed else ""
+    parser.add_argument(
+        "--sample",
+        choices=sample_image_names(),
+        default=None,
+        metavar="NAME",
+        help=f"bundled sample image to use when no IMAGE is given{names}",
+    )
+
+
 def _build_parser():
     parser = _ArgumentParser(
         prog=PROG,
@@ -282,16 +293,7 @@ def _build_parser():
             "either side of hue 0 fall in one cluster"
         ),
     )
-    segment.add_argument(
-        "--sample",
-        choices=sample_image_names(),
-        default=None,
-        metavar="NAME",
-        help=(
-            "bundled sample image to use when no IMAGE is given, one of: "
-            f"{', '.join(sample_image_names())}"
-        ),
-    )
+    _add_sample_option(segment, listed=True)
     _add_stream_options(segment, "read and segment")
     segment.set_defaults(func=_segment)
 
@@ -359,13 +361,7 @@ def _build_parser():
         metavar="N",
         help="seed of the k-means++ initialisation (default: %(default)s)",
     )
-    elbow.add_argument(
-        "--sample",
-        choices=sample_image_names(),
-        default=None,
-        metavar="NAME",
-        help="bundled sample image to use when no IMAGE is given",
-    )
+    _add_sample_option(elbow)
     _add_stream_options(elbow, "read and count the colours of")
     elbow.set_defaults(func=_elbow)
 
@@ -439,13 +435,7 @@ def _build_parser():
         ),
     )
     _add_overwrite_option(edges, "edge maps")
-    edges.add_argument(
-        "--sample",
-        choices=sample_image_names(),
-        default=None,
-        metavar="NAME",
-        help="bundled sample image to use when no IMAGE is given",
-    )
+    _add_sample_option(edges)
     _add_stream_options(edges, "read and process")
     edges.set_defaults(func=_edges)
     _add_warmup_parser(commands)

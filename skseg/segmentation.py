@@ -51,6 +51,18 @@ _OUTPUTS = ("labels", "quantized", "distances", "histogram", "regions")
 _LARGE_BATCH = 2**22
 
 
+def _palette_attribute(name, doc):
+    # A fitted attribute that partial_fit may leave pending: read, it
+    # settles the refit first (KMeansColorSegmenter._settled).
+    def get(self):
+        return self._settled(name)
+
+    def set(self, value):
+        self.__dict__[name] = value
+
+    return property(get, set, doc=doc)
+
+
 class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     """Segment images by clustering their colours with K-Means.
 
@@ -470,35 +482,20 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     def _color_table(self, table):
         self.__dict__["_table"] = table
 
-    @property
-    def cluster_centers_(self):
-        """Palette colours, one row per cluster."""
+    def _settled(self, name):
+        # A fitted attribute of the palette, after any refit left pending.
         self._settle()
         try:
-            return self.__dict__["cluster_centers_"]
+            return self.__dict__[name]
         except KeyError:
             raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute 'cluster_centers_'"
+                f"'{type(self).__name__}' object has no attribute '{name}'"
             ) from None
 
-    @cluster_centers_.setter
-    def cluster_centers_(self, value):
-        self.__dict__["cluster_centers_"] = value
-
-    @property
-    def n_iter_(self):
-        """Lloyd iterations of the palette kept."""
-        self._settle()
-        try:
-            return self.__dict__["n_iter_"]
-        except KeyError:
-            raise AttributeError(
-                f"'{type(self).__name__}' object has no attribute 'n_iter_'"
-            ) from None
-
-    @n_iter_.setter
-    def n_iter_(self, value):
-        self.__dict__["n_iter_"] = value
+    cluster_centers_ = _palette_attribute(
+        "cluster_centers_", "Palette colours, one row per cluster."
+    )
+    n_iter_ = _palette_attribute("n_iter_", "Lloyd iterations of the palette kept.")
 
     @property
     def inertia_(self):
