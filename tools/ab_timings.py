@@ -7,7 +7,8 @@ each in a fresh process with warm kernel caches (a first call is made and
 not timed); the best time per case and tree is kept and the ratio
 new / old printed. Covers what the benchmarks time: fit and transform of
 small and large palettes, the float path, per-image fits, the elbow curve,
-Canny (scikit-image and tutorial settings) and colour conversions.
+Canny (scikit-image and tutorial settings), colour conversions, and a fit,
+a partial_fit loop and a dask fit on a collection of 16 photos.
 """
 
 import argparse
@@ -50,6 +51,31 @@ cases["canny defaults"] = best(lambda: CannyEdgeExtractor().fit_transform(photo)
 cases["canny tutorial"] = best(lambda: CannyEdgeExtractor(
     sigma=0, gradient="l1", low_threshold=150, high_threshold=200).fit_transform(photo))
 cases["lab"] = best(lambda: ColorSpaceTransformer("lab").fit_transform(photo))
+# what bench_collection and bench_dask time: a fit on a collection, a loop of
+# partial_fit over it (the palette read at the end), a fit on a dask array
+names = ["astronaut", "coffee", "chelsea", "rocket", "immunohistochemistry",
+         "hubble_deep_field", "retina", "cat"]
+photos = np.stack([
+    (transform.resize(getattr(data, n)()[..., :3], (384, 384)) * 255).astype(np.uint8)
+    for n in names for _ in (0, 1)])
+cases["collection fit K=8 (16 photos)"] = best(
+    lambda: KMeansColorSegmenter(8, random_state=0).fit(photos))
+
+def loop():
+    seg = KMeansColorSegmenter(8, random_state=0)
+    for chunk in np.array_split(photos, 8):
+        seg.partial_fit(chunk)
+    return seg.cluster_centers_
+
+cases["partial_fit K=8 (8 chunks)"] = best(loop)
+try:
+    import dask, dask.array as da
+    lazy = da.from_array(photos, chunks=(4, -1, -1, -1))
+    with dask.config.set(scheduler="threads"):
+        cases["dask fit K=8 (threads)"] = best(
+            lambda: KMeansColorSegmenter(8, random_state=0).fit(lazy))
+except ImportError:
+    pass
 print(json.dumps(cases))
 """
 
