@@ -204,12 +204,13 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        pixels.
 
     With more than 16 colours the restarts and Lloyd iterations use
-    Hamerly's bounds, and uint8 RGB images are labelled through their
-    distinct colours (each colour once), so a 256-colour palette costs about
-    what an 8-colour one does at transform time. Float batches of at least
-    ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`) are
-    fitted on a grid coreset of the pixels and refined by Lloyd passes over
-    all pixels: memory stays bounded, ``inertia_`` is still the exact WCSS,
+    Hamerly's bounds. With more than 4, uint8 RGB images are labelled
+    through their distinct colours (each colour once), so a 256-colour
+    palette costs about what a 5-colour one does at transform time. Float
+    batches of at least ``2**20`` pixels (e.g. after
+    :class:`~skseg.ColorSpaceTransformer`) are fitted on a grid coreset of
+    the pixels and refined by Lloyd passes over all pixels: memory stays
+    bounded, ``inertia_`` is still the exact WCSS,
     and the fitted colour table is that coreset. A float dask array takes
     the same path, its passes made over the blocks where they are.
 

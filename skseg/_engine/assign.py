@@ -100,8 +100,11 @@ def center_distances(px, centers, out):
 
 
 #: Palettes with more colours than this are applied through the table
-#: (below it the direct scan is as fast and is kept as it was).
-LOOKUP_MIN_CLUSTERS = 16
+#: (below it the direct scan is faster). On a 2048x2048 photo the
+#: quantized output took 54 ms direct and 59 ms through the table at K = 4,
+#: 65 against 62 ms at K = 5, 93 against 61 at K = 8 and 194 against 64 at
+#: K = 16 (2 cores).
+LOOKUP_MIN_CLUSTERS = 4
 
 
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
