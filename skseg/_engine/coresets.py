@@ -41,12 +41,15 @@ FINE_CELLS = 2**18
 MID_CELLS = 2**21
 
 
-def _grid_coreset(colors, weights, cells):
-    """Grid coreset: weighted mean colour and total weight of every occupied cell."""
+def _grid_coreset(colors, weights, cells, box=None):
+    """Grid coreset: weighted mean colour and total weight of every occupied cell.
+
+    ``box``: ``(lo, hi)``, the colours' bounding box if known.
+    """
     n, c = colors.shape
     per_axis = max(2, int(round(cells ** (1.0 / c))))
-    lo = colors.min(axis=0)
-    span = colors.max(axis=0) - lo
+    lo, hi, _ = column_stats(colors, variance=False) if box is None else (*box, None)
+    span = hi - lo
     span[span == 0] = 1.0
     wsum = np.zeros(per_axis**c)
     sums = np.zeros((per_axis**c, c))
@@ -163,10 +166,11 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors):
     """
     if colors.shape[0] < min_colors or colors.shape[1] > 8:
         return None
-    coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS)
+    box = column_stats(colors, variance=False)[:2]  # one pass for both grids
+    coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS, box)
     if coarse.shape[0] < 8 * k_max:
         return None
-    fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS)
+    fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS, box)
     return (
         (coarse, coarse_w, _abs_tol(coarse, tol)),
         (fine, fine_w, _abs_tol(fine, tol)),
