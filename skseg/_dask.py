@@ -25,9 +25,9 @@ of any pixels add up).
   ``partial_fit`` continues from it: the client never holds the table nor
   the float64 copies the fit makes of it. The palette is the in-memory one for the same
   ``random_state``, bit for bit when the number of OpenMP threads is the
-  same (dask workers run one; scikit-learn's Lloyd iterations, used on
-  tables of over 40,000 colours, sum in an order that depends on it, within
-  1e-9 otherwise). ``partial_fit`` merges the chunk's table into the
+  same (dask workers run one; scikit-learn's Lloyd iterations, used where
+  the table's colours times K exceed 2**22, sum in an order that depends
+  on it), within 1e-9 otherwise. ``partial_fit`` merges the chunk's table into the
   running table in the client, and ``ElbowKSelector`` fits its curve in
   the client, identical to the in-memory curve.
 - A ``fit`` on float images of at least 2**20 pixels makes passes over the

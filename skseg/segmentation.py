@@ -198,8 +198,9 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        direct-address table);
     2. run ``n_init`` k-means++ restarts on the weighted colours (for large
        tables on a grid coreset of them), keep the best restarts and refine
-       them with Lloyd iterations on the exact weighted table
-       (:class:`sklearn.cluster.KMeans` with ``sample_weight``);
+       them with Lloyd iterations on the exact weighted table (compiled, or
+       :class:`sklearn.cluster.KMeans` with ``sample_weight`` for tables of
+       millions of colour-clusters);
     3. keep the palette with the lowest WCSS, which is the WCSS over all
        pixels.
 

@@ -81,6 +81,13 @@ PATH_N_REFINE = 2
 
 #: Above this many clusters fit_palette takes the bounded path below.
 LARGE_K = 16
+#: fit_palette refines on the exact table with the compiled Lloyd while
+#: colours x K is at most this (scikit-learn's KMeans above it). Measured
+#: on 2 cores (fit, best of 3): the 2048x2048 astronaut (0.5 M colours)
+#: K=3 170 -> 85 ms, K=8 191 -> 117 ms, K=16 274 ms with scikit-learn
+#: against 286 ms compiled; the coffee photo K=16 246 -> 87 ms. Same
+#: WCSS to 6 digits.
+OWN_EXACT_MAX_WORK = 2**22
 
 
 #: Up to this many clusters every restart is run (see n_large_restarts).
@@ -229,8 +236,15 @@ def fit_palette(
             best, inertia, n_iter = _lloyd(*exact[:2], best, max_iter, exact[2])
     if exact is not None:
         return _sorted(Palette(best, float(inertia), int(n_iter)))
-    # Exact refinement on the weighted table with scikit-learn's Lloyd: a
-    # k-means fixed point of the objective over all pixels, and its WCSS.
+    # Exact refinement on the weighted table: a k-means fixed point of the
+    # objective over all pixels, and its WCSS. The compiled Lloyd (one
+    # thread, no per-call overhead) unless the table times K is large, where
+    # scikit-learn's (the same algorithm on every core) is faster.
+    if colors.shape[0] * k <= OWN_EXACT_MAX_WORK:
+        best, inertia, n_iter = _lloyd(
+            colors, weights, best, max_iter, _abs_tol(colors, tol)
+        )
+        return _sorted(Palette(best, float(inertia), int(n_iter)))
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
         colors, sample_weight=weights
     )
