@@ -42,6 +42,8 @@ with its caller, not also on its own.
 
 from __future__ import annotations
 
+import math
+
 import numpy as np
 from llvmlite import ir
 from numba import types
@@ -696,6 +698,203 @@ def canny_band(
             _link_row(cand, n, r0, stack)
 
 
+# ----------------------------------------------------------------------------
+# 8-bit images, OpenCV's flavour without smoothing (the tutorial's call)
+
+
+def _int16_op(name, doc):
+    """An intrinsic ``name(a, b)`` on two int16 values that stays in int16.
+
+    numba computes integer arithmetic in 64 bits; the vectoriser then packs
+    4 or 8 values per register instead of 16. The values of the kernels
+    below never leave int16's range, so 16-bit arithmetic is exact.
+    """
+
+    def typer(typingctx, a, b):
+        if not (a == b == types.int16):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return getattr(builder, name)(args[0], args[1])
+
+        return types.int16(a, b), codegen
+
+    typer.__name__ = f"_{name}16"
+    typer.__doc__ = doc
+    return intrinsic(typer)
+
+
+_add16 = _int16_op("add", "``a + b`` in int16.")
+_sub16 = _int16_op("sub", "``a - b`` in int16.")
+
+
+@_subroutine(types.none)
+def _gradient_row_u8(sa, sb, sc, low, gi_row, gj_row, m_row, above):
+    """Integer Sobel gradients and ``|gi| + |gj|`` of the middle row ``sb``.
+
+    As :func:`_gradient_row` with ``l1`` on rows of uint8 values: the
+    derivatives are integers of at most ``4 * 255`` in absolute value, so
+    16-bit integers hold them and their L1 magnitude exactly (the float
+    kernel computes the same integers in float64). ``m_row`` keeps a zero
+    on each side (pixel ``j`` at index ``j + 1``). ``above[j]`` becomes 1
+    where the magnitude exceeds ``low`` (int16), 0 elsewhere: the pixels the
+    suppression has to look at.
+    """
+    w = sb.shape[0]
+    n = w - 2 if w > 2 else 0
+    am, a0, ap = sa[0:n], sa[1 : n + 1], sa[2 : n + 2]
+    bm, bp = sb[0:n], sb[2 : n + 2]
+    cm, c0, cp = sc[0:n], sc[1 : n + 1], sc[2 : n + 2]
+    gi_out = gi_row[1 : n + 1]
+    gj_out = gj_row[1 : n + 1]
+    m_out = m_row[2 : n + 2]
+    above_out = above[1 : n + 1]
+    zero = np.int16(0)
+    for j in range(n):
+        d = _sub16(np.int16(bp[j]), np.int16(bm[j]))
+        gj = _add16(
+            _add16(_sub16(np.int16(ap[j]), np.int16(am[j])), _add16(d, d)),
+            _sub16(np.int16(cp[j]), np.int16(cm[j])),
+        )
+        e = _sub16(np.int16(c0[j]), np.int16(a0[j]))
+        gi = _add16(
+            _add16(_sub16(np.int16(cm[j]), np.int16(am[j])), _add16(e, e)),
+            _sub16(np.int16(cp[j]), np.int16(ap[j])),
+        )
+        gi_out[j] = gi
+        gj_out[j] = gj
+        m = _add16(
+            gi if gi >= zero else _sub16(zero, gi),
+            gj if gj >= zero else _sub16(zero, gj),
+        )
+        m_out[j] = m
+        above_out[j] = m > low
+    for j in (0, w - 1):
+        jm = j - 1 if j > 0 else 0
+        jp = j + 1 if j + 1 < w else w - 1
+        gj = (
+            (np.int16(sa[jp]) - np.int16(sa[jm]))
+            + 2 * (np.int16(sb[jp]) - np.int16(sb[jm]))
+            + (np.int16(sc[jp]) - np.int16(sc[jm]))
+        )
+        gi = (
+            (np.int16(sc[jm]) - np.int16(sa[jm]))
+            + 2 * (np.int16(sc[j]) - np.int16(sa[j]))
+            + (np.int16(sc[jp]) - np.int16(sa[jp]))
+        )
+        gi_row[j] = gi
+        gj_row[j] = gj
+        m = (gi if gi >= 0 else -gi) + (gj if gj >= 0 else -gj)
+        m_row[j + 1] = m
+        above[j] = m > low
+
+
+@_subroutine(types.int64)
+def _suppress_u8(gi_row, gj_row, m0, m1, m2, above, high, c):
+    """:func:`_suppress_quantized` on integer gradients and magnitudes.
+
+    Only the pixels flagged in ``above`` (magnitude above the low
+    threshold, :func:`_gradient_row_u8`) are examined, eight flags at a
+    time: on a photo most pixels are below it. ``high`` is the integer part
+    of the high threshold (an integer magnitude exceeds ``t >= 0`` exactly
+    when it exceeds ``floor(t)``). OpenCV's fixed-point direction test is
+    exact in integers.
+    """
+    w = gi_row.shape[0]
+    for j in range(w):
+        c[j] = 0
+    count = 0
+    for k in range((w + 7) // 8):
+        if _word(above, k) == 0:
+            continue
+        for j in range(8 * k, 8 * k + 8):
+            if above[j] == 0:
+                continue
+            mm = np.int64(m1[j + 1])
+            xs = np.int64(gj_row[j])
+            ys = np.int64(gi_row[j])
+            x = xs if xs >= 0 else -xs
+            y = (ys if ys >= 0 else -ys) << 15
+            tg22x = x * 13573
+            if y < tg22x:  # horizontal: left and right
+                a = m1[j]
+                b = m1[j + 2]
+                b_ok = mm >= b
+            elif y > tg22x + (x << 16):  # vertical: above and below
+                a = m0[j + 1]
+                b = m2[j + 1]
+                b_ok = mm >= b
+            else:  # diagonal, strict on both sides
+                anti = (xs ^ ys) < 0
+                a = m0[j + 2] if anti else m0[j]
+                b = m2[j] if anti else m2[j + 2]
+                b_ok = mm > b
+            if mm > a and b_ok:
+                c[j] = 2 if mm > high else 1
+                count += 1
+    return count
+
+
+@njit(**_JIT)
+def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
+    """:func:`canny_band` for ``cv2.Canny``'s own call on a uint8 image.
+
+    OpenCV's flavour without smoothing, in integers throughout: 16-bit
+    Sobel gradients and L1 magnitudes (exact, as OpenCV computes them),
+    integer suppression and thresholds, the same row-by-row hysteresis. The
+    edges are those :func:`canny_band` finds on the same image, bit for
+    bit.
+
+    Parameters
+    ----------
+    src : ndarray of uint8, shape (h, w)
+    low, high : int
+        ``floor`` of the thresholds, at most ``2**15 - 1`` (above any
+        magnitude).
+    r0, r1 : int
+        Rows of the band.
+    cand : ndarray of uint8, shape (h, w)
+    rows : ndarray of int16, shape (10, w + 2)
+        Zeroed work rows (:func:`band_buffers_u8`): gradients (3 + 3), the
+        zero-padded magnitudes (3) and a zero row.
+    above : ndarray of uint8, shape (3, 8 * ceil(w / 8))
+        Zeroed rows of flags of the pixels above ``low``.
+    stack : ndarray of int64
+        First stack of the hysteresis.
+    """
+    h, w = src.shape
+    ring_m = rows[6:9]
+    zeros = rows[9]
+    low16 = np.int16(low)
+    n_cand = 0
+    m_next = r0 - 1 if r0 > 1 else 0
+    for n in range(r0, r1):
+        while m_next <= n + 1 and m_next <= h - 1:
+            g = m_next
+            _gradient_row_u8(
+                src[g - 1 if g > 0 else 0],
+                src[g],
+                src[g + 1 if g + 1 < h else h - 1],
+                low16,
+                rows[g % 3, :w],
+                rows[3 + g % 3, :w],
+                ring_m[g % 3],
+                above[g % 3],
+            )
+            m_next += 1
+        m0 = ring_m[(n - 1) % 3] if n > 0 else zeros
+        m2 = ring_m[(n + 1) % 3] if n < h - 1 else zeros
+        count = _suppress_u8(
+            rows[n % 3, :w], rows[3 + n % 3, :w], m0, ring_m[n % 3], m2,
+            above[n % 3], high, cand[n],
+        )  # fmt: skip
+        if count:
+            n_cand += count
+            if n_cand > stack.shape[0]:
+                stack = np.empty(2 * n_cand, np.int64)
+            _link_row(cand, n, r0, stack)
+
+
 @njit(**_JIT)
 def stitch_bands(cand, seams, n_cand):
     """Join edges across band borders: flood from the edges on each seam.
@@ -965,6 +1164,17 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
             for r0, r1 in zip(bounds[:-1], bounds[1:]):
                 func(r0, r1)
 
+    if src.dtype == np.uint8 and params.l1 and not params.smooth:
+        if not params.use_quantiles:
+            # the tutorial's cv2.Canny call: integer kernel (same edges)
+            low_i, high_i = _integer_threshold(low), _integer_threshold(high)
+            run_bands(
+                lambda r0, r1: canny_band_u8(
+                    src, low_i, high_i, r0, r1, cand, *band_buffers_u8(w)
+                ),
+                bounds,
+            )
+            return _finish(cand, out, bounds, run_bands)
     # None for the steps not taken: numba compiles only the code of the others
     weights = params.weights if params.smooth else None
     args = (src, weights, bleed, True if params.l1 else None)
@@ -985,9 +1195,32 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         ),
         bounds,
     )
+    return _finish(cand, out, bounds, run_bands)
+
+
+def _finish(cand, out, bounds, run_bands):
+    """Join the bands' edges and turn the candidate map into the edges."""
     if len(bounds) > 2:
         stitch_bands(cand, bounds[1:-1], np.count_nonzero(cand))
     # the candidate map becomes the 0/1 edges in place (NumPy: one kernel less
     # to compile, as fast)
     run_bands(lambda r0, r1: np.equal(cand[r0:r1], EDGE, out=out[r0:r1]), bounds)
     return out
+
+
+def _integer_threshold(t):
+    """``floor(t)`` for ``t >= 0``, capped at 2**15 - 1 (above any magnitude).
+
+    An integer magnitude ``m`` exceeds ``t`` exactly when it exceeds
+    ``floor(t)``.
+    """
+    return int(math.floor(min(t, 2.0**15 - 1)))
+
+
+def band_buffers_u8(w):
+    """Zeroed work buffers of :func:`canny_band_u8` for images ``w`` wide."""
+    return (
+        np.zeros((10, w + 2), np.int16),
+        np.zeros((3, 8 * ((w + 7) // 8)), np.uint8),
+        np.empty(1024, np.int64),
+    )

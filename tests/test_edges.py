@@ -453,6 +453,7 @@ def test_kernels_are_cached_on_disk_and_release_the_gil():
     assert {k.py_func.__name__ for k in kernels} == {
         "_convert",
         "canny_band",
+        "canny_band_u8",
         "stitch_bands",
     }
     for kernel in kernels:
