@@ -500,6 +500,22 @@ def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
 
 EDGE = 3  # candidate map value of a pixel found to be an edge
 
+# Eight bytes of the candidate map as one uint64 word: bit 0 and bit 1 of each
+# byte (0: none, 1: weak, 2: strong, EDGE: both bits).
+_LOW_BITS = np.uint64(0x0101010101010101)
+
+
+@intrinsic
+def _ctz(typingctx, x):
+    """Number of trailing zero bits of the uint64 ``x`` (LLVM cttz)."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.uint64(x), codegen
+
 
 @_subroutine(types.none)
 def _flood(cand, stack, top, r0, r1):
@@ -541,38 +557,56 @@ def _link_row(cand, n, r0, stack):
     then one flood through rows [r0, n] restores the invariant (any other
     growth of a component goes through those pixels). ``stack`` must hold
     as many entries as there are candidates in rows [r0, n]. The row is
-    scanned eight pixels at a time (candidates are sparse).
+    scanned eight pixels at a time, as bits of uint64 words (candidates are
+    sparse): the seeds of a word are found with bit operations, without a
+    branch per pixel.
     """
     w = cand.shape[1]
     c = cand[n]
-    prev = cand[n - 1] if n > r0 else c
+    has_prev = n > r0
+    prev = cand[n - 1] if has_prev else c
     n_words = w // 8
     top = 0
-    for k in range(n_words + 1):
-        if k < n_words:
-            if _word(c, k) == 0:
-                continue
+    for k in range(n_words):
+        x = _word(c, k)
+        if x == 0:
+            continue
+        b0 = x & _LOW_BITS
+        b1 = (x >> np.uint64(1)) & _LOW_BITS
+        seeds = b1 & ~b0  # strong
+        weak = b0 & ~b1
+        if has_prev and weak:
+            e = _word(prev, k)
+            edge = e & (e >> np.uint64(1)) & _LOW_BITS
+            near = edge | (edge << np.uint64(8)) | (edge >> np.uint64(8))
             j0 = 8 * k
-            j1 = j0 + 8
-        else:
-            j0 = 8 * n_words
-            j1 = w
-        for j in range(j0, j1):
-            v = c[j]
-            if v == 0:
-                continue
-            if v == 1:
-                if n == r0:
-                    continue
-                if not (
-                    prev[j] == EDGE
-                    or (j > 0 and prev[j - 1] == EDGE)
-                    or (j < w - 1 and prev[j + 1] == EDGE)
-                ):
-                    continue
+            if j0 > 0 and prev[j0 - 1] == EDGE:
+                near |= np.uint64(1)
+            if j0 + 8 < w and prev[j0 + 8] == EDGE:
+                near |= np.uint64(1) << np.uint64(56)
+            seeds |= weak & near
+        while seeds:
+            j = 8 * k + (_ctz(seeds) >> np.uint64(3))
             c[j] = EDGE
             stack[top] = (np.int64(n) << 32) | j
             top += 1
+            seeds &= seeds - np.uint64(1)
+    for j in range(8 * n_words, w):
+        v = c[j]
+        if v == 0:
+            continue
+        if v == 1:
+            if not has_prev:
+                continue
+            if not (
+                prev[j] == EDGE
+                or (j > 0 and prev[j - 1] == EDGE)
+                or (j < w - 1 and prev[j + 1] == EDGE)
+            ):
+                continue
+        c[j] = EDGE
+        stack[top] = (np.int64(n) << 32) | j
+        top += 1
     if top:
         _flood(cand, stack, top, r0, n + 1)
 
