@@ -152,8 +152,23 @@ def _read(src, i, j, ch, scale, clip):
     return (-1.0 if -1.0 > x else x) if clip else x
 
 
+@_subroutine(types.int64)
+def _n_outside_unit(row):
+    """Number of values of the 1-D ``row`` outside [0, 1], NaN included.
+
+    Zero means that every value is finite and in [0, 1]: the batch contract
+    then needs no check of its own (:meth:`skseg._batch.ImageBatch.check_values`
+    runs only when this finds values outside).
+    """
+    n = 0
+    for j in range(row.shape[0]):
+        x = row[j]
+        n += not (x >= 0.0 and x <= 1.0)
+    return n
+
+
 @njit(**_JIT)
-def _convert(src, scale, clip, out):
+def _convert(src, scale, clip, out, count):
     """Write the working-float image of ``src`` (h, w, 1 or 3) into ``out``.
 
     Values are read as ``x * scale`` computed in float64 (``img_as_float``'s
@@ -161,12 +176,17 @@ def _convert(src, scale, clip, out):
     then ``max(x * scale, -1)`` if ``clip`` (signed integers). Three
     channels are reduced to luminance as ``skimage.color.rgb2gray`` does
     (``rgb @ coeffs`` in the working type, that of ``out``).
+
+    Returns the number of values of ``src`` outside [0, 1] (NaN included) if
+    ``count``, else 0: the value check of float batches, done while the
+    image is read anyway (:func:`_n_outside_unit`).
     """
     h, w, c = src.shape
     wt = out.dtype.type
     c0 = wt(0.2125)
     c1 = wt(0.7154)
     c2 = wt(0.0721)
+    n_out = 0
     for i in range(h):
         if c == 1:
             for j in range(w):
@@ -177,6 +197,10 @@ def _convert(src, scale, clip, out):
                 g = wt(_read(src, i, j, 1, scale, clip))
                 b = wt(_read(src, i, j, 2, scale, clip))
                 out[i, j] = _luma(r, g, b, c0, c1, c2)
+        if count:
+            for ch in range(c):
+                n_out += _n_outside_unit(src[i, :, ch])
+    return n_out
 
 
 # ----------------------------------------------------------------------------
@@ -613,8 +637,8 @@ def _link_row(cand, n, r0, stack):
 
 @njit(**_JIT)
 def canny_band(
-    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, rows, mrows, rowbuf,
-    acc, stack,
+    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, check, rows, mrows,
+    rowbuf, acc, stack,
 ):  # fmt: skip
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
@@ -654,9 +678,19 @@ def canny_band(
         Its dtype is the working type. If not empty, only the magnitudes of
         the band are written there (no suppression), for thresholds given
         as quantiles.
+    check : bool
+        Whether to count the values of ``src`` outside [0, 1] (NaN included)
+        in the rows the band reads (the value check of float images, done
+        while each row is in cache).
     rows, mrows, rowbuf, acc, stack : ndarray
         Work buffers from :func:`band_buffers` (allocated by the caller: an
         allocation inside the kernel is one more compiled function).
+
+    Returns
+    -------
+    n_outside : int
+        With ``check``, the number of values outside [0, 1] in the rows read
+        (rows next to the band's borders may be counted by two bands), else 0.
     """
     h, w = src.shape
     l1 = opencv is not None
@@ -668,12 +702,15 @@ def canny_band(
     zeros = mrows[3]
     magnitude_only = mag.shape[0] > 0
     n_cand = 0
+    n_out = 0
     s_next = r0 - 2 if r0 > 2 else 0
     m_next = r0 - 1 if r0 > 1 else 0
     for n in range(r0, r1):
         # gradients up to row n + 1, smoothed rows up to row n + 2
         while m_next <= n + 1 and m_next <= h - 1:
             while s_next <= m_next + 1 and s_next <= h - 1:
+                if check:
+                    n_out += _n_outside_unit(src[s_next])
                 row = ring_s[s_next % 5]
                 if weights is None:
                     x = src[s_next]
@@ -730,6 +767,7 @@ def canny_band(
             if n_cand > stack.shape[0]:
                 stack = np.empty(2 * n_cand, np.int64)
             _link_row(cand, n, r0, stack)
+    return n_out
 
 
 # ----------------------------------------------------------------------------
@@ -1062,10 +1100,14 @@ def image_scale(dtype, *, l1, from_bool=False):
 _DIRECT_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 
 
-def prepare_image(image, params, *, from_bool=False):
+def prepare_image(image, params, *, from_bool=False, check=False):
     """The 2-D array the band kernel reads, and the threshold units.
 
-    Returns ``(src, working, divisor, unit)``.
+    Returns ``(src, working, divisor, unit, n_outside)``. With ``check``,
+    ``n_outside`` is the number of values of a converted image outside
+    [0, 1] (NaN included), counted by the conversion, and None when ``src``
+    is the image itself (the band kernel counts them as it reads them);
+    without ``check``, 0.
     """
     h, w, c = image.shape
     working, mode, scale, divisor, unit = image_scale(
@@ -1084,10 +1126,11 @@ def prepare_image(image, params, *, from_bool=False):
         src = image[:, :, 0]
         if not src.flags.c_contiguous:
             src = np.ascontiguousarray(src)
+        n_outside = None if check else 0
     else:
         src = np.empty((h, w), working)
-        _convert(image, scale, mode == CONVERT_SCALE_CLIP, src)
-    return src, working, divisor, unit
+        n_outside = _convert(image, scale, mode == CONVERT_SCALE_CLIP, src, check)
+    return src, working, divisor, unit, n_outside
 
 
 def thresholds(params, working, divisor, unit, mag=None):
@@ -1143,7 +1186,9 @@ def band_bounds(h, n_bands):
     return np.linspace(0, h, n_bands + 1).round().astype(int)
 
 
-def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None):
+def canny_image(
+    image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None, check=False
+):
     """Canny edges of one image.
 
     Parameters
@@ -1163,13 +1208,26 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         ``run_bands(func, bounds)`` calls ``func(r0, r1)`` for every band,
         possibly in parallel threads (the bands write disjoint rows of shared
         arrays). Default: one after the other.
+    check : bool, default=False
+        Count the values of the (float) image outside [0, 1], NaN included,
+        while the kernels read them: the value check of the batch contract
+        deferred to this single pass over the image
+        (:meth:`skseg._batch.ImageBatch.check_values`).
 
     Returns
     -------
     edges : ndarray of bool, shape (height, width)
+    n_outside : int
+        Only with ``check``: the number of values found outside [0, 1]
+        (values next to band borders may count twice); 0 means every value
+        is finite and in [0, 1].
     """
     h, w, _ = image.shape
-    src, working, divisor, unit = prepare_image(image, params, from_bool=from_bool)
+    check = bool(check) and image.dtype.kind == "f"
+    src, working, divisor, unit, n_outside = prepare_image(
+        image, params, from_bool=from_bool, check=check
+    )
+    band_check = n_outside is None  # the band kernel reads the image itself
     if out is None:
         out = np.empty((h, w), np.bool_)
     cand = out.view(np.uint8)  # the candidate map, then the 0/1 edges
@@ -1190,7 +1248,9 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         # zero or quantile thresholds would report as edges; OpenCV's
         # flavour keeps a constant image exactly constant.)
         out[...] = False
-        return out
+        if band_check:
+            n_outside = int(np.count_nonzero(~((src >= 0.0) & (src <= 1.0))))
+        return (out, n_outside) if check else out
     bounds = band_bounds(h, n_bands)
     if run_bands is None or len(bounds) == 2:
 
@@ -1208,28 +1268,32 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
                 ),
                 bounds,
             )
-            return _finish(cand, out, bounds, run_bands)
+            _finish(cand, out, bounds, run_bands)
+            return (out, 0) if check else out
     # None for the steps not taken: numba compiles only the code of the others
     weights = params.weights if params.smooth else None
     args = (src, weights, bleed, True if params.l1 else None)
+    # values outside [0, 1] found by each band (bands may run in threads)
+    outside = dict.fromkeys(range(len(bounds) - 1), 0)
+    band_of = {int(r0): i for i, r0 in enumerate(bounds[:-1])}
+
+    def band(r0, r1, low, high, mag, check):
+        buffers = band_buffers(w, working, weights)
+        n = canny_band(*args, low, high, r0, r1, cand, mag, check, *buffers)
+        outside[band_of[int(r0)]] += n
+
     if params.use_quantiles:
         mag = np.empty((h, w), working)
-        run_bands(
-            lambda r0, r1: canny_band(
-                *args, 0.0, 0.0, r0, r1, cand, mag, *band_buffers(w, working, weights)
-            ),
-            bounds,
-        )
+        run_bands(lambda r0, r1: band(r0, r1, 0.0, 0.0, mag, band_check), bounds)
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
+        band_check = False  # counted once
     none = np.empty((0, 0), working)
-    run_bands(
-        lambda r0, r1: canny_band(
-            *args, low, high, r0, r1, cand, none, *band_buffers(w, working, weights)
-        ),
-        bounds,
-    )
-    return _finish(cand, out, bounds, run_bands)
+    run_bands(lambda r0, r1: band(r0, r1, low, high, none, band_check), bounds)
+    _finish(cand, out, bounds, run_bands)
+    if check:
+        return out, (n_outside or 0) + sum(outside.values())
+    return out
 
 
 def _finish(cand, out, bounds, run_bands):
