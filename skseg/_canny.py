@@ -32,12 +32,21 @@ written is the candidate map, which becomes the boolean output in place.
 Bands of rows can run in parallel threads; :func:`stitch_bands` joins edges
 across band borders, so the result does not depend on the number of bands.
 
+The tutorial's own call, ``cv2.Canny(gray, 150, 200)`` on a uint8 image
+(``"l1"``, no smoothing, thresholds given), has a kernel of its own,
+:func:`canny_band_u8`: the same steps in 16-bit integers, which OpenCV's
+magnitudes are, with the same edges.
+
+Float images are checked while they are read: the kernels count the values
+outside [0, 1] (NaN included), so that the batch contract's own pass over
+the values runs only when some are found.
+
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
-Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
-input conversion) are numba dispatchers; the helpers they call are compiled
-inside them (:func:`_subroutine`), so each is compiled and optimised once,
-with its caller, not also on its own.
+Only the entry points (:func:`canny_band`, :func:`canny_band_u8`,
+:func:`stitch_bands` and the input conversion) are numba dispatchers; the
+helpers they call are compiled inside them (:func:`_subroutine`), so each is
+compiled and optimised once, with its caller, not also on its own.
 """
 
 from __future__ import annotations
@@ -178,8 +187,9 @@ def _convert(src, scale, clip, out, count):
     (``rgb @ coeffs`` in the working type, that of ``out``).
 
     Returns the number of values of ``src`` outside [0, 1] (NaN included) if
-    ``count``, else 0: the value check of float batches, done while the
-    image is read anyway (:func:`_n_outside_unit`).
+    ``count`` is not None, else 0: the value check of float batches, done
+    while the image is read anyway (:func:`_n_outside_unit`). (None, not
+    False: numba then compiles no counting code for integer images.)
     """
     h, w, c = src.shape
     wt = out.dtype.type
@@ -197,7 +207,7 @@ def _convert(src, scale, clip, out, count):
                 g = wt(_read(src, i, j, 1, scale, clip))
                 b = wt(_read(src, i, j, 2, scale, clip))
                 out[i, j] = _luma(r, g, b, c0, c1, c2)
-        if count:
+        if count is not None:
             for ch in range(c):
                 n_out += _n_outside_unit(src[i, :, ch])
     return n_out
@@ -1129,7 +1139,8 @@ def prepare_image(image, params, *, from_bool=False, check=False):
         n_outside = None if check else 0
     else:
         src = np.empty((h, w), working)
-        n_outside = _convert(image, scale, mode == CONVERT_SCALE_CLIP, src, check)
+        clip = mode == CONVERT_SCALE_CLIP
+        n_outside = _convert(image, scale, clip, src, True if check else None)
     return src, working, divisor, unit, n_outside
 
 
