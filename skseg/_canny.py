@@ -334,20 +334,6 @@ def _smooth_row(src, t, weights, brow, acc, rowbuf, zeros, dst, opencv):
             )  # fmt: skip
         k -= nt
         first = False
-    _smooth_columns(acc, weights, brow, rowbuf, dst, opencv)
-
-
-@_subroutine(types.none)
-def _smooth_columns(acc, weights, brow, rowbuf, dst, opencv):
-    """Second half of :func:`_smooth_row`, axis 1.
-
-    ``acc`` (the row smoothed along axis 0, in double) rounded to the
-    working type, smoothed along axis 1, divided by the bleed-over row
-    ``brow`` (scikit-image's flavour) and written to ``dst``.
-    """
-    w = acc.shape[0]
-    radius = weights.shape[0] - 1
-    w0 = weights[0]
     mid = rowbuf[radius : radius + w]
     for j in range(w):
         mid[j] = acc[j]
@@ -388,100 +374,6 @@ def _smooth_columns(acc, weights, brow, rowbuf, dst, opencv):
             dst[j] = dst.dtype.type(acc[j]) / brow[j]
         for j in range(w - radius if w - radius > radius else radius, w):
             dst[j] = dst.dtype.type(acc[j]) / brow[ncol - (w - j)]
-
-
-@_subroutine(types.none)
-def _taps_pair(
-    acc, acc2, first, mid, mid2, w0, l0, l1, l2, l3, l4, u0, u1, u2, u3, u4, v1, v2,
-    v3, v4, nt,
-):  # fmt: skip
-    """:func:`_taps` along axis 0 for two consecutive rows at once.
-
-    Row ``t`` (``mid``, into ``acc``) and row ``t + 1`` (``mid2``, into
-    ``acc2``) share all but two of their rows: with taps ``k, k - 1, k - 2,
-    k - 3`` (``nt=4``), ``l0 .. l4`` are rows ``t - k .. t - k + 4`` and
-    ``u0 .. u4`` rows ``t + k - 3 .. t + k + 1``; with one tap (``nt=1``),
-    ``l0, l1`` are rows ``t - k, t - k + 1`` and ``u3, u4`` rows ``t + k,
-    t + k + 1``. Each output gets exactly the additions :func:`_taps` makes
-    for it, in the same order; loading ten rows for two outputs instead of
-    nine for one halves the reads of the pass.
-    """
-    n = acc.shape[0]
-    if nt == 4:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(l0[j]) + np.float64(u3[j])) * v1
-            s += (np.float64(l1[j]) + np.float64(u2[j])) * v2
-            s += (np.float64(l2[j]) + np.float64(u1[j])) * v3
-            s += (np.float64(l3[j]) + np.float64(u0[j])) * v4
-            acc[j] = s
-            r = np.float64(mid2[j]) * w0 if first else acc2[j]
-            r += (np.float64(l1[j]) + np.float64(u4[j])) * v1
-            r += (np.float64(l2[j]) + np.float64(u3[j])) * v2
-            r += (np.float64(l3[j]) + np.float64(u2[j])) * v3
-            r += (np.float64(l4[j]) + np.float64(u1[j])) * v4
-            acc2[j] = r
-    elif nt == 1:
-        for j in range(n):
-            s = np.float64(mid[j]) * w0 if first else acc[j]
-            s += (np.float64(l0[j]) + np.float64(u3[j])) * v1
-            acc[j] = s
-            r = np.float64(mid2[j]) * w0 if first else acc2[j]
-            r += (np.float64(l1[j]) + np.float64(u4[j])) * v1
-            acc2[j] = r
-    else:
-        for j in range(n):
-            acc[j] = np.float64(mid[j]) * w0
-            acc2[j] = np.float64(mid2[j]) * w0
-
-
-@_subroutine(types.none)
-def _smooth_pair(src, t, weights, brow, brow2, acc, acc2, rowbuf, dst, dst2, opencv):
-    """Rows ``t`` and ``t + 1`` of the smoothed image, as :func:`_smooth_row`.
-
-    For rows whose taps along axis 0 all fall inside the image (``t -
-    radius >= 0``, ``t + 1 + radius < h``), where both borders read the
-    image itself: axis 0 for both rows in one pass (:func:`_taps_pair`),
-    then :func:`_smooth_columns` for each. Same arithmetic, same values.
-    """
-    radius = weights.shape[0] - 1
-    w0 = weights[0]
-    mid = src[t]
-    mid2 = src[t + 1]
-    k = radius
-    first = True
-    while first or k > 0:
-        # (no min/max builtins in the kernels: each is one more compile)
-        nt = 4 if k >= 4 else (1 if k >= 1 else 0)
-        k1, k2, k3, k4 = k, k - 1, k - 2, k - 3
-        l0 = l1 = l2 = l3 = l4 = u0 = u1 = u2 = u3 = u4 = mid
-        if nt == 4:
-            l0, l1, l2, l3, l4 = (
-                src[t - k1],
-                src[t - k2],
-                src[t - k3],
-                src[t - k4],
-                src[t - k4 + 1],
-            )
-            u0, u1, u2, u3, u4 = (
-                src[t + k4],
-                src[t + k3],
-                src[t + k2],
-                src[t + k1],
-                src[t + k1 + 1],
-            )
-        elif nt == 1:
-            l0, l1, u3, u4 = src[t - k1], src[t - k1 + 1], src[t + k1], src[t + k1 + 1]
-        if nt != 4:
-            k2 = k3 = k4 = 0
-        _taps_pair(
-            acc, acc2, first, mid, mid2, w0, l0, l1, l2, l3, l4, u0, u1, u2, u3, u4,
-            weights[k1], weights[k2], weights[k3], weights[k4], nt,
-        )  # fmt: skip
-        k -= nt
-        first = False
-    _smooth_columns(acc, weights, brow, rowbuf, dst, opencv)
-    _smooth_columns(acc2, weights, brow2, rowbuf, dst2, opencv)
 
 
 @_subroutine(_pair_of_like)
@@ -821,8 +713,6 @@ def canny_band(
     magnitude_only = mag.shape[0] > 0
     n_cand = 0
     n_out = 0
-    acc_a = acc[: acc.shape[0] // 2]  # double accumulators of one or two rows
-    acc_b = acc[acc.shape[0] // 2 :]
     s_next = r0 - 2 if r0 > 2 else 0
     m_next = r0 - 1 if r0 > 1 else 0
     for n in range(r0, r1):
@@ -831,29 +721,6 @@ def canny_band(
             while s_next <= m_next + 1 and s_next <= h - 1:
                 if check:
                     n_out += _n_outside_unit(src[s_next])
-                if weights is not None:
-                    # two rows at once where their taps are inside the image
-                    radius = weights.shape[0] - 1
-                    if s_next >= radius and s_next + 1 + radius <= h - 1:
-                        if check:
-                            n_out += _n_outside_unit(src[s_next + 1])
-                        row = ring_s[s_next % 5]
-                        row2 = ring_s[(s_next + 1) % 5]
-                        if bleed is not None:
-                            nb = bleed.shape[0] - 1
-                            brow = bleed[s_next if s_next < nb else nb]
-                            brow2 = bleed[s_next + 1 if s_next + 1 < nb else nb]
-                            _smooth_pair(
-                                src, s_next, weights, brow, brow2, acc_a, acc_b,
-                                rowbuf, row, row2, None,
-                            )  # fmt: skip
-                        if opencv is not None:
-                            _smooth_pair(
-                                src, s_next, weights, None, None, acc_a, acc_b,
-                                rowbuf, row, row2, True,
-                            )  # fmt: skip
-                        s_next += 2
-                        continue
                 row = ring_s[s_next % 5]
                 if weights is None:
                     x = src[s_next]
@@ -864,27 +731,11 @@ def canny_band(
                         nb = bleed.shape[0] - 1
                         brow = bleed[s_next if s_next < nb else nb]
                         _smooth_row(
-                            src,
-                            s_next,
-                            weights,
-                            brow,
-                            acc_a,
-                            rowbuf,
-                            zeros_s,
-                            row,
-                            None,
+                            src, s_next, weights, brow, acc, rowbuf, zeros_s, row, None
                         )
                     if opencv is not None:
                         _smooth_row(
-                            src,
-                            s_next,
-                            weights,
-                            None,
-                            acc_a,
-                            rowbuf,
-                            zeros_s,
-                            row,
-                            True,
+                            src, s_next, weights, None, acc, rowbuf, zeros_s, row, True
                         )
                 s_next += 1
             g = m_next
@@ -1335,7 +1186,7 @@ def band_buffers(w, working, weights):
         np.zeros((12, w), working),
         np.zeros((4, w + 2), working),
         np.zeros(n_acc + 2 * radius if n_acc else 0, working),
-        np.empty(2 * n_acc, np.float64),
+        np.empty(n_acc, np.float64),
         np.empty(1024, np.int64),
     )
 
