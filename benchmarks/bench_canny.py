@@ -8,12 +8,15 @@ upscaled bilinearly, as the other benchmarks):
 
    - skimage: ``skimage.feature.canny(gray)`` (sigma=1, thresholds 0.1/0.2);
    - skseg, the same parameters: ``CannyEdgeExtractor().transform(gray[None])``
-     (the public path: validation, allocation, edges), with ``n_jobs=1`` and
-     ``n_jobs=-1`` (row bands in threads);
-   - cv2, the tutorial's call: ``cv2.Canny(gray8, 150, 200)`` (OpenCV uses
-     ``cv2.getNumThreads()`` threads);
+     (the public path: validation, allocation, edges), at the default
+     ``n_jobs`` (None: one thread) and with ``n_jobs=-1`` (row bands in
+     threads);
+   - cv2, the tutorial's call: ``cv2.Canny(gray8, 150, 200)`` alone (OpenCV
+     uses ``cv2.getNumThreads()`` threads; its 0/255 map is compared with
+     skseg's boolean one outside the timing);
    - skseg, the tutorial's call ported: ``CannyEdgeExtractor(sigma=0,
-     low_threshold=150, high_threshold=200, gradient="l1")`` on ``gray8``;
+     low_threshold=150, high_threshold=200, gradient="l1")`` on ``gray8``, at
+     the default ``n_jobs`` and with ``n_jobs=-1``;
    - INFO: skseg on the RGB uint8 photo itself (luminance inside).
 
    Every method runs ``--repeat`` times, interleaved round by round (so a
@@ -31,9 +34,11 @@ upscaled bilinearly, as the other benchmarks):
    loads machine code from disk) and, with ``--cold``, with an empty cache (JIT
    compile, ~1 min).
 
-Acceptance (issue 3): skseg >= 10x faster than skimage; within 3x of cv2.Canny
-(the ported call; the skimage-parameter run against cv2 is checked as well, see
-below); >= 99.9% identical pixels to skimage; F1 >= 0.98 against cv2.Canny.
+Acceptance (issues 3 and 18): at the default ``n_jobs``, skseg with
+skimage's parameters >= 20x faster than skimage, and the ported tutorial call
+within 2x of cv2.Canny (both measured in this run); the skimage-parameter run
+against cv2 (issue 3, within 3x) is checked as well, see below; >= 99.9%
+identical pixels to skimage; F1 >= 0.98 against cv2.Canny.
 
 Note on "within 3x of cv2.Canny": the tutorial's call does no smoothing and
 works in 16-bit integers; skimage's parameters add a Gaussian (sigma=1) and
@@ -77,8 +82,9 @@ from _common import (
 
 SPEED_SHAPE = (2048, 2048)
 CV2_LOW, CV2_HIGH = 150, 200  # the tutorial's cv2.Canny(img, 150, 200)
-MIN_SPEEDUP_VS_SKIMAGE = 10.0
-MAX_RATIO_VS_CV2 = 3.0
+MIN_SPEEDUP_VS_SKIMAGE = 20.0  # issue 18, default n_jobs
+MAX_PORT_RATIO_VS_CV2 = 2.0  # issue 18: the tutorial call, default n_jobs
+MAX_RATIO_VS_CV2 = 3.0  # issue 3: skimage's parameters against cv2's call
 MIN_IDENTICAL = 0.999
 MIN_F1 = 0.98
 
@@ -145,17 +151,19 @@ def speed_section(repeat: int, ref_repeat: int) -> dict:
         "skimage": lambda: feature.canny(gray),
         "skseg": lambda: l2.transform(X)[0],
         "skseg n_jobs=-1": lambda: l2_par.transform(X)[0],
-        "cv2.Canny": lambda: cv2.Canny(gray8, CV2_LOW, CV2_HIGH) > 0,
+        "cv2.Canny": lambda: cv2.Canny(gray8, CV2_LOW, CV2_HIGH),
         "skseg port": lambda: l1.transform(X8)[0],
         "skseg port n_jobs=-1": lambda: l1_par.transform(X8)[0],
         "skseg RGB": lambda: l2.transform(Xrgb)[0],
     }
     descriptions = {
         "skimage": "skimage.feature.canny(gray) (sigma=1, 0.1/0.2)",
-        "skseg": "CannyEdgeExtractor().transform(gray[None]), same parameters",
+        "skseg": "CannyEdgeExtractor().transform(gray[None]), same parameters, "
+        "default n_jobs",
         "skseg n_jobs=-1": "same, row bands in threads",
         "cv2.Canny": f"cv2.Canny(gray8, {CV2_LOW}, {CV2_HIGH}) (tutorial)",
-        "skseg port": "CannyEdgeExtractor(sigma=0, 150, 200, 'l1') on gray8",
+        "skseg port": "CannyEdgeExtractor(sigma=0, 150, 200, 'l1') on gray8, "
+        "default n_jobs",
         "skseg port n_jobs=-1": "same, row bands in threads",
         "skseg RGB": "CannyEdgeExtractor().transform(photo[None]) (INFO)",
     }
@@ -187,7 +195,7 @@ def speed_section(repeat: int, ref_repeat: int) -> dict:
 
     # agreement
     sk_map = res["skimage"]["result"]
-    cv_map = res["cv2.Canny"]["result"]
+    cv_map = res["cv2.Canny"]["result"] > 0
     identical_gray = float(np.mean(res["skseg"]["result"] == sk_map))
     identical_par = float(np.mean(res["skseg n_jobs=-1"]["result"] == sk_map))
     identical_rgb = float(np.mean(res["skseg RGB"]["result"] == sk_map))
@@ -212,20 +220,31 @@ def speed_section(repeat: int, ref_repeat: int) -> dict:
     )
 
     best_l2 = min(res["skseg"]["min"], res["skseg n_jobs=-1"]["min"])
-    best_port = min(res["skseg port"]["min"], res["skseg port n_jobs=-1"]["min"])
+    t_port = res["skseg port"]["min"]
     t_cv = res["cv2.Canny"]["min"]
     speedup = t_ref / res["skseg"]["min"]
+    speedup_par = t_ref / res["skseg n_jobs=-1"]["min"]
+    port_par = res["skseg port n_jobs=-1"]["min"]
+    print(
+        f"\n  default n_jobs: tutorial call / cv2.Canny = {t_port / t_cv:.2f}x "
+        f"({ms(t_port)} ms vs {ms(t_cv)} ms; n_jobs=-1: {port_par / t_cv:.2f}x); "
+        f"skimage / skseg = {speedup:.1f}x ({ms(t_ref)} ms vs "
+        f"{ms(res['skseg']['min'])} ms; n_jobs=-1: {speedup_par:.1f}x)"
+    )
     checks = [
         verdict(
             f"skseg >= {MIN_SPEEDUP_VS_SKIMAGE:g}x faster than skimage.feature.canny "
-            "(same parameters, n_jobs=1)",
+            "(same parameters, default n_jobs)",
             speedup >= MIN_SPEEDUP_VS_SKIMAGE,
-            f"{speedup:.1f}x ({ms(t_ref)} ms vs {ms(res['skseg']['min'])} ms)",
+            f"{speedup:.1f}x ({ms(t_ref)} ms vs {ms(res['skseg']['min'])} ms; "
+            f"n_jobs=-1: {speedup_par:.1f}x)",
         ),
         verdict(
-            f"tutorial call: skseg port within {MAX_RATIO_VS_CV2:g}x of cv2.Canny",
-            best_port <= MAX_RATIO_VS_CV2 * t_cv,
-            f"{best_port / t_cv:.2f}x ({ms(best_port)} ms vs {ms(t_cv)} ms)",
+            f"tutorial call: skseg port within {MAX_PORT_RATIO_VS_CV2:g}x of "
+            "cv2.Canny (default n_jobs)",
+            t_port <= MAX_PORT_RATIO_VS_CV2 * t_cv,
+            f"{t_port / t_cv:.2f}x ({ms(t_port)} ms vs {ms(t_cv)} ms; n_jobs=-1: "
+            f"{port_par / t_cv:.2f}x)",
         ),
         verdict(
             f"skimage parameters: skseg within {MAX_RATIO_VS_CV2:g}x of cv2.Canny",

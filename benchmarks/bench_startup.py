@@ -63,6 +63,7 @@ CASES = (
     ("kmeans32", "KMeansColorSegmenter(32).fit_transform (a large palette)"),
     ("canny", "CannyEdgeExtractor() (defaults, RGB input)"),
     ("canny_l1", 'CannyEdgeExtractor(gradient="l1", sigma=0, 150, 200)'),
+    ("canny_gray8", "the same on the uint8 luminance (cv2.Canny(gray, 150, 200))"),
     ("lab", 'ColorSpaceTransformer("lab").fit_transform'),
     ("hsv_pipe", 'ColorSpaceTransformer("hsv", "cossin") -> segmenter'),
     ("elbow", "ElbowKSelector().fit"),
@@ -72,6 +73,7 @@ CASES = (
 
 def _case_call(key, X):
     """The first call of case ``key`` on the batch ``X``, as a callable."""
+    import numpy as np
     from sklearn.pipeline import make_pipeline
 
     from skseg import (
@@ -82,6 +84,8 @@ def _case_call(key, X):
         SuperpixelSegmenter,
     )
 
+    # the tutorial's grayscale uint8 image (rgb2gray's weights, rounded)
+    gray8 = np.round(X @ np.array([0.2125, 0.7154, 0.0721])).astype(np.uint8)
     calls = {
         "kmeans": lambda: KMeansColorSegmenter(3, random_state=0).fit_transform(X),
         "kmeans32": lambda: KMeansColorSegmenter(32, random_state=0).fit_transform(X),
@@ -89,6 +93,9 @@ def _case_call(key, X):
         "canny_l1": lambda: CannyEdgeExtractor(
             sigma=0, low_threshold=150, high_threshold=200, gradient="l1"
         ).fit_transform(X),
+        "canny_gray8": lambda: CannyEdgeExtractor(
+            sigma=0, low_threshold=150, high_threshold=200, gradient="l1"
+        ).fit_transform(gray8),
         "lab": lambda: ColorSpaceTransformer("lab").fit_transform(X),
         "hsv_pipe": lambda: make_pipeline(
             ColorSpaceTransformer("hsv", hue_encoding="cossin"),

@@ -32,15 +32,26 @@ written is the candidate map, which becomes the boolean output in place.
 Bands of rows can run in parallel threads; :func:`stitch_bands` joins edges
 across band borders, so the result does not depend on the number of bands.
 
+The tutorial's own call, ``cv2.Canny(gray, 150, 200)`` on a uint8 image
+(``"l1"``, no smoothing, thresholds given), has a kernel of its own,
+:func:`canny_band_u8`: the same steps in 16-bit integers, which OpenCV's
+magnitudes are, with the same edges.
+
+Float images are checked while they are read: the kernels count the values
+outside [0, 1] (NaN included), so that the batch contract's own pass over
+the values runs only when some are found.
+
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
-Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
-input conversion) are numba dispatchers; the helpers they call are compiled
-inside them (:func:`_subroutine`), so each is compiled and optimised once,
-with its caller, not also on its own.
+Only the entry points (:func:`canny_band`, :func:`canny_band_u8`,
+:func:`stitch_bands` and the input conversion) are numba dispatchers; the
+helpers they call are compiled inside them (:func:`_subroutine`), so each is
+compiled and optimised once, with its caller, not also on its own.
 """
 
 from __future__ import annotations
+
+import math
 
 import numpy as np
 from llvmlite import ir
@@ -150,8 +161,23 @@ def _read(src, i, j, ch, scale, clip):
     return (-1.0 if -1.0 > x else x) if clip else x
 
 
+@_subroutine(types.int64)
+def _n_outside_unit(row):
+    """Number of values of the 1-D ``row`` outside [0, 1], NaN included.
+
+    Zero means that every value is finite and in [0, 1]: the batch contract
+    then needs no check of its own (:meth:`skseg._batch.ImageBatch.check_values`
+    runs only when this finds values outside).
+    """
+    n = 0
+    for j in range(row.shape[0]):
+        x = row[j]
+        n += not (x >= 0.0 and x <= 1.0)
+    return n
+
+
 @njit(**_JIT)
-def _convert(src, scale, clip, out):
+def _convert(src, scale, clip, out, count):
     """Write the working-float image of ``src`` (h, w, 1 or 3) into ``out``.
 
     Values are read as ``x * scale`` computed in float64 (``img_as_float``'s
@@ -159,12 +185,18 @@ def _convert(src, scale, clip, out):
     then ``max(x * scale, -1)`` if ``clip`` (signed integers). Three
     channels are reduced to luminance as ``skimage.color.rgb2gray`` does
     (``rgb @ coeffs`` in the working type, that of ``out``).
+
+    Returns the number of values of ``src`` outside [0, 1] (NaN included) if
+    ``count`` is not None, else 0: the value check of float batches, done
+    while the image is read anyway (:func:`_n_outside_unit`). (None, not
+    False: numba then compiles no counting code for integer images.)
     """
     h, w, c = src.shape
     wt = out.dtype.type
     c0 = wt(0.2125)
     c1 = wt(0.7154)
     c2 = wt(0.0721)
+    n_out = 0
     for i in range(h):
         if c == 1:
             for j in range(w):
@@ -175,6 +207,10 @@ def _convert(src, scale, clip, out):
                 g = wt(_read(src, i, j, 1, scale, clip))
                 b = wt(_read(src, i, j, 2, scale, clip))
                 out[i, j] = _luma(r, g, b, c0, c1, c2)
+        if count is not None:
+            for ch in range(c):
+                n_out += _n_outside_unit(src[i, :, ch])
+    return n_out
 
 
 # ----------------------------------------------------------------------------
@@ -498,6 +534,22 @@ def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
 
 EDGE = 3  # candidate map value of a pixel found to be an edge
 
+# Eight bytes of the candidate map as one uint64 word: bit 0 and bit 1 of each
+# byte (0: none, 1: weak, 2: strong, EDGE: both bits).
+_LOW_BITS = np.uint64(0x0101010101010101)
+
+
+@intrinsic
+def _ctz(typingctx, x):
+    """Number of trailing zero bits of the uint64 ``x`` (LLVM cttz)."""
+    if x != types.uint64:
+        return None
+
+    def codegen(context, builder, signature, args):
+        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
+
+    return types.uint64(x), codegen
+
 
 @_subroutine(types.none)
 def _flood(cand, stack, top, r0, r1):
@@ -539,46 +591,64 @@ def _link_row(cand, n, r0, stack):
     then one flood through rows [r0, n] restores the invariant (any other
     growth of a component goes through those pixels). ``stack`` must hold
     as many entries as there are candidates in rows [r0, n]. The row is
-    scanned eight pixels at a time (candidates are sparse).
+    scanned eight pixels at a time, as bits of uint64 words (candidates are
+    sparse): the seeds of a word are found with bit operations, without a
+    branch per pixel.
     """
     w = cand.shape[1]
     c = cand[n]
-    prev = cand[n - 1] if n > r0 else c
+    has_prev = n > r0
+    prev = cand[n - 1] if has_prev else c
     n_words = w // 8
     top = 0
-    for k in range(n_words + 1):
-        if k < n_words:
-            if _word(c, k) == 0:
-                continue
+    for k in range(n_words):
+        x = _word(c, k)
+        if x == 0:
+            continue
+        b0 = x & _LOW_BITS
+        b1 = (x >> np.uint64(1)) & _LOW_BITS
+        seeds = b1 & ~b0  # strong
+        weak = b0 & ~b1
+        if has_prev and weak:
+            e = _word(prev, k)
+            edge = e & (e >> np.uint64(1)) & _LOW_BITS
+            near = edge | (edge << np.uint64(8)) | (edge >> np.uint64(8))
             j0 = 8 * k
-            j1 = j0 + 8
-        else:
-            j0 = 8 * n_words
-            j1 = w
-        for j in range(j0, j1):
-            v = c[j]
-            if v == 0:
-                continue
-            if v == 1:
-                if n == r0:
-                    continue
-                if not (
-                    prev[j] == EDGE
-                    or (j > 0 and prev[j - 1] == EDGE)
-                    or (j < w - 1 and prev[j + 1] == EDGE)
-                ):
-                    continue
+            if j0 > 0 and prev[j0 - 1] == EDGE:
+                near |= np.uint64(1)
+            if j0 + 8 < w and prev[j0 + 8] == EDGE:
+                near |= np.uint64(1) << np.uint64(56)
+            seeds |= weak & near
+        while seeds:
+            j = 8 * k + (_ctz(seeds) >> np.uint64(3))
             c[j] = EDGE
             stack[top] = (np.int64(n) << 32) | j
             top += 1
+            seeds &= seeds - np.uint64(1)
+    for j in range(8 * n_words, w):
+        v = c[j]
+        if v == 0:
+            continue
+        if v == 1:
+            if not has_prev:
+                continue
+            if not (
+                prev[j] == EDGE
+                or (j > 0 and prev[j - 1] == EDGE)
+                or (j < w - 1 and prev[j + 1] == EDGE)
+            ):
+                continue
+        c[j] = EDGE
+        stack[top] = (np.int64(n) << 32) | j
+        top += 1
     if top:
         _flood(cand, stack, top, r0, n + 1)
 
 
 @njit(**_JIT)
 def canny_band(
-    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, rows, mrows, rowbuf,
-    acc, stack,
+    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, check, rows, mrows,
+    rowbuf, acc, stack,
 ):  # fmt: skip
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
@@ -618,9 +688,19 @@ def canny_band(
         Its dtype is the working type. If not empty, only the magnitudes of
         the band are written there (no suppression), for thresholds given
         as quantiles.
+    check : bool
+        Whether to count the values of ``src`` outside [0, 1] (NaN included)
+        in the rows the band reads (the value check of float images, done
+        while each row is in cache).
     rows, mrows, rowbuf, acc, stack : ndarray
         Work buffers from :func:`band_buffers` (allocated by the caller: an
         allocation inside the kernel is one more compiled function).
+
+    Returns
+    -------
+    n_outside : int
+        With ``check``, the number of values outside [0, 1] in the rows read
+        (rows next to the band's borders may be counted by two bands), else 0.
     """
     h, w = src.shape
     l1 = opencv is not None
@@ -632,12 +712,15 @@ def canny_band(
     zeros = mrows[3]
     magnitude_only = mag.shape[0] > 0
     n_cand = 0
+    n_out = 0
     s_next = r0 - 2 if r0 > 2 else 0
     m_next = r0 - 1 if r0 > 1 else 0
     for n in range(r0, r1):
         # gradients up to row n + 1, smoothed rows up to row n + 2
         while m_next <= n + 1 and m_next <= h - 1:
             while s_next <= m_next + 1 and s_next <= h - 1:
+                if check:
+                    n_out += _n_outside_unit(src[s_next])
                 row = ring_s[s_next % 5]
                 if weights is None:
                     x = src[s_next]
@@ -689,6 +772,204 @@ def canny_band(
             else:
                 for j in range(w):
                     c[j] = 0  # scikit-image never marks the image border
+        if count:
+            n_cand += count
+            if n_cand > stack.shape[0]:
+                stack = np.empty(2 * n_cand, np.int64)
+            _link_row(cand, n, r0, stack)
+    return n_out
+
+
+# ----------------------------------------------------------------------------
+# 8-bit images, OpenCV's flavour without smoothing (the tutorial's call)
+
+
+def _int16_op(name, doc):
+    """An intrinsic ``name(a, b)`` on two int16 values that stays in int16.
+
+    numba computes integer arithmetic in 64 bits; the vectoriser then packs
+    4 or 8 values per register instead of 16. The values of the kernels
+    below never leave int16's range, so 16-bit arithmetic is exact.
+    """
+
+    def typer(typingctx, a, b):
+        if not (a == b == types.int16):
+            return None
+
+        def codegen(context, builder, signature, args):
+            return getattr(builder, name)(args[0], args[1])
+
+        return types.int16(a, b), codegen
+
+    typer.__name__ = f"_{name}16"
+    typer.__doc__ = doc
+    return intrinsic(typer)
+
+
+_add16 = _int16_op("add", "``a + b`` in int16.")
+_sub16 = _int16_op("sub", "``a - b`` in int16.")
+
+
+@_subroutine(types.none)
+def _gradient_row_u8(sa, sb, sc, low, gi_row, gj_row, m_row, above):
+    """Integer Sobel gradients and ``|gi| + |gj|`` of the middle row ``sb``.
+
+    As :func:`_gradient_row` with ``l1`` on rows of uint8 values: the
+    derivatives are integers of at most ``4 * 255`` in absolute value, so
+    16-bit integers hold them and their L1 magnitude exactly (the float
+    kernel computes the same integers in float64). ``m_row`` keeps a zero
+    on each side (pixel ``j`` at index ``j + 1``). ``above[j]`` becomes 1
+    where the magnitude exceeds ``low`` (int16), 0 elsewhere: the pixels the
+    suppression has to look at.
+    """
+    w = sb.shape[0]
+    n = w - 2 if w > 2 else 0
+    am, a0, ap = sa[0:n], sa[1 : n + 1], sa[2 : n + 2]
+    bm, bp = sb[0:n], sb[2 : n + 2]
+    cm, c0, cp = sc[0:n], sc[1 : n + 1], sc[2 : n + 2]
+    gi_out = gi_row[1 : n + 1]
+    gj_out = gj_row[1 : n + 1]
+    m_out = m_row[2 : n + 2]
+    above_out = above[1 : n + 1]
+    zero = np.int16(0)
+    for j in range(n):
+        d = _sub16(np.int16(bp[j]), np.int16(bm[j]))
+        gj = _add16(
+            _add16(_sub16(np.int16(ap[j]), np.int16(am[j])), _add16(d, d)),
+            _sub16(np.int16(cp[j]), np.int16(cm[j])),
+        )
+        e = _sub16(np.int16(c0[j]), np.int16(a0[j]))
+        gi = _add16(
+            _add16(_sub16(np.int16(cm[j]), np.int16(am[j])), _add16(e, e)),
+            _sub16(np.int16(cp[j]), np.int16(ap[j])),
+        )
+        gi_out[j] = gi
+        gj_out[j] = gj
+        m = _add16(
+            gi if gi >= zero else _sub16(zero, gi),
+            gj if gj >= zero else _sub16(zero, gj),
+        )
+        m_out[j] = m
+        above_out[j] = m > low
+    for j in (0, w - 1):
+        jm = j - 1 if j > 0 else 0
+        jp = j + 1 if j + 1 < w else w - 1
+        gj = (
+            (np.int16(sa[jp]) - np.int16(sa[jm]))
+            + 2 * (np.int16(sb[jp]) - np.int16(sb[jm]))
+            + (np.int16(sc[jp]) - np.int16(sc[jm]))
+        )
+        gi = (
+            (np.int16(sc[jm]) - np.int16(sa[jm]))
+            + 2 * (np.int16(sc[j]) - np.int16(sa[j]))
+            + (np.int16(sc[jp]) - np.int16(sa[jp]))
+        )
+        gi_row[j] = gi
+        gj_row[j] = gj
+        m = (gi if gi >= 0 else -gi) + (gj if gj >= 0 else -gj)
+        m_row[j + 1] = m
+        above[j] = m > low
+
+
+@_subroutine(types.int64)
+def _suppress_u8(gi_row, gj_row, m0, m1, m2, above, high, c):
+    """:func:`_suppress_quantized` on integer gradients and magnitudes.
+
+    Only the pixels flagged in ``above`` (magnitude above the low
+    threshold, :func:`_gradient_row_u8`) are examined, eight flags at a
+    time: on a photo most pixels are below it. ``high`` is the integer part
+    of the high threshold (an integer magnitude exceeds ``t >= 0`` exactly
+    when it exceeds ``floor(t)``). OpenCV's fixed-point direction test is
+    exact in integers.
+    """
+    w = gi_row.shape[0]
+    for j in range(w):
+        c[j] = 0
+    count = 0
+    for k in range((w + 7) // 8):
+        if _word(above, k) == 0:
+            continue
+        for j in range(8 * k, 8 * k + 8):
+            if above[j] == 0:
+                continue
+            mm = np.int64(m1[j + 1])
+            xs = np.int64(gj_row[j])
+            ys = np.int64(gi_row[j])
+            x = xs if xs >= 0 else -xs
+            y = (ys if ys >= 0 else -ys) << 15
+            tg22x = x * 13573
+            if y < tg22x:  # horizontal: left and right
+                a = m1[j]
+                b = m1[j + 2]
+                b_ok = mm >= b
+            elif y > tg22x + (x << 16):  # vertical: above and below
+                a = m0[j + 1]
+                b = m2[j + 1]
+                b_ok = mm >= b
+            else:  # diagonal, strict on both sides
+                anti = (xs ^ ys) < 0
+                a = m0[j + 2] if anti else m0[j]
+                b = m2[j] if anti else m2[j + 2]
+                b_ok = mm > b
+            if mm > a and b_ok:
+                c[j] = 2 if mm > high else 1
+                count += 1
+    return count
+
+
+@njit(**_JIT)
+def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
+    """:func:`canny_band` for ``cv2.Canny``'s own call on a uint8 image.
+
+    OpenCV's flavour without smoothing, in integers throughout: 16-bit
+    Sobel gradients and L1 magnitudes (exact, as OpenCV computes them),
+    integer suppression and thresholds, the same row-by-row hysteresis. The
+    edges are those :func:`canny_band` finds on the same image, bit for
+    bit.
+
+    Parameters
+    ----------
+    src : ndarray of uint8, shape (h, w)
+    low, high : int
+        ``floor`` of the thresholds, at most ``2**15 - 1`` (above any
+        magnitude).
+    r0, r1 : int
+        Rows of the band.
+    cand : ndarray of uint8, shape (h, w)
+    rows : ndarray of int16, shape (10, w + 2)
+        Zeroed work rows (:func:`band_buffers_u8`): gradients (3 + 3), the
+        zero-padded magnitudes (3) and a zero row.
+    above : ndarray of uint8, shape (3, 8 * ceil(w / 8))
+        Zeroed rows of flags of the pixels above ``low``.
+    stack : ndarray of int64
+        First stack of the hysteresis.
+    """
+    h, w = src.shape
+    ring_m = rows[6:9]
+    zeros = rows[9]
+    low16 = np.int16(low)
+    n_cand = 0
+    m_next = r0 - 1 if r0 > 1 else 0
+    for n in range(r0, r1):
+        while m_next <= n + 1 and m_next <= h - 1:
+            g = m_next
+            _gradient_row_u8(
+                src[g - 1 if g > 0 else 0],
+                src[g],
+                src[g + 1 if g + 1 < h else h - 1],
+                low16,
+                rows[g % 3, :w],
+                rows[3 + g % 3, :w],
+                ring_m[g % 3],
+                above[g % 3],
+            )
+            m_next += 1
+        m0 = ring_m[(n - 1) % 3] if n > 0 else zeros
+        m2 = ring_m[(n + 1) % 3] if n < h - 1 else zeros
+        count = _suppress_u8(
+            rows[n % 3, :w], rows[3 + n % 3, :w], m0, ring_m[n % 3], m2,
+            above[n % 3], high, cand[n],
+        )  # fmt: skip
         if count:
             n_cand += count
             if n_cand > stack.shape[0]:
@@ -829,10 +1110,14 @@ def image_scale(dtype, *, l1, from_bool=False):
 _DIRECT_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 
 
-def prepare_image(image, params, *, from_bool=False):
+def prepare_image(image, params, *, from_bool=False, check=False):
     """The 2-D array the band kernel reads, and the threshold units.
 
-    Returns ``(src, working, divisor, unit)``.
+    Returns ``(src, working, divisor, unit, n_outside)``. With ``check``,
+    ``n_outside`` is the number of values of a converted image outside
+    [0, 1] (NaN included), counted by the conversion, and None when ``src``
+    is the image itself (the band kernel counts them as it reads them);
+    without ``check``, 0.
     """
     h, w, c = image.shape
     working, mode, scale, divisor, unit = image_scale(
@@ -851,10 +1136,12 @@ def prepare_image(image, params, *, from_bool=False):
         src = image[:, :, 0]
         if not src.flags.c_contiguous:
             src = np.ascontiguousarray(src)
+        n_outside = None if check else 0
     else:
         src = np.empty((h, w), working)
-        _convert(image, scale, mode == CONVERT_SCALE_CLIP, src)
-    return src, working, divisor, unit
+        clip = mode == CONVERT_SCALE_CLIP
+        n_outside = _convert(image, scale, clip, src, True if check else None)
+    return src, working, divisor, unit, n_outside
 
 
 def thresholds(params, working, divisor, unit, mag=None):
@@ -910,7 +1197,9 @@ def band_bounds(h, n_bands):
     return np.linspace(0, h, n_bands + 1).round().astype(int)
 
 
-def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None):
+def canny_image(
+    image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None, check=False
+):
     """Canny edges of one image.
 
     Parameters
@@ -930,13 +1219,26 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         ``run_bands(func, bounds)`` calls ``func(r0, r1)`` for every band,
         possibly in parallel threads (the bands write disjoint rows of shared
         arrays). Default: one after the other.
+    check : bool, default=False
+        Count the values of the (float) image outside [0, 1], NaN included,
+        while the kernels read them: the value check of the batch contract
+        deferred to this single pass over the image
+        (:meth:`skseg._batch.ImageBatch.check_values`).
 
     Returns
     -------
     edges : ndarray of bool, shape (height, width)
+    n_outside : int
+        Only with ``check``: the number of values found outside [0, 1]
+        (values next to band borders may count twice); 0 means every value
+        is finite and in [0, 1].
     """
     h, w, _ = image.shape
-    src, working, divisor, unit = prepare_image(image, params, from_bool=from_bool)
+    check = bool(check) and image.dtype.kind == "f"
+    src, working, divisor, unit, n_outside = prepare_image(
+        image, params, from_bool=from_bool, check=check
+    )
+    band_check = n_outside is None  # the band kernel reads the image itself
     if out is None:
         out = np.empty((h, w), np.bool_)
     cand = out.view(np.uint8)  # the candidate map, then the 0/1 edges
@@ -957,7 +1259,9 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         # zero or quantile thresholds would report as edges; OpenCV's
         # flavour keeps a constant image exactly constant.)
         out[...] = False
-        return out
+        if band_check:
+            n_outside = int(np.count_nonzero(~((src >= 0.0) & (src <= 1.0))))
+        return (out, n_outside) if check else out
     bounds = band_bounds(h, n_bands)
     if run_bands is None or len(bounds) == 2:
 
@@ -965,29 +1269,67 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
             for r0, r1 in zip(bounds[:-1], bounds[1:]):
                 func(r0, r1)
 
+    if src.dtype == np.uint8 and params.l1 and not params.smooth:
+        if not params.use_quantiles:
+            # the tutorial's cv2.Canny call: integer kernel (same edges)
+            low_i, high_i = _integer_threshold(low), _integer_threshold(high)
+            run_bands(
+                lambda r0, r1: canny_band_u8(
+                    src, low_i, high_i, r0, r1, cand, *band_buffers_u8(w)
+                ),
+                bounds,
+            )
+            _finish(cand, out, bounds, run_bands)
+            return (out, 0) if check else out
     # None for the steps not taken: numba compiles only the code of the others
     weights = params.weights if params.smooth else None
     args = (src, weights, bleed, True if params.l1 else None)
+    # values outside [0, 1] found by each band (bands may run in threads)
+    outside = dict.fromkeys(range(len(bounds) - 1), 0)
+    band_of = {int(r0): i for i, r0 in enumerate(bounds[:-1])}
+
+    def band(r0, r1, low, high, mag, check):
+        buffers = band_buffers(w, working, weights)
+        n = canny_band(*args, low, high, r0, r1, cand, mag, check, *buffers)
+        outside[band_of[int(r0)]] += n
+
     if params.use_quantiles:
         mag = np.empty((h, w), working)
-        run_bands(
-            lambda r0, r1: canny_band(
-                *args, 0.0, 0.0, r0, r1, cand, mag, *band_buffers(w, working, weights)
-            ),
-            bounds,
-        )
+        run_bands(lambda r0, r1: band(r0, r1, 0.0, 0.0, mag, band_check), bounds)
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
+        band_check = False  # counted once
     none = np.empty((0, 0), working)
-    run_bands(
-        lambda r0, r1: canny_band(
-            *args, low, high, r0, r1, cand, none, *band_buffers(w, working, weights)
-        ),
-        bounds,
-    )
+    run_bands(lambda r0, r1: band(r0, r1, low, high, none, band_check), bounds)
+    _finish(cand, out, bounds, run_bands)
+    if check:
+        return out, (n_outside or 0) + sum(outside.values())
+    return out
+
+
+def _finish(cand, out, bounds, run_bands):
+    """Join the bands' edges and turn the candidate map into the edges."""
     if len(bounds) > 2:
         stitch_bands(cand, bounds[1:-1], np.count_nonzero(cand))
     # the candidate map becomes the 0/1 edges in place (NumPy: one kernel less
     # to compile, as fast)
     run_bands(lambda r0, r1: np.equal(cand[r0:r1], EDGE, out=out[r0:r1]), bounds)
     return out
+
+
+def _integer_threshold(t):
+    """``floor(t)`` for ``t >= 0``, capped at 2**15 - 1 (above any magnitude).
+
+    An integer magnitude ``m`` exceeds ``t`` exactly when it exceeds
+    ``floor(t)``.
+    """
+    return int(math.floor(min(t, 2.0**15 - 1)))
+
+
+def band_buffers_u8(w):
+    """Zeroed work buffers of :func:`canny_band_u8` for images ``w`` wide."""
+    return (
+        np.zeros((10, w + 2), np.int16),
+        np.zeros((3, 8 * ((w + 7) // 8)), np.uint8),
+        np.empty(1024, np.int64),
+    )

@@ -1049,3 +1049,44 @@ def test_fault_in_touches_one_byte_per_page():
     flat = a.reshape(-1).view(np.uint8)
     assert np.count_nonzero(flat[::4096]) == 0
     assert np.count_nonzero(flat) == flat.size - 15  # nothing else written
+
+
+# ---------------------------------------------------------------------------
+# the value check: deferred (check_values=False) and the one-pass bounds
+
+
+@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
+def test_deferred_value_check_raises_as_the_batch_check(bad):
+    X = np.random.default_rng(0).random((2, 8, 9))
+    X[1, 2, 3] = bad
+    batch = check_batch(X, check_values=False)
+    assert not batch.values_checked and batch.value_range is None
+    with pytest.raises(ValueError, match=_NAN_OR_INF):
+        batch.check_values()
+    with pytest.raises(ValueError, match=_NAN_OR_INF):
+        check_batch(X)
+    images = [X[0], X[1]]
+    batch = check_batch(images, check_values=False)
+    with pytest.raises(ValueError, match="Input image 1 contains NaN or infinity"):
+        batch.check_values()
+
+
+def test_deferred_value_check_bounds_and_integer_batches():
+    X = np.random.default_rng(0).random((2, 8, 9)) * 3 - 1
+    batch = check_batch(X, check_values=False)
+    assert batch.check_values() == (X.min(), X.max())
+    assert check_batch(X).value_range == (X.min(), X.max())
+    # integer batches have no values to check: always "checked"
+    assert check_batch(_gray(), check_values=False).values_checked
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_one_pass_bounds_of_large_float_batches(dtype):
+    # >= 2**21 values: one compiled pass; (0, 1) bounds when all lie in [0, 1]
+    X = np.random.default_rng(0).random((1, 1024, 2048)).astype(dtype)
+    assert check_batch(X).value_range == (0.0, 1.0)
+    X[0, 5, 7] = 1.5
+    assert check_batch(X).value_range == (X.min(), X.max())
+    X[0, 5, 7] = np.nan
+    with pytest.raises(ValueError, match=_NAN_OR_INF):
+        check_batch(X)
