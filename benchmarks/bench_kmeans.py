@@ -42,6 +42,14 @@ What it measures, in one run:
    WCSS of skseg at commit 1c0f439 (``TODAY_WCSS``); ``predict`` labels equal
    the nearest centre of every pixel; ``predict`` at K=256 costs <= 2x K=8's.
 
+6. Small K on the 2048x2048 photo against Pillow's fast octree (issue 18),
+   K = 3, 8, 16, 32: skseg ``fit`` + ``transform`` (quantized) against
+   ``Image.quantize(K, method=2)`` (fast octree) and median cut, runs
+   interleaved, best of ``--repeat``; ``transform`` alone at each K.
+   Acceptance: K = 3, 8, 16 fit + transform <= 3x the octree's time, WCSS
+   <= 1.002x skseg's at commit 9788bc4 (``TODAY_SMALL_WCSS``); K = 32 WCSS
+   unchanged (within 0.1%); transform at any K <= 1.3x the K=3 transform.
+
 5. Float images, 12 Mpx, K=8, fit + predict, each in a fresh process: the photo
    as uint8 (time reference), the photo as ColorSpaceTransformer('hsv',
    hue_encoding='cossin') hands it on (float32), uniform float32 noise, and as
@@ -120,6 +128,18 @@ LARGE_K_TIME_RATIO = {64: 0.6, 256: 1.0}
 LARGE_K_MAX_WCSS_VS_MEDIAN_CUT = 0.5
 LARGE_K_MAX_WCSS_VS_TODAY = 1.01
 MAX_PREDICT_RATIO_VS_K8 = 2.0
+#: Section 6: skseg's WCSS at commit 9788bc4 on the 2048x2048 photo
+#: (KMeansColorSegmenter(K, random_state=0), measured with that commit's code)
+OCTREE_KS = (3, 8, 16, 32)
+TODAY_SMALL_WCSS = {
+    3: 11600281822.980333,
+    8: 3260899956.604106,
+    16: 1405315476.3453493,
+    32: 671970508.5852149,
+}
+OCTREE_TIME_RATIO = 3.0
+SMALL_K_MAX_WCSS_VS_TODAY = {3: 1.002, 8: 1.002, 16: 1.002, 32: 1.001}
+MAX_TRANSFORM_RATIO_VS_K3 = 1.3
 FLOAT_METHODS = (
     "uint8-photo",
     "float-photo",
@@ -672,6 +692,98 @@ def large_k_section(ks, repeat) -> dict:
     return {"results": results, "predict_k8": predict_8, "checks": checks}
 
 
+# ------------------------------------------------------- small K (Pillow octree)
+def octree_section(ks, repeat) -> dict:
+    from skseg import KMeansColorSegmenter
+
+    print(section("6. Small K on the 2048x2048 photo: skseg vs Pillow's octree"))
+    img = load_astronaut(*SPEED_SHAPE)
+    X = img[None]
+    print(
+        "  skseg = KMeansColorSegmenter(K, random_state=0) fit + transform\n"
+        "  (quantized output); Pillow = Image.quantize(K, method, dither=NONE),\n"
+        f"  2 = fast octree, 0 = median cut; runs interleaved, best of {repeat}\n"
+    )
+    results, rows, checks = {}, [], []
+    for k in ks:
+        runs = {"skseg": [], "transform": [], "octree": [], "median_cut": []}
+        for r in range(repeat):
+            t0 = time.perf_counter()
+            seg = KMeansColorSegmenter(k, random_state=0).fit(X)
+            seg.transform(X)
+            runs["skseg"].append(time.perf_counter() - t0)
+            t0 = time.perf_counter()
+            seg.transform(X)
+            runs["transform"].append(time.perf_counter() - t0)
+            last = r == repeat - 1
+            runs["octree"].append(pillow_quantize(img, k, 2, last))
+            runs["median_cut"].append(pillow_quantize(img, k, 0, last))
+        wcss = nearest_center_wcss(img, seg.cluster_centers_, chunk=1 << 13)
+        row = {
+            "skseg_s": min(runs["skseg"]),
+            "transform_s": min(runs["transform"]),
+            "octree_s": min(r["seconds"] for r in runs["octree"]),
+            "median_cut_s": min(r["seconds"] for r in runs["median_cut"]),
+            "wcss": wcss,
+            "octree_wcss": runs["octree"][-1]["wcss"],
+            "median_cut_wcss": runs["median_cut"][-1]["wcss"],
+        }
+        results[k] = row
+        ratio = row["skseg_s"] / row["octree_s"]
+        today = wcss / TODAY_SMALL_WCSS[k]
+        rows.append(
+            [
+                k,
+                fmt_seconds(row["skseg_s"]),
+                fmt_seconds(row["transform_s"]),
+                fmt_seconds(row["octree_s"]),
+                fmt_seconds(row["median_cut_s"]),
+                fmt_ratio(ratio, 2),
+                fmt_sci(wcss),
+                fmt_sci(row["octree_wcss"]),
+                fmt_sci(row["median_cut_wcss"]),
+                fmt_ratio(today, 5),
+            ]
+        )
+        if k in (3, 8, 16):
+            checks.append(
+                verdict(
+                    f"K={k} fit+transform <= {OCTREE_TIME_RATIO:g}x Pillow octree's",
+                    ratio <= OCTREE_TIME_RATIO,
+                    f"{ratio:.2f}x ({row['skseg_s'] * 1e3:.0f} ms vs "
+                    f"{row['octree_s'] * 1e3:.0f} ms)",
+                )
+            )
+        limit = SMALL_K_MAX_WCSS_VS_TODAY[k]
+        checks.append(
+            verdict(
+                f"K={k} WCSS <= {limit:g}x skseg 9788bc4's",
+                today <= limit,
+                f"{today:.6f}",
+            )
+        )
+    headers = ["K", "skseg s", "transform s", "octree s", "median cut s",
+               "skseg/octree", "WCSS skseg", "WCSS octree", "WCSS median cut",
+               "skseg/9788bc4"]  # fmt: skip
+    print(format_table(headers, rows))
+    base = results[min(ks)]["transform_s"]
+    worst = max(r["transform_s"] for r in results.values()) / base
+    checks.append(
+        verdict(
+            f"transform at any K <= {MAX_TRANSFORM_RATIO_VS_K3:g}x the K={min(ks)} "
+            "transform",
+            worst <= MAX_TRANSFORM_RATIO_VS_K3,
+            ", ".join(
+                f"K={k} {r['transform_s'] / base:.2f}x" for k, r in results.items()
+            ),
+        )
+    )
+    print()
+    for check in checks:
+        print(format_verdict(check))
+    return {"results": results, "checks": checks}
+
+
 # -------------------------------------------------------------- float images
 def float_photo_path(h: int, w: int) -> Path:
     """The 12 Mpx photo as ColorSpaceTransformer('hsv', 'cossin') hands it on."""
@@ -966,6 +1078,15 @@ def build_parser() -> argparse.ArgumentParser:
         help=f"comma list from {','.join(FLOAT_METHODS)} (default: all; 'none'; "
         "noise-sklearn takes minutes, float-photo-table ~1 GB)",
     )
+    p.add_argument(
+        "--octree-ks",
+        type=parse_ks,
+        default=list(OCTREE_KS),
+        help="K values for the Pillow octree section (default 3,8,16,32; 'none')",
+    )
+    p.add_argument(
+        "--only-octree", action="store_true", help="only the Pillow octree section"
+    )
     p.add_argument("--json", metavar="PATH", help="also write results as JSON")
     # private: one memory measurement in a fresh process
     p.add_argument("--_memchild", help=argparse.SUPPRESS)
@@ -1011,6 +1132,9 @@ def main(argv=None) -> int:
         astronaut_path(*MEMORY_SHAPE)
 
     report = {"environment": env, "argv": sys.argv[1:]}
+    if args.only_octree:
+        report["octree"] = octree_section(args.octree_ks, repeat)
+        return finish(report, report["octree"]["checks"], args.json)
     report["speed"] = speed_section(args.ks, sklearn_ks, repeat, cold)
     if args.small_ks:
         report["small"] = small_section(args.small_ks)
@@ -1023,10 +1147,12 @@ def main(argv=None) -> int:
         float_methods = list(FLOAT_METHODS)
     if float_methods:
         report["float"] = float_section(float_methods)
+    if args.octree_ks:
+        report["octree"] = octree_section(args.octree_ks, repeat)
 
     checks = [
         c
-        for part in ("speed", "small", "memory", "large_k", "float")
+        for part in ("speed", "small", "memory", "large_k", "float", "octree")
         for c in report.get(part, {}).get("checks", [])
     ]
     return finish(report, checks, args.json)

@@ -205,9 +205,9 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        pixels.
 
     With more than 16 colours the restarts and Lloyd iterations use
-    Hamerly's bounds. With more than 4, uint8 RGB images are labelled
-    through their distinct colours (each colour once), so a 256-colour
-    palette costs about what a 5-colour one does at transform time. Float
+    Hamerly's bounds, and uint8 RGB images are labelled through their
+    distinct colours (each colour once), so a 256-colour palette costs
+    about what a 3-colour one does at transform time. Float
     batches of at least ``2**20`` pixels (e.g. after
     :class:`~skseg.ColorSpaceTransformer`) are fitted on a grid coreset of
     the pixels and refined by Lloyd passes over all pixels: memory stays

@@ -99,12 +99,18 @@ def center_distances(px, centers, out):
     _distances(px, centers, out)
 
 
-#: Palettes with more colours than this are applied through the table
-#: (below it the direct scan is faster). On a 2048x2048 photo the
-#: quantized output took 54 ms direct and 59 ms through the table at K = 4,
-#: 65 against 62 ms at K = 5, 93 against 61 at K = 8 and 194 against 64 at
-#: K = 16 (2 cores).
-LOOKUP_MIN_CLUSTERS = 4
+#: Palettes with more colours than this are applied through the table. On
+#: a 2048x2048 photo, 2 cores, the quantized output took 46 ms through the
+#: table at K = 3 to 256, and 46, 93 and 194 ms by the direct scan at
+#: K = 3, 8 and 16; but the table's working arrays (about 30 bytes a
+#: distinct colour) took a 12 Mpx photo's fit + predict at K = 8 from 381
+#: to 408-416 MB (bench_kmeans section 3, limit 400 MB), so palettes of up
+#: to 16 colours keep the direct scan.
+LOOKUP_MIN_CLUSTERS = 16
+
+
+#: Distinct colours labelled per call of nearest_pruned (bounded memory).
+LOOKUP_COLORS = 1 << 16
 
 
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
@@ -164,17 +170,25 @@ def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
     no_ranks = np.empty(0, np.int64)
     _pass_rgb8(px, bits, no_ranks, no_ranks, False)
     prefix, codes = _bitmap_index(bits)
-    table = np.empty((codes.shape[0], 3))
-    table[:, 0] = codes >> 16
-    table[:, 1] = (codes >> 8) & 255
-    table[:, 2] = codes & 255
-    table_labels, table_d2 = nearest_pruned(table, centers, n_threads=n_threads)
+    # Each distinct colour labelled once, LOOKUP_COLORS at a time (the
+    # float copy of the colours never exists whole); ranked[r] = (squared
+    # distance, label) of the colour of rank r.
+    ranked = np.empty((codes.shape[0], 2))
+    table = np.empty((min(codes.shape[0], LOOKUP_COLORS), 3))
+    for a in range(0, codes.shape[0], LOOKUP_COLORS):
+        part = codes[a : a + LOOKUP_COLORS]
+        rows = table[: part.shape[0]]
+        rows[:, 0] = part >> 16
+        rows[:, 1] = (part >> 8) & 255
+        rows[:, 2] = part & 255
+        labels_part, d2_part = nearest_pruned(rows, centers, n_threads=n_threads)
+        ranked[a : a + part.shape[0], 0] = d2_part
+        ranked[a : a + part.shape[0], 1] = labels_part
+    del codes, table, labels_part, d2_part
     index = np.empty((bits.shape[0], 2), np.uint64)
     index[:, 0] = bits
     index[:, 1] = prefix
-    ranked = np.empty((codes.shape[0], 2))
-    ranked[:, 0] = table_d2
-    ranked[:, 1] = table_labels
+    del bits, prefix
     if out is None:
         colors = np.zeros((1, 3), np.uint8)
         out = np.empty((0, 3), np.uint8)

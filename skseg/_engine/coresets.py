@@ -157,16 +157,18 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
     return tuple(grids[::-1])
 
 
-def _coreset_levels(colors, weights, tol, k_max, min_colors):
+def _coreset_levels(colors, weights, tol, k_max, min_colors, box=None):
     """Coarse and fine grid coresets of a large table, or None for a small one.
 
     Each level is ``(points, weights, absolute tolerance)``. A table is small
     when it has fewer than ``min_colors`` colours, more than 8 channels, or
-    too few occupied coarse cells for ``k_max`` clusters.
+    too few occupied coarse cells for ``k_max`` clusters. ``box``: the
+    colours' ``(lo, hi)`` if known.
     """
     if colors.shape[0] < min_colors or colors.shape[1] > 8:
         return None
-    box = column_stats(colors, variance=False)[:2]  # one pass for both grids
+    if box is None:  # one pass for both grids
+        box = column_stats(colors, variance=False)[:2]
     coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS, box)
     if coarse.shape[0] < 8 * k_max:
         return None

@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 from .._jit import njit
 from .._parallel import n_workers, run_in_threads
 from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
-from .distances import _abs_tol, nearest_center
+from .distances import _abs_tol, column_stats, nearest_center
 from .hamerly import hamerly
 from .lloyd import _grow, _lloyd, _one_cluster, _start_makers, _starts
 
@@ -222,9 +222,13 @@ def fit_palette(
             n_threads=n_threads,
         )
         return _sorted(Palette(best, float(inertia), int(n_iter)))
-    levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS)
+    # the table's range and variance, read once: the grids' box and the
+    # exact tolerance (as _abs_tol computes it)
+    lo, hi, var = column_stats(colors)
+    tol_exact = float(tol * np.mean(var))
+    levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS, (lo, hi))
     # Small tables run Lloyd on the exact weighted colours themselves.
-    exact = None if levels is not None else (colors, weights, _abs_tol(colors, tol))
+    exact = None if levels is not None else (colors, weights, tol_exact)
     if isinstance(init, str):
         extra = () if warm is None or levels is None else (warm,)
         best, inertia, n_iter = _best_restart(
@@ -241,9 +245,7 @@ def fit_palette(
     # thread, no per-call overhead) unless the table times K is large, where
     # scikit-learn's (the same algorithm on every core) is faster.
     if colors.shape[0] * k <= OWN_EXACT_MAX_WORK:
-        best, inertia, n_iter = _lloyd(
-            colors, weights, best, max_iter, _abs_tol(colors, tol)
-        )
+        best, inertia, n_iter = _lloyd(colors, weights, best, max_iter, tol_exact)
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
         colors, sample_weight=weights
