@@ -54,7 +54,6 @@ from scipy import sparse
 from sklearn.utils.validation import validate_data
 
 from ._glue import is_dask_array
-from ._jit import njit
 
 __all__ = ["ImageBatch", "check_batch", "check_image_shape"]
 
@@ -99,15 +98,9 @@ class ImageBatch:
         True when the caller's images are boolean; they are then seen as a
         0/1 uint8 view, and full intensity is 1, not 255.
     value_range : tuple of float or None
-        Bounds ``(lo, hi)`` of the values of float images, found by the
-        finiteness check (so that no estimator reads the data again for
-        them): ``(min, max)``, or ``(0.0, 1.0)`` when a one-pass check of a
-        large batch found every value in [0, 1] (what the estimators' range
-        checks ask); ``None`` otherwise.
-    values_checked : bool
-        False when :func:`check_batch` was asked not to check the values
-        (``check_values=False``): the caller then calls :meth:`check_values`
-        unless its own pass over the pixels found them all in [0, 1].
+        ``(min, max)`` of the values, when the finiteness check of float
+        images computed them (so that no estimator reads the data again for
+        them); ``None`` otherwise.
     """
 
     layout: str
@@ -117,7 +110,6 @@ class ImageBatch:
     gray: bool
     boolean: bool = False
     value_range: tuple | None = None
-    values_checked: bool = True
 
     @property
     def n_images(self):
@@ -133,19 +125,6 @@ class ImageBatch:
         if self.array is not None:
             return int(np.prod(self.array.shape[:3]))
         return int(sum(im.shape[0] * im.shape[1] for im in self.images))
-
-    def check_values(self):
-        """Raise on NaN or infinity; return the bounds of float values, else None.
-
-        The check :func:`check_batch` does, for batches validated with
-        ``check_values=False`` (same errors, same bounds as ``value_range``).
-        """
-        if self.array is not None:
-            return _check_finite(self.array)
-        ranges = [_check_finite(im, f"image {i}") for i, im in enumerate(self.images)]
-        if all(r is not None for r in ranges):
-            return min(r[0] for r in ranges), max(r[1] for r in ranges)
-        return None
 
     def image(self, i):
         """Image ``i`` as an array of shape (height, width, n_channels)."""
@@ -254,38 +233,10 @@ def _check_dtype(dtype, what="X"):
         )
 
 
-#: Float arrays of at least this many values are first checked by one compiled
-#: pass (:func:`_n_outside_unit`); smaller ones never compile it.
-_ONE_PASS_MIN_SIZE = 2**21
-
-
-@njit(cache=True, nogil=True, error_model="numpy")
-def _n_outside_unit(flat):
-    """Number of values of ``flat`` outside [0, 1], NaN included."""
-    n = 0
-    for i in range(flat.shape[0]):
-        x = flat[i]
-        n += not (x >= 0.0 and x <= 1.0)
-    return n
-
-
 def _check_finite(a, what="X"):
-    """Raise on NaN or infinity; return bounds of float data, else None.
-
-    The bounds are ``(min, max)``, or ``(0.0, 1.0)`` when one pass over a
-    large array found every value in [0, 1] (the usual float image: NumPy's
-    ``min`` and ``max`` would be two passes, which on a 4 Mpx float64 image
-    cost more than 2 ms read from memory).
-    """
+    """Raise on NaN or infinity; return (min, max) of float data, else None."""
     if a.dtype.kind != "f" or not a.size:
         return None
-    if (
-        a.size >= _ONE_PASS_MIN_SIZE
-        and a.dtype in (np.float32, np.float64)
-        and (a.flags.c_contiguous or a.flags.f_contiguous)
-        and _n_outside_unit(a.ravel(order="K")) == 0
-    ):
-        return 0.0, 1.0
     # min/max propagate NaN and expose inf without a temporary mask.
     lo, hi = a.min(), a.max()
     if not (np.isfinite(lo) and np.isfinite(hi)):
@@ -381,9 +332,7 @@ def user_stacklevel():
     return level
 
 
-def check_batch(
-    X, *, image_shape=None, estimator=None, reset=True, spatial=False, check_values=True
-):
+def check_batch(X, *, image_shape=None, estimator=None, reset=True, spatial=False):
     """Validate a batch of images and return an :class:`ImageBatch`.
 
     Parameters
@@ -407,20 +356,12 @@ def check_batch(
         A 2-D array of :data:`SPATIAL_MIN_WIDTH` columns or more
         without ``image_shape`` is then refused: its rows would be images
         one pixel high.
-    check_values : bool, default=True
-        Whether to check float values for NaN and infinity (and record their
-        bounds) here. With False, 3-D, 4-D and list batches skip that pass
-        and come back with ``values_checked=False``: for an estimator that
-        reads every value in a compiled pass anyway and can tell whether
-        they all lie in [0, 1]; it must call :meth:`ImageBatch.check_values`
-        otherwise (before any output leaves it). 2-D input is always
-        checked (by :func:`sklearn.utils.validation.validate_data`).
 
     Returns
     -------
     batch : ImageBatch
     """
-    batch = _check_any(X, image_shape, estimator, reset, spatial, check_values)
+    batch = _check_any(X, image_shape, estimator, reset, spatial)
     if estimator is not None and reset and batch.layout != "2d":
         for attr in ("n_features_in_", "feature_names_in_"):
             if hasattr(estimator, attr):
@@ -428,7 +369,7 @@ def check_batch(
     return batch
 
 
-def _check_any(X, image_shape, estimator, reset, spatial=False, check_values=True):
+def _check_any(X, image_shape, estimator, reset, spatial=False):
     image_shape = check_image_shape(image_shape)
     if is_dask_array(X):
         # Reached only where no dask_aware method took X: never gather a
@@ -449,7 +390,7 @@ def _check_any(X, image_shape, estimator, reset, spatial=False, check_values=Tru
             "one image is required."
         )
     if _looks_like_image_list(X):
-        return _check_list(X, image_shape, check_values)
+        return _check_list(X, image_shape)
     ndim = getattr(X, "ndim", None)
     if ndim is None and hasattr(X, "columns") and len(getattr(X, "shape", ())) == 2:
         # a DataFrame without ndim (polars): validate_data reads its column
@@ -462,7 +403,7 @@ def _check_any(X, image_shape, estimator, reset, spatial=False, check_values=Tru
         return _check_flat(X, image_shape, estimator, reset, spatial)
     X = np.asarray(X)
     if X.ndim in (3, 4):
-        return _check_array(X, image_shape, check_values)
+        return _check_array(X, image_shape)
     if X.ndim < 2:
         raise ValueError(
             f"Expected a batch of images (2-D, 3-D or 4-D array, or a list of "
@@ -630,7 +571,7 @@ def _looks_channels_first(shape, axis, image_shape):
     )
 
 
-def _check_array(X, image_shape, check_values=True):
+def _check_array(X, image_shape):
     _check_dtype(X.dtype)
     if X.ndim == 4 and _looks_channels_first(X.shape, 1, image_shape):
         raise ValueError(_channels_first_message(X.shape))
@@ -659,16 +600,13 @@ def _check_array(X, image_shape, check_values=True):
             f"image_shape={image_shape} does not match the images in X, which "
             f"have shape {X.shape[1:]}."
         )
-    value_range = _check_finite(arr) if check_values else None
+    value_range = _check_finite(arr)
     layout = "3d" if gray else "4d"
     boolean = arr.dtype == np.bool_
-    checked = check_values or arr.dtype.kind != "f"
-    return ImageBatch(
-        layout, _as_image_dtype(arr), None, c, gray, boolean, value_range, checked
-    )
+    return ImageBatch(layout, _as_image_dtype(arr), None, c, gray, boolean, value_range)
 
 
-def _check_list(X, image_shape, check_values=True):
+def _check_list(X, image_shape):
     images, ndims, channels, booleans, ranges = [], set(), set(), set(), []
     for i, im in enumerate(X):
         if sparse.issparse(im):
@@ -707,7 +645,7 @@ def _check_list(X, image_shape, check_values=True):
                 f"image_shape={image_shape} does not match {what}, which has "
                 f"shape {im.shape[:ndim]}."
             )
-        ranges.append(_check_finite(im, what) if check_values else None)
+        ranges.append(_check_finite(im, what))
         ndims.add(ndim)
         channels.add(c)
         booleans.add(im.dtype == np.bool_)
@@ -726,16 +664,8 @@ def _check_list(X, image_shape, check_values=True):
     value_range = None
     if all(r is not None for r in ranges):  # float images only
         value_range = (min(r[0] for r in ranges), max(r[1] for r in ranges))
-    checked = check_values or images[0].dtype.kind != "f"
     return ImageBatch(
-        "list",
-        None,
-        images,
-        channels.pop(),
-        ndims.pop() == 2,
-        boolean,
-        value_range,
-        checked,
+        "list", None, images, channels.pop(), ndims.pop() == 2, boolean, value_range
     )
 
 

@@ -32,21 +32,12 @@ written is the candidate map, which becomes the boolean output in place.
 Bands of rows can run in parallel threads; :func:`stitch_bands` joins edges
 across band borders, so the result does not depend on the number of bands.
 
-The tutorial's own call, ``cv2.Canny(gray, 150, 200)`` on a uint8 image
-(``"l1"``, no smoothing, thresholds given), has a kernel of its own,
-:func:`canny_band_u8`: the same steps in 16-bit integers, which OpenCV's
-magnitudes are, with the same edges.
-
-Float images are checked while they are read: the kernels count the values
-outside [0, 1] (NaN included), so that the batch contract's own pass over
-the values runs only when some are found.
-
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
-Only the entry points (:func:`canny_band`, :func:`canny_band_u8`,
-:func:`stitch_bands` and the input conversion) are numba dispatchers; the
-helpers they call are compiled inside them (:func:`_subroutine`), so each is
-compiled and optimised once, with its caller, not also on its own.
+Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
+input conversion) are numba dispatchers; the helpers they call are compiled
+inside them (:func:`_subroutine`), so each is compiled and optimised once,
+with its caller, not also on its own.
 """
 
 from __future__ import annotations
@@ -161,23 +152,8 @@ def _read(src, i, j, ch, scale, clip):
     return (-1.0 if -1.0 > x else x) if clip else x
 
 
-@_subroutine(types.int64)
-def _n_outside_unit(row):
-    """Number of values of the 1-D ``row`` outside [0, 1], NaN included.
-
-    Zero means that every value is finite and in [0, 1]: the batch contract
-    then needs no check of its own (:meth:`skseg._batch.ImageBatch.check_values`
-    runs only when this finds values outside).
-    """
-    n = 0
-    for j in range(row.shape[0]):
-        x = row[j]
-        n += not (x >= 0.0 and x <= 1.0)
-    return n
-
-
 @njit(**_JIT)
-def _convert(src, scale, clip, out, count):
+def _convert(src, scale, clip, out):
     """Write the working-float image of ``src`` (h, w, 1 or 3) into ``out``.
 
     Values are read as ``x * scale`` computed in float64 (``img_as_float``'s
@@ -185,18 +161,12 @@ def _convert(src, scale, clip, out, count):
     then ``max(x * scale, -1)`` if ``clip`` (signed integers). Three
     channels are reduced to luminance as ``skimage.color.rgb2gray`` does
     (``rgb @ coeffs`` in the working type, that of ``out``).
-
-    Returns the number of values of ``src`` outside [0, 1] (NaN included) if
-    ``count`` is not None, else 0: the value check of float batches, done
-    while the image is read anyway (:func:`_n_outside_unit`). (None, not
-    False: numba then compiles no counting code for integer images.)
     """
     h, w, c = src.shape
     wt = out.dtype.type
     c0 = wt(0.2125)
     c1 = wt(0.7154)
     c2 = wt(0.0721)
-    n_out = 0
     for i in range(h):
         if c == 1:
             for j in range(w):
@@ -207,10 +177,6 @@ def _convert(src, scale, clip, out, count):
                 g = wt(_read(src, i, j, 1, scale, clip))
                 b = wt(_read(src, i, j, 2, scale, clip))
                 out[i, j] = _luma(r, g, b, c0, c1, c2)
-        if count is not None:
-            for ch in range(c):
-                n_out += _n_outside_unit(src[i, :, ch])
-    return n_out
 
 
 # ----------------------------------------------------------------------------
@@ -534,22 +500,6 @@ def _suppress_quantized(gi_row, gj_row, m0, m1, m2, low, high, c):
 
 EDGE = 3  # candidate map value of a pixel found to be an edge
 
-# Eight bytes of the candidate map as one uint64 word: bit 0 and bit 1 of each
-# byte (0: none, 1: weak, 2: strong, EDGE: both bits).
-_LOW_BITS = np.uint64(0x0101010101010101)
-
-
-@intrinsic
-def _ctz(typingctx, x):
-    """Number of trailing zero bits of the uint64 ``x`` (LLVM cttz)."""
-    if x != types.uint64:
-        return None
-
-    def codegen(context, builder, signature, args):
-        return builder.cttz(args[0], ir.Constant(ir.IntType(1), 0))
-
-    return types.uint64(x), codegen
-
 
 @_subroutine(types.none)
 def _flood(cand, stack, top, r0, r1):
@@ -591,64 +541,46 @@ def _link_row(cand, n, r0, stack):
     then one flood through rows [r0, n] restores the invariant (any other
     growth of a component goes through those pixels). ``stack`` must hold
     as many entries as there are candidates in rows [r0, n]. The row is
-    scanned eight pixels at a time, as bits of uint64 words (candidates are
-    sparse): the seeds of a word are found with bit operations, without a
-    branch per pixel.
+    scanned eight pixels at a time (candidates are sparse).
     """
     w = cand.shape[1]
     c = cand[n]
-    has_prev = n > r0
-    prev = cand[n - 1] if has_prev else c
+    prev = cand[n - 1] if n > r0 else c
     n_words = w // 8
     top = 0
-    for k in range(n_words):
-        x = _word(c, k)
-        if x == 0:
-            continue
-        b0 = x & _LOW_BITS
-        b1 = (x >> np.uint64(1)) & _LOW_BITS
-        seeds = b1 & ~b0  # strong
-        weak = b0 & ~b1
-        if has_prev and weak:
-            e = _word(prev, k)
-            edge = e & (e >> np.uint64(1)) & _LOW_BITS
-            near = edge | (edge << np.uint64(8)) | (edge >> np.uint64(8))
+    for k in range(n_words + 1):
+        if k < n_words:
+            if _word(c, k) == 0:
+                continue
             j0 = 8 * k
-            if j0 > 0 and prev[j0 - 1] == EDGE:
-                near |= np.uint64(1)
-            if j0 + 8 < w and prev[j0 + 8] == EDGE:
-                near |= np.uint64(1) << np.uint64(56)
-            seeds |= weak & near
-        while seeds:
-            j = 8 * k + (_ctz(seeds) >> np.uint64(3))
+            j1 = j0 + 8
+        else:
+            j0 = 8 * n_words
+            j1 = w
+        for j in range(j0, j1):
+            v = c[j]
+            if v == 0:
+                continue
+            if v == 1:
+                if n == r0:
+                    continue
+                if not (
+                    prev[j] == EDGE
+                    or (j > 0 and prev[j - 1] == EDGE)
+                    or (j < w - 1 and prev[j + 1] == EDGE)
+                ):
+                    continue
             c[j] = EDGE
             stack[top] = (np.int64(n) << 32) | j
             top += 1
-            seeds &= seeds - np.uint64(1)
-    for j in range(8 * n_words, w):
-        v = c[j]
-        if v == 0:
-            continue
-        if v == 1:
-            if not has_prev:
-                continue
-            if not (
-                prev[j] == EDGE
-                or (j > 0 and prev[j - 1] == EDGE)
-                or (j < w - 1 and prev[j + 1] == EDGE)
-            ):
-                continue
-        c[j] = EDGE
-        stack[top] = (np.int64(n) << 32) | j
-        top += 1
     if top:
         _flood(cand, stack, top, r0, n + 1)
 
 
 @njit(**_JIT)
 def canny_band(
-    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, check, rows, mrows,
-    rowbuf, acc, stack,
+    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, rows, mrows, rowbuf,
+    acc, stack,
 ):  # fmt: skip
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
@@ -688,19 +620,9 @@ def canny_band(
         Its dtype is the working type. If not empty, only the magnitudes of
         the band are written there (no suppression), for thresholds given
         as quantiles.
-    check : bool
-        Whether to count the values of ``src`` outside [0, 1] (NaN included)
-        in the rows the band reads (the value check of float images, done
-        while each row is in cache).
     rows, mrows, rowbuf, acc, stack : ndarray
         Work buffers from :func:`band_buffers` (allocated by the caller: an
         allocation inside the kernel is one more compiled function).
-
-    Returns
-    -------
-    n_outside : int
-        With ``check``, the number of values outside [0, 1] in the rows read
-        (rows next to the band's borders may be counted by two bands), else 0.
     """
     h, w = src.shape
     l1 = opencv is not None
@@ -712,15 +634,12 @@ def canny_band(
     zeros = mrows[3]
     magnitude_only = mag.shape[0] > 0
     n_cand = 0
-    n_out = 0
     s_next = r0 - 2 if r0 > 2 else 0
     m_next = r0 - 1 if r0 > 1 else 0
     for n in range(r0, r1):
         # gradients up to row n + 1, smoothed rows up to row n + 2
         while m_next <= n + 1 and m_next <= h - 1:
             while s_next <= m_next + 1 and s_next <= h - 1:
-                if check:
-                    n_out += _n_outside_unit(src[s_next])
                 row = ring_s[s_next % 5]
                 if weights is None:
                     x = src[s_next]
@@ -777,7 +696,6 @@ def canny_band(
             if n_cand > stack.shape[0]:
                 stack = np.empty(2 * n_cand, np.int64)
             _link_row(cand, n, r0, stack)
-    return n_out
 
 
 # ----------------------------------------------------------------------------
@@ -1110,14 +1028,10 @@ def image_scale(dtype, *, l1, from_bool=False):
 _DIRECT_DTYPES = (np.uint8, np.uint16, np.float32, np.float64)
 
 
-def prepare_image(image, params, *, from_bool=False, check=False):
+def prepare_image(image, params, *, from_bool=False):
     """The 2-D array the band kernel reads, and the threshold units.
 
-    Returns ``(src, working, divisor, unit, n_outside)``. With ``check``,
-    ``n_outside`` is the number of values of a converted image outside
-    [0, 1] (NaN included), counted by the conversion, and None when ``src``
-    is the image itself (the band kernel counts them as it reads them);
-    without ``check``, 0.
+    Returns ``(src, working, divisor, unit)``.
     """
     h, w, c = image.shape
     working, mode, scale, divisor, unit = image_scale(
@@ -1136,12 +1050,10 @@ def prepare_image(image, params, *, from_bool=False, check=False):
         src = image[:, :, 0]
         if not src.flags.c_contiguous:
             src = np.ascontiguousarray(src)
-        n_outside = None if check else 0
     else:
         src = np.empty((h, w), working)
-        clip = mode == CONVERT_SCALE_CLIP
-        n_outside = _convert(image, scale, clip, src, True if check else None)
-    return src, working, divisor, unit, n_outside
+        _convert(image, scale, mode == CONVERT_SCALE_CLIP, src)
+    return src, working, divisor, unit
 
 
 def thresholds(params, working, divisor, unit, mag=None):
@@ -1197,9 +1109,7 @@ def band_bounds(h, n_bands):
     return np.linspace(0, h, n_bands + 1).round().astype(int)
 
 
-def canny_image(
-    image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None, check=False
-):
+def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_bands=None):
     """Canny edges of one image.
 
     Parameters
@@ -1219,26 +1129,13 @@ def canny_image(
         ``run_bands(func, bounds)`` calls ``func(r0, r1)`` for every band,
         possibly in parallel threads (the bands write disjoint rows of shared
         arrays). Default: one after the other.
-    check : bool, default=False
-        Count the values of the (float) image outside [0, 1], NaN included,
-        while the kernels read them: the value check of the batch contract
-        deferred to this single pass over the image
-        (:meth:`skseg._batch.ImageBatch.check_values`).
 
     Returns
     -------
     edges : ndarray of bool, shape (height, width)
-    n_outside : int
-        Only with ``check``: the number of values found outside [0, 1]
-        (values next to band borders may count twice); 0 means every value
-        is finite and in [0, 1].
     """
     h, w, _ = image.shape
-    check = bool(check) and image.dtype.kind == "f"
-    src, working, divisor, unit, n_outside = prepare_image(
-        image, params, from_bool=from_bool, check=check
-    )
-    band_check = n_outside is None  # the band kernel reads the image itself
+    src, working, divisor, unit = prepare_image(image, params, from_bool=from_bool)
     if out is None:
         out = np.empty((h, w), np.bool_)
     cand = out.view(np.uint8)  # the candidate map, then the 0/1 edges
@@ -1259,9 +1156,7 @@ def canny_image(
         # zero or quantile thresholds would report as edges; OpenCV's
         # flavour keeps a constant image exactly constant.)
         out[...] = False
-        if band_check:
-            n_outside = int(np.count_nonzero(~((src >= 0.0) & (src <= 1.0))))
-        return (out, n_outside) if check else out
+        return out
     bounds = band_bounds(h, n_bands)
     if run_bands is None or len(bounds) == 2:
 
@@ -1279,32 +1174,28 @@ def canny_image(
                 ),
                 bounds,
             )
-            _finish(cand, out, bounds, run_bands)
-            return (out, 0) if check else out
+            return _finish(cand, out, bounds, run_bands)
     # None for the steps not taken: numba compiles only the code of the others
     weights = params.weights if params.smooth else None
     args = (src, weights, bleed, True if params.l1 else None)
-    # values outside [0, 1] found by each band (bands may run in threads)
-    outside = dict.fromkeys(range(len(bounds) - 1), 0)
-    band_of = {int(r0): i for i, r0 in enumerate(bounds[:-1])}
-
-    def band(r0, r1, low, high, mag, check):
-        buffers = band_buffers(w, working, weights)
-        n = canny_band(*args, low, high, r0, r1, cand, mag, check, *buffers)
-        outside[band_of[int(r0)]] += n
-
     if params.use_quantiles:
         mag = np.empty((h, w), working)
-        run_bands(lambda r0, r1: band(r0, r1, 0.0, 0.0, mag, band_check), bounds)
+        run_bands(
+            lambda r0, r1: canny_band(
+                *args, 0.0, 0.0, r0, r1, cand, mag, *band_buffers(w, working, weights)
+            ),
+            bounds,
+        )
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
-        band_check = False  # counted once
     none = np.empty((0, 0), working)
-    run_bands(lambda r0, r1: band(r0, r1, low, high, none, band_check), bounds)
-    _finish(cand, out, bounds, run_bands)
-    if check:
-        return out, (n_outside or 0) + sum(outside.values())
-    return out
+    run_bands(
+        lambda r0, r1: canny_band(
+            *args, low, high, r0, r1, cand, none, *band_buffers(w, working, weights)
+        ),
+        bounds,
+    )
+    return _finish(cand, out, bounds, run_bands)
 
 
 def _finish(cand, out, bounds, run_bands):

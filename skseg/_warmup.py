@@ -20,7 +20,6 @@ __all__ = ["cache_location", "warmup"]
 
 # Modules whose kernels are compiled (and counted).
 _KERNEL_MODULES = (
-    "_batch",
     "_canny",
     "_colorconv",
     "_engine.assign",
@@ -228,12 +227,6 @@ def warmup(log=None, *, only=None, dtypes=None):
         if dtypes is None or kind.split()[0] in dtypes
     }
     runs = [run for run in _runs(images) if only is None or run[0] in only]
-    from skseg._batch import _n_outside_unit
-
-    for dtype in sorted({X.dtype.str for X in images.values() if X.dtype.kind == "f"}):
-        # the one-pass range check of large float batches (the small warm-up
-        # images do not reach it)
-        _n_outside_unit(np.zeros(1, dtype))
     with warnings.catch_warnings():
         # Random colours have no knee, and a few warm-up K are degenerate.
         warnings.simplefilter("ignore")

@@ -255,7 +255,7 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         edges : ndarray of bool or list of ndarray of bool
             As :meth:`transform`.
         """
-        return self._edges(*self._prepare(X, reset=True, check_values=False))
+        return self._edges(*self._prepare(X, reset=True))
 
     @dask_aware
     def transform(self, X):
@@ -277,24 +277,18 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         self._validate_params()
-        return self._edges(*self._prepare(X, reset=False, check_values=False))
+        return self._edges(*self._prepare(X, reset=False))
 
     # ------------------------------------------------------------------
     # validation
 
-    def _prepare(self, X, *, reset, check_values=True):
-        # check_values=False (the methods that compute edges): the kernels
-        # count the float values outside [0, 1] as they read them, and the
-        # batch's own check (NaN, infinity, the range warning) runs only if
-        # they found any; a 4 Mpx float64 image is then read once, not three
-        # times (see _edges)
+    def _prepare(self, X, *, reset):
         batch = check_batch(
             X,
             image_shape=self.image_shape,
             estimator=self,
             reset=reset,
             spatial=True,
-            check_values=check_values,
         )
         if batch.n_channels not in (1, 3):
             raise ValueError(
@@ -334,8 +328,10 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
             what = f"threshold for {batch.dtype} images"
             if defaults:
                 self._warn_unreachable(batch, low)
-            if self._warns_on_range(batch) and batch.values_checked:
-                self._warn_float_range(batch, batch.value_range or _value_range(batch))
+            if batch.dtype.kind == "f" and (
+                self.low_threshold is None or self.high_threshold is None
+            ):
+                self._warn_float_range(batch)
         if low > high:
             raise ValueError(
                 f"low_threshold must not be greater than high_threshold; got "
@@ -352,19 +348,12 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
                     "dtype or to float first."
                 )
 
-    def _warns_on_range(self, batch):
-        return (
-            not self.use_quantiles
-            and batch.dtype.kind == "f"
-            and (self.low_threshold is None or self.high_threshold is None)
-        )
-
-    def _warn_float_range(self, batch, bounds):
+    def _warn_float_range(self, batch):
         # A default threshold is 10% or 20% of a [0, 1] float image's range:
         # on floats in 0..255 it finds about twice the edges it would on the
-        # same image in [0, 1]. The bounds are those the batch contract
+        # same image in [0, 1]. The range is the one the batch contract
         # computed for its finiteness check (no second pass over the data).
-        lo, hi = bounds
+        lo, hi = batch.value_range or _value_range(batch)
         if lo >= 0.0 and hi <= 1.0:
             return
         defaults = [
@@ -412,36 +401,24 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
 
     def _edges(self, batch, params, from_bool):
         workers = n_workers(self.n_jobs)
-        check = not batch.values_checked
         if workers > 1 and batch.n_images >= workers:
             runs = _runs(batch.n_images, 4 * workers)
             results = Parallel(n_jobs=self.n_jobs, prefer="threads")(
                 delayed(_edges_of_run)(
-                    [batch.image(i) for i in range(start, stop)],
-                    params,
-                    from_bool,
-                    check=check,
+                    [batch.image(i) for i in range(start, stop)], params, from_bool
                 )
                 for start, stop in runs
             )
-            flat = np.concatenate([flat for flat, _ in results])
-            n_outside = sum(n for _, n in results)
+            flat = np.concatenate(results)
         else:
             # Fewer images than workers: each image is split into row bands.
-            flat, n_outside = _edges_of_run(
+            flat = _edges_of_run(
                 [batch.image(i) for i in range(batch.n_images)],
                 params,
                 from_bool,
                 n_bands=workers,
                 run_bands=_thread_runner(workers) if workers > 1 else None,
-                check=check,
             )
-        if check and n_outside:
-            # Values outside [0, 1]: the batch contract's check, as fit does
-            # it (NaN or infinity raise; the edges computed are dropped).
-            bounds = batch.check_values()
-            if self._warns_on_range(batch):
-                self._warn_float_range(batch, bounds)
         return batch.rebuild(flat)
 
     # ------------------------------------------------------------------
@@ -505,31 +482,23 @@ def _runs(n, n_runs):
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _edges_of_run(images, params, from_bool, n_bands=1, run_bands=None, check=False):
-    """Edges of a run of images, one flat boolean array (returned to the caller).
-
-    Returns ``(flat, n_outside)``: with ``check``, ``n_outside`` counts the
-    float values outside [0, 1] (NaN included) the kernels read; else 0.
-    """
+def _edges_of_run(images, params, from_bool, n_bands=1, run_bands=None):
+    """Edges of a run of images, one flat boolean array (returned to the caller)."""
     flat = np.empty(sum(im.shape[0] * im.shape[1] for im in images), np.bool_)
     start = 0
-    n_outside = 0
     for image in images:
         stop = start + image.shape[0] * image.shape[1]
         out = flat[start:stop].reshape(image.shape[:2])
-        result = canny_image(
+        canny_image(
             image,
             params,
             from_bool=from_bool,
             out=out,
             n_bands=n_bands,
             run_bands=run_bands,
-            check=check,
         )
-        if check and image.dtype.kind == "f":
-            n_outside += result[1]
         start = stop
-    return flat, n_outside
+    return flat
 
 
 def _thread_runner(workers):

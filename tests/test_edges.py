@@ -254,35 +254,6 @@ def test_bad_parameters_raise_clear_errors(params, message):
         CannyEdgeExtractor(**params).transform(X)
 
 
-@pytest.mark.parametrize("bad", [np.nan, np.inf, -np.inf])
-@pytest.mark.parametrize(
-    "params",
-    [{}, {"sigma": 0, "gradient": "l1"}, {"use_quantiles": True},
-     {"low_threshold": 0.0, "high_threshold": 0.0}],
-)  # fmt: skip
-@pytest.mark.parametrize("n_jobs", [1, 2])
-@pytest.mark.parametrize("layout", ["gray", "rgb", "list", "float32"])
-def test_nan_or_inf_found_by_the_kernels_raise(bad, params, n_jobs, layout):
-    # transform checks float values while the kernels read them (issue 18):
-    # one bad value anywhere, in any band or image, raises the batch's error
-    rng = np.random.default_rng(0)
-    X = rng.random((2, 150, 90))
-    if layout == "rgb":
-        X = np.stack([X, X, X], axis=-1)
-    elif layout == "float32":
-        X = X.astype(np.float32)
-    if layout == "list":
-        X = [X[0], X[1, :100].copy()]
-        X[1][99, 89] = bad
-    else:
-        X[1, 149, 89] = bad
-    est = CannyEdgeExtractor(**params, n_jobs=n_jobs)
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        est.fit_transform(X)
-    with pytest.raises(ValueError, match="NaN or infinity"):
-        est.transform(X)
-
-
 def test_bad_images_raise_clear_errors():
     X = np.zeros((1, 8, 8))
     X[0, 3, 3] = np.nan
