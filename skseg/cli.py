@@ -170,6 +170,26 @@ def _add_overwrite_option(parser, what):
     )
 
 
+def _drop_quietly(exc):
+    """Free what an interrupt left half-made, without its finalizers' noise.
+
+    An interrupt that lands inside an image reader's or writer's constructor
+    (imageio's Pillow plugin) leaves an object whose ``__del__`` fails on
+    the attributes it never set, printing "Exception ignored in ..." after
+    "interrupted". The interrupt's frames are dropped here, and the
+    finalizers that run then report nothing.
+    """
+    import gc
+
+    hook = sys.unraisablehook
+    sys.unraisablehook = lambda unraisable: None
+    try:
+        exc.__traceback__ = None
+        gc.collect()
+    finally:
+        sys.unraisablehook = hook
+
+
 def _add_sample_option(parser, listed=False):
     names = f", one of: {', '.join(sample_image_names())}" if listed else ""
     parser.add_argument(
@@ -554,7 +574,8 @@ def main(argv=None):
         # message is meant for the user, the traceback is not.
         print(f"{PROG}: error: {_flag_words(str(exc))}", file=sys.stderr)
         return 2
-    except KeyboardInterrupt:
+    except KeyboardInterrupt as exc:
+        _drop_quietly(exc)
         print(f"{PROG}: interrupted", file=sys.stderr)
         return 130
     except MemoryError:

@@ -163,6 +163,32 @@ def test_interrupted_write_leaves_no_partial_file(
     assert snapshot(out) == {}  # no result, no temporary file
 
 
+def test_interrupt_inside_a_writer_prints_only_interrupted(
+    photos, tmp_path, capsys, monkeypatch
+):
+    # An interrupt that lands in an image writer's constructor leaves a
+    # half-made object whose finalizer fails (imageio's Pillow plugin did,
+    # on a CI run): "skseg: interrupted" stays the only line on stderr.
+    import skimage.io
+
+    class HalfMade:
+        def __init__(self):
+            raise KeyboardInterrupt  # before the attributes __del__ reads
+
+        def __del__(self):
+            self._pixels_to_write.clear()
+
+    def imsave(path, image, **kwargs):
+        HalfMade()
+
+    monkeypatch.setattr(skimage.io, "imsave", imsave)
+    # the interpreter's own hook (pytest's would turn the noise into a warning)
+    monkeypatch.setattr(sys, "unraisablehook", sys.__unraisablehook__)
+    code, _, err = run(["segment", photos, "-o", tmp_path / "out"], capsys)
+    assert code == 130
+    assert err == "skseg: interrupted\n"
+
+
 def test_interrupted_overwrite_keeps_the_old_file(
     photos, tmp_path, capsys, monkeypatch
 ):
