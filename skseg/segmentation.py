@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import copy
 import functools
+import threading
 import warnings
 from numbers import Integral, Real
 
@@ -49,6 +50,11 @@ __all__ = ["KMeansColorSegmenter"]
 _OUTPUTS = ("labels", "quantized", "distances", "histogram", "regions")
 # Batches from this many pixels on hand the fit's freed memory back at once.
 _LARGE_BATCH = 2**22
+
+
+#: Held while a refit left pending by partial_fit runs (see
+#: KMeansColorSegmenter._settle).
+_SETTLING = threading.Lock()
 
 
 def _palette_attribute(name, doc):
@@ -444,18 +450,26 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         # The refit partial_fit left for the first read of the palette (see
         # partial_fit's Notes). Reads made between chunks steer the next
         # refits (their palette is the warm start), as eager refits would.
-        pending = self.__dict__.pop("_pending", None)
-        if pending is None:
+        # One thread refits; a read from another thread meanwhile waits for
+        # it: "_pending" goes only once the new palette is in place
+        # (_set_palette removes it last), and nothing below reads a palette
+        # attribute before that.
+        if self.__dict__.get("_pending") is None:
             return
-        stream, options, random_state, batch = pending
-        palette, inertia = stream.step(options, check_random_state(random_state))
-        if palette is False:  # too few coarse cells for coresets: refit
-            self._fit_table(stream.total(), batch, warm=stream.centers)
-            stream.seeded(self.cluster_centers_)
-            self._stream = stream
-            return
-        palette.inertia = inertia  # exact, or None: computed when read
-        self._set_palette(palette, None, batch, stream=stream)
+        with _SETTLING:
+            pending = self.__dict__.get("_pending")
+            if pending is None:  # another thread has refitted meanwhile
+                return
+            stream, options, random_state, batch = pending
+            rng = check_random_state(random_state)
+            palette, inertia = stream.step(options, rng)
+            if palette is False:  # too few coarse cells for coresets: refit
+                self._fit_table(stream.total(), batch, warm=stream.centers)
+                stream.seeded(self.__dict__["cluster_centers_"])
+                self._stream = stream
+                return
+            palette.inertia = inertia  # exact, or None: computed when read
+            self._set_palette(palette, None, batch, stream=stream)
 
     def __getstate__(self):
         self._settle()  # a pickle or a copy holds the palette, not a promise
@@ -632,7 +646,6 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         # (ElbowKSelector); ``batch`` must have been checked by
         # ``self._check_batch(X, reset=True)``.
         k = palette.centers.shape[0]
-        self.__dict__.pop("_pending", None)
         self.cluster_centers_ = palette.centers
         self.inertia_ = palette.inertia
         self.n_iter_ = int(palette.n_iter)
@@ -641,6 +654,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         self.__dict__["_table"] = table
         self._stream = stream  # partial_fit's running state, if any
         self._fit_dtype = batch.dtype
+        self.__dict__.pop("_pending", None)  # last: see _settle
 
     def _effective_k(self, table, what):
         k = min(self.n_clusters, table.n_colors)

@@ -160,3 +160,39 @@ def test_partial_fit_refits_when_the_palette_is_read():
         true = -seg.score(X) * n_pixels
         assert seg.inertia_ == pytest.approx(true, rel=1e-6)
         assert true <= 1.01 * fit.inertia_
+
+
+def test_a_read_during_the_pending_refit_waits_for_it(monkeypatch):
+    # Two threads read a segmenter whose refit partial_fit left pending: the
+    # one that comes while the other refits waits and sees the new palette,
+    # never the palette from before the last chunks.
+    import threading
+
+    from skseg._engine.stream import Stream
+
+    X = scenes((192, 256))
+    seg = KMeansColorSegmenter(K, random_state=0)
+    for i in range(len(X)):
+        seg.partial_fit(X[i : i + 1])
+    assert "_pending" in seg.__dict__
+    step = Stream.step
+    inside, go_on = threading.Event(), threading.Event()
+
+    def slow_step(self, *args, **kwargs):
+        inside.set()
+        go_on.wait(10)
+        return step(self, *args, **kwargs)
+
+    monkeypatch.setattr(Stream, "step", slow_step)
+    seen = {}
+    first = threading.Thread(target=lambda: seen.update(a=seg.cluster_centers_))
+    first.start()
+    assert inside.wait(10)
+    second = threading.Thread(target=lambda: seen.update(b=seg.predict(X[:1])))
+    second.start()
+    second.join(0.3)  # it must be waiting for the refit
+    go_on.set()
+    first.join(10)
+    second.join(10)
+    np.testing.assert_array_equal(seg.predict(X[:1]), seen["b"])
+    np.testing.assert_array_equal(seg.cluster_centers_, seen["a"])
