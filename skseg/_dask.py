@@ -243,10 +243,7 @@ def _block_pass(kernel, init, block):
 
 
 def _combine_all(combine, *parts):
-    result = parts[0]
-    for part in parts[1:]:
-        result = combine(result, part)
-    return result
+    return functools.reduce(combine, parts)
 
 
 def _run_pixel_plan(plan, X):

@@ -213,13 +213,12 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     With more than 16 colours the restarts and Lloyd iterations use
     Hamerly's bounds, and uint8 RGB images are labelled through their
     distinct colours (each colour once), so a 256-colour palette costs
-    about what a 3-colour one does at transform time. Float
-    batches of at least ``2**20`` pixels (e.g. after
-    :class:`~skseg.ColorSpaceTransformer`) are fitted on a grid coreset of
-    the pixels and refined by Lloyd passes over all pixels: memory stays
-    bounded, ``inertia_`` is still the exact WCSS,
-    and the fitted colour table is that coreset. A float dask array takes
-    the same path, its passes made over the blocks where they are.
+    about what a 3-colour one does at transform time. Float batches of at
+    least ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`)
+    are fitted on a grid coreset of the pixels and refined by Lloyd passes
+    over all pixels: memory stays bounded, ``inertia_`` is still the exact
+    WCSS, and the fitted colour table is that coreset. A float dask array
+    takes the same path, its passes made over the blocks where they are.
 
     Colour tables add up, so :meth:`partial_fit` over chunks of a collection
     sees the colour table that :meth:`fit` sees on the whole collection (it
@@ -378,9 +377,10 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         one pass over the merged table made when ``inertia_`` is first read.
         On 300 photos in 20 chunks (mixed, sorted by scene, sorted by
         brightness) the palette's WCSS is within 0.01 % of :meth:`fit`'s,
-        and a loop costs 1.26-1.37 times one :meth:`fit` (2.65 times when it
+        and a loop costs 1.19-1.31 times one :meth:`fit` (2.87 times when it
         reads ``inertia_`` after every chunk;
-        ``benchmarks/bench_collection.py``, which also checks K = 3 ... 64
+        ``python benchmarks/bench_collection.py --only-partial --repeat 3``,
+        which also checks K = 3 ... 64
         on the astronaut's tiles in row order and on one photo per chunk:
         within 1 %); ``tests/test_routes.py`` checks that scene-by-scene,
         reversed and uneven chunkings end within 0.5 % of :meth:`fit`'s

@@ -100,12 +100,12 @@ def center_distances(px, centers, out):
 
 
 #: Palettes with more colours than this are applied through the table. On
-#: a 2048x2048 photo, 2 cores, the quantized output took 46 ms through the
-#: table at K = 3 to 256, and 46, 93 and 194 ms by the direct scan at
-#: K = 3, 8 and 16; but the table's working arrays (about 30 bytes a
-#: distinct colour) took a 12 Mpx photo's fit + predict at K = 8 from 381
-#: to 408-416 MB (bench_kmeans section 3, limit 400 MB), so palettes of up
-#: to 16 colours keep the direct scan.
+#: a 2048x2048 photo, 2 cores, the quantized output took 44-56 ms through
+#: the table at K = 4 to 64 (75 ms at K = 256), and 46, 93 and 194 ms by
+#: the direct scan at K = 3, 8 and 16; but through the table a 12 Mpx
+#: photo's fit + predict at K = 8 peaked at 400-416 MB against 381 MB
+#: (bench_kmeans section 3, limit 400 MB), so palettes of up to 16 colours
+#: keep the direct scan.
 LOOKUP_MIN_CLUSTERS = 16
 
 
