@@ -18,6 +18,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._batch import check_batch, user_stacklevel
 from ._engine.assign import (
     LOOKUP_MIN_CLUSTERS,
+    LOOKUP_PRUNED_CLUSTERS,
     assign_labels,
     assign_labels_rgb8,
     center_distances,
@@ -1032,17 +1033,30 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     """Segment a run of images (pixels ``px``) with the palette ``centers``."""
     labels = np.empty(px.shape[0], np.int32)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
+    # Through the distinct colours (each labelled once, then looked up per
+    # pixel) unless the palette is small or the output needs every pixel's
+    # distances; the sum of squared distances (score) only through
+    # nearest_pruned's large palettes.
+    k = len(centers)
+    with_sse = spec.output is None
     lookup = (
-        px.dtype == np.uint8 and px.shape[1] == 3 and len(centers) > LOOKUP_MIN_CLUSTERS
+        px.dtype == np.uint8
+        and px.shape[1] == 3
+        and k > (LOOKUP_PRUNED_CLUSTERS if with_sse else LOOKUP_MIN_CLUSTERS)
+        and spec.output != "distances"
     )
     if lookup and spec.output == "quantized":
-        # Large palettes: each distinct colour labelled once (_lookup), the
-        # labels and the quantized colours written in one pass.
+        # the labels and the quantized colours written in one pass
         colors = _quantize_colors(centers, out.dtype)
-        sse = assign_labels_rgb8(px, centers, labels, colors, out, fit_threads())
-        return _RunResult(sse, labels, out, short, centers)
+        assign_labels_rgb8(
+            px, centers, labels, colors, out, fit_threads(), with_sse=False
+        )
+        return _RunResult(0.0, labels, out, short, centers)
     if lookup:
-        sse = assign_labels_rgb8(px, centers, labels, n_threads=fit_threads())
+        sse = assign_labels_rgb8(
+            px, centers, labels, n_threads=fit_threads(), with_sse=with_sse
+        )
+        sse = 0.0 if sse is None else sse
     else:
         sse = assign_labels(px, centers, labels)
     if spec.output == "quantized":

@@ -100,6 +100,41 @@ def test_lookup_labels_equal_direct_assignment_bitwise():
     assert sse_got == pytest.approx(sse_ref, rel=1e-12)
 
 
+@pytest.mark.parametrize("k", [4, 8, 16])
+def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
+    # K <= 16 through the table (labels and quantized output, no SSE):
+    # the distinct colours are labelled by the direct scan's kernel, ties
+    # (a duplicated centre) included
+    px = _photo_like(200_000, seed=k)
+    rng = np.random.default_rng(k)
+    centers = px[rng.choice(len(px), k, replace=False)].astype(np.float64) + 0.25
+    centers[-1] = centers[0]
+    colors = np.clip(np.rint(centers), 0, 255).astype(np.uint8)
+    got, out = np.empty(len(px), np.int32), np.empty_like(px)
+    ref = np.empty(len(px), np.int32)
+    assert assign_labels_rgb8(px, centers, got, colors, out, with_sse=False) is None
+    assign_labels(px, centers, ref)
+    assert_array_equal(got, ref)
+    assert_array_equal(out, colors[ref])
+    assert not (got == k - 1).any()
+    with pytest.raises(ValueError, match="more than 16 centres"):
+        assign_labels_rgb8(px, centers, got)
+
+
+def test_small_palette_transforms_through_the_table_match_score():
+    # transform/predict take the table at K = 8, score the direct scan: the
+    # labels and the WCSS agree
+    X = _photo_like(90_000, seed=5).reshape(1, 300, 300, 3)
+    seg = KMeansColorSegmenter(8, random_state=0).fit(X)
+    labels = seg.predict(X).reshape(-1)
+    ref = np.empty(labels.size, np.int32)
+    sse = assign_labels(X.reshape(-1, 3), seg.cluster_centers_, ref)
+    assert_array_equal(labels, ref)
+    quantized = seg.transform(X).reshape(-1, 3)
+    assert_array_equal(quantized, np.rint(seg.cluster_centers_[ref]).astype(np.uint8))
+    assert -seg.score(X) * labels.size == pytest.approx(sse, rel=1e-12)
+
+
 def test_segmenter_large_k_predict_and_inertia_exact():
     px = _photo_like(120_000, seed=4)
     X = px.reshape(1, 300, 400, 3)

@@ -4,13 +4,14 @@ Compiled loops over pixels (numba, cached on disk) that read the pixels in
 their own dtype (no float64 copy of a uint8 photo) and write into arrays the
 caller allocates, so a whole batch is labelled with one output array.
 
-uint8 RGB pixels against many centres go through their distinct colours
-(:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M distinct
-colours. Labelling every pixel against K centres costs ``n_pixels x K``
-distances; labelling every distinct colour once
-(:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
-centres near the previous colour's) and looking each pixel's label up costs
-two passes over the pixels whatever K is. The lookup goes through a presence
+uint8 RGB pixels against more than 3 centres go through their distinct
+colours (:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M
+distinct colours. Labelling every pixel against K centres costs
+``n_pixels x K`` distances; labelling every distinct colour once (by the
+direct scan's kernel for up to 16 centres, by
+:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
+centres near the previous colour's, above) and looking each pixel's label
+up costs two passes over the pixels whatever K is. The lookup goes through a presence
 bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the
 present ones (a prefix count per 64-bit word plus a popcount), so no
 2**24-entry label array is made.
@@ -31,6 +32,7 @@ from .tables import _bitmap_index, _pass_rgb8, _popcount64
 
 __all__ = [
     "LOOKUP_MIN_CLUSTERS",
+    "LOOKUP_PRUNED_CLUSTERS",
     "assign_labels",
     "assign_labels_rgb8",
     "center_distances",
@@ -99,14 +101,22 @@ def center_distances(px, centers, out):
     _distances(px, centers, out)
 
 
-#: Palettes with more colours than this are applied through the table. On
-#: a 2048x2048 photo, 2 cores, the quantized output took 44-56 ms through
-#: the table at K = 4 to 64 (75 ms at K = 256), and 46, 93 and 194 ms by
-#: the direct scan at K = 3, 8 and 16; but through the table a 12 Mpx
-#: photo's fit + predict at K = 8 peaked at 400-416 MB against 381 MB
-#: (bench_kmeans section 3, limit 400 MB), so palettes of up to 16 colours
-#: keep the direct scan.
-LOOKUP_MIN_CLUSTERS = 16
+#: Palettes with more colours than this are applied through the table
+#: when the sum of squared distances is not asked for (labels, quantized
+#: colours, histograms). The distinct colours are then labelled by the
+#: direct scan's own kernel (:func:`assign_labels` on uint8 rows) up to
+#: :data:`LOOKUP_PRUNED_CLUSTERS` colours, by
+#: :func:`~skseg._engine.hamerly.nearest_pruned` above. On a 2048x2048
+#: photo, 2 cores, the quantized output took 44-56 ms through the table at
+#: K = 4 to 64 (75 ms at K = 256), and 46, 93 and 194 ms by the direct scan
+#: at K = 3, 8 and 16.
+LOOKUP_MIN_CLUSTERS = 3
+
+#: Palettes with more colours than this are applied through the table
+#: also when the sum of squared distances is asked for (``score``): the
+#: table then carries every distinct colour's squared distance, which only
+#: ``nearest_pruned`` gives.
+LOOKUP_PRUNED_CLUSTERS = 16
 
 
 #: Distinct colours labelled per call of nearest_pruned (bounded memory).
@@ -119,23 +129,24 @@ LOOKUP_PIECE = 1 << 20
 
 
 @njit(cache=True, nogil=True)
-def _lookup(px, index, ranked, labels, colors, out):
+def _lookup(px, index, label_of_rank, d2_of_rank, labels, colors, out):
     # Label of every pixel through its colour's rank; with out.shape[0] > 0
-    # also its palette colour (colors[label], the quantized output), in the
-    # same pass. index[w] = (presence bits of word w, colours below it) and
-    # ranked[r] = (squared distance, label) of the colour of rank r, side by
-    # side so that a pixel reads two cache lines, not four.
+    # also its palette colour (colors[label], the quantized output), and
+    # with d2_of_rank.shape[0] > 0 the sum of the squared distances, in the
+    # same pass. index[w] = (presence bits of word w, colours below it).
     total = 0.0
     write = out.shape[0] > 0
+    score = d2_of_rank.shape[0] > 0
     for i in range(px.shape[0]):
         code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
         w = code >> 6
         word = index[w, 0]
         below = word & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
         r = np.int64(index[w, 1]) + np.int64(_popcount64(below))
-        a = np.int64(ranked[r, 1])
+        a = label_of_rank[r]
         labels[i] = a
-        total += ranked[r, 0]
+        if score:
+            total += d2_of_rank[r]
         if write:
             out[i, 0] = colors[a, 0]
             out[i, 1] = colors[a, 1]
@@ -143,7 +154,9 @@ def _lookup(px, index, ranked, labels, colors, out):
     return total
 
 
-def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
+def assign_labels_rgb8(
+    px, centers, labels, colors=None, out=None, n_threads=1, with_sse=True
+):
     """As :func:`assign_labels` for uint8 pixels of 3 channels.
 
     Parameters
@@ -159,32 +172,52 @@ def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
     n_threads : int, default=1
         Threads for labelling the distinct colours and for the lookup;
         the result does not depend on it.
+    with_sse : bool, default=True
+        Whether to return the sum of squared distances; it needs more than
+        :data:`LOOKUP_PRUNED_CLUSTERS` centres.
 
     Returns
     -------
-    sse : float
-        Sum over the pixels of the squared distance to their nearest centre.
+    sse : float or None
+        Sum over the pixels of the squared distance to their nearest centre
+        (None unless ``with_sse``).
     """
+    pruned = len(centers) > LOOKUP_PRUNED_CLUSTERS
+    if with_sse and not pruned:
+        raise ValueError(
+            f"the table carries squared distances for more than "
+            f"{LOOKUP_PRUNED_CLUSTERS} centres only"
+        )
     # The presence bitmap and colour ranks of the palette engine's counting.
     bits = np.zeros(2**18, np.uint64)
     no_ranks = np.empty(0, np.int64)
     _pass_rgb8(px, bits, no_ranks, no_ranks, False)
     prefix, codes = _bitmap_index(bits)
     # Each distinct colour labelled once, LOOKUP_COLORS at a time (the
-    # float copy of the colours never exists whole); ranked[r] = (squared
-    # distance, label) of the colour of rank r.
-    ranked = np.empty((codes.shape[0], 2))
-    table = np.empty((min(codes.shape[0], LOOKUP_COLORS), 3))
-    for a in range(0, codes.shape[0], LOOKUP_COLORS):
+    # copy of the colours as rows never exists whole): label_of_rank[r]
+    # (and d2_of_rank[r]) of the colour of rank r.
+    n_colors = codes.shape[0]
+    label_of_rank = np.empty(n_colors, np.int32)
+    d2_of_rank = np.empty(n_colors if with_sse else 0)
+    table = np.empty(
+        (min(n_colors, LOOKUP_COLORS), 3), np.float64 if pruned else np.uint8
+    )
+    for a in range(0, n_colors, LOOKUP_COLORS):
         part = codes[a : a + LOOKUP_COLORS]
+        b = a + part.shape[0]
         rows = table[: part.shape[0]]
         rows[:, 0] = part >> 16
         rows[:, 1] = (part >> 8) & 255
         rows[:, 2] = part & 255
-        labels_part, d2_part = nearest_pruned(rows, centers, n_threads=n_threads)
-        ranked[a : a + part.shape[0], 0] = d2_part
-        ranked[a : a + part.shape[0], 1] = labels_part
-    del codes, table, labels_part, d2_part
+        if pruned:
+            labels_part, d2_part = nearest_pruned(rows, centers, n_threads=n_threads)
+            label_of_rank[a:b] = labels_part
+            if with_sse:
+                d2_of_rank[a:b] = d2_part
+        else:
+            # the direct scan's kernel, on uint8 rows: its labels, bitwise
+            _nearest(rows, centers, label_of_rank[a:b])
+    del codes, table
     index = np.empty((bits.shape[0], 2), np.uint64)
     index[:, 0] = bits
     index[:, 1] = prefix
@@ -202,7 +235,8 @@ def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
         sse[p] = _lookup(
             px[a:b],
             index,
-            ranked,
+            label_of_rank,
+            d2_of_rank,
             labels[a:b],
             colors,
             out[a:b] if out.shape[0] else out,
@@ -214,4 +248,4 @@ def assign_labels_rgb8(px, centers, labels, colors=None, out=None, n_threads=1):
         if out.shape[0]:
             fault_in(out)
     run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
-    return float(sse.sum())
+    return float(sse.sum()) if with_sse else None
