@@ -81,10 +81,19 @@ print(json.dumps(cases))
 
 
 def run(tree):
+    # cwd=tree: ``python -c`` puts the working folder first on sys.path, so
+    # run from elsewhere both trees would import the caller's folder's skseg
+    # (an editable install's, say) instead of PYTHONPATH's
     env = dict(os.environ, PYTHONPATH=tree)
-    out = subprocess.run(
-        [sys.executable, "-c", CASE_CODE], env=env, capture_output=True, text=True
+    check = (
+        "import os, skseg\n"
+        f"assert os.path.realpath(skseg.__file__).startswith({tree!r}), "
+        "skseg.__file__\n"
     )
+    out = subprocess.run(
+        [sys.executable, "-c", check + CASE_CODE],
+        env=env, cwd=tree, capture_output=True, text=True,
+    )  # fmt: skip
     if out.returncode:
         raise SystemExit(out.stderr)
     return json.loads(out.stdout.strip().splitlines()[-1])
@@ -97,6 +106,7 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
     best = {args.old: {}, args.new: {}}
+    args.old, args.new = os.path.realpath(args.old), os.path.realpath(args.new)
     run(args.old), run(args.new)  # fill both trees' kernel caches
     for r in range(args.rounds):
         order = (args.old, args.new) if r % 2 == 0 else (args.new, args.old)

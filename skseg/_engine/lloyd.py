@@ -95,6 +95,7 @@ def _lloyd(X, w, init, max_iter, tol):
     sums = np.empty((k, c))
     wsum = np.empty(k)
     n_iter = 0
+    settled = False  # d2 holds the distances to the returned centres
     for it in range(max_iter):
         n_iter = it + 1
         for j in range(k):
@@ -112,6 +113,7 @@ def _lloyd(X, w, init, max_iter, tol):
             for f in range(c):
                 sums[arg, f] += w[i] * X[i, f]
         if not changed and it > 0:
+            settled = True
             break
         shift = 0.0
         for j in range(k):
@@ -131,6 +133,12 @@ def _lloyd(X, w, init, max_iter, tol):
         if shift <= tol:
             break
     inertia = 0.0
+    if settled:
+        # the last pass kept every label, so the centres did not move: its
+        # distances are the final ones (the same sum, term by term)
+        for i in range(n):
+            inertia += w[i] * d2[i]
+        return centers, inertia, n_iter
     for i in range(n):
         best = np.inf
         for j in range(k):
