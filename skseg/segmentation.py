@@ -18,6 +18,7 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 from ._batch import check_batch, user_stacklevel
 from ._engine.assign import (
     LOOKUP_MIN_CLUSTERS,
+    LOOKUP_MIN_WORK,
     LOOKUP_PRUNED_CLUSTERS,
     assign_labels,
     assign_labels_rgb8,
@@ -1034,15 +1035,23 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     labels = np.empty(px.shape[0], np.int32)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
     # Through the distinct colours (each labelled once, then looked up per
-    # pixel) unless the palette is small or the output needs every pixel's
-    # distances; the sum of squared distances (score) only through
-    # nearest_pruned's large palettes.
+    # pixel) unless the palette or the image is small or the output needs
+    # every pixel's distances; the sum of squared distances (score) only
+    # through nearest_pruned's large palettes.
     k = len(centers)
     with_sse = spec.output is None
+    if k > LOOKUP_PRUNED_CLUSTERS:
+        enough = True
+    else:
+        enough = (
+            not with_sse
+            and k > LOOKUP_MIN_CLUSTERS
+            and px.shape[0] * k >= LOOKUP_MIN_WORK
+        )
     lookup = (
-        px.dtype == np.uint8
+        enough
+        and px.dtype == np.uint8
         and px.shape[1] == 3
-        and k > (LOOKUP_PRUNED_CLUSTERS if with_sse else LOOKUP_MIN_CLUSTERS)
         and spec.output != "distances"
     )
     if lookup and spec.output == "quantized":

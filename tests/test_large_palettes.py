@@ -121,11 +121,24 @@ def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
         assign_labels_rgb8(px, centers, got)
 
 
-def test_small_palette_transforms_through_the_table_match_score():
-    # transform/predict take the table at K = 8, score the direct scan: the
-    # labels and the WCSS agree
-    X = _photo_like(90_000, seed=5).reshape(1, 300, 300, 3)
+def test_small_palette_transforms_through_the_table_match_score(monkeypatch):
+    # transform/predict take the table at K = 8 (pixels x K above
+    # LOOKUP_MIN_WORK), score the direct scan: the labels and the WCSS agree
+    from skseg._engine.assign import LOOKUP_MIN_WORK
+
+    assert 1024 * 1024 * 8 >= LOOKUP_MIN_WORK
+    import skseg.segmentation as segmentation
+
+    X = _photo_like(1024 * 1024, seed=5).reshape(1, 1024, 1024, 3)
     seg = KMeansColorSegmenter(8, random_state=0).fit(X)
+    calls = []
+    real = segmentation.assign_labels_rgb8
+
+    def spy(*args, **kwargs):
+        calls.append(kwargs.get("with_sse"))
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(segmentation, "assign_labels_rgb8", spy)
     labels = seg.predict(X).reshape(-1)
     ref = np.empty(labels.size, np.int32)
     sse = assign_labels(X.reshape(-1, 3), seg.cluster_centers_, ref)
@@ -133,6 +146,10 @@ def test_small_palette_transforms_through_the_table_match_score():
     quantized = seg.transform(X).reshape(-1, 3)
     assert_array_equal(quantized, np.rint(seg.cluster_centers_[ref]).astype(np.uint8))
     assert -seg.score(X) * labels.size == pytest.approx(sse, rel=1e-12)
+    assert calls == [False, False]  # predict and transform; not score
+    # a small image keeps the direct scan (the table's fixed cost)
+    seg.predict(X[:, :64, :64])
+    assert calls == [False, False]
 
 
 def test_segmenter_large_k_predict_and_inertia_exact():

@@ -32,6 +32,7 @@ from .tables import _bitmap_index, _pass_rgb8, _popcount64
 
 __all__ = [
     "LOOKUP_MIN_CLUSTERS",
+    "LOOKUP_MIN_WORK",
     "LOOKUP_PRUNED_CLUSTERS",
     "assign_labels",
     "assign_labels_rgb8",
@@ -111,6 +112,15 @@ def center_distances(px, centers, out):
 #: K = 4 to 64 (75 ms at K = 256), and 46, 93 and 194 ms by the direct scan
 #: at K = 3, 8 and 16.
 LOOKUP_MIN_CLUSTERS = 3
+
+#: ... and, for palettes of up to :data:`LOOKUP_PRUNED_CLUSTERS` colours,
+#: when pixels x colours is at least this: the table has a fixed cost (a
+#: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
+#: does not pay. Measured (transform, 2 cores, best of 7, fresh
+#: processes): the 1024x1024 astronaut at K = 4 took 16 ms by the direct
+#: scan and 15-24 ms through the table, at K = 8 28 and 18 ms, K = 16 51 and
+#: 24 ms; 2048x2048 at K = 4 64 and 41 ms; 512x512 at K = 16 13.0 and 9.6 ms.
+LOOKUP_MIN_WORK = 1 << 23
 
 #: Palettes with more colours than this are applied through the table
 #: also when the sum of squared distances is asked for (``score``): the
