@@ -19,7 +19,7 @@ from ._batch import check_batch, user_stacklevel
 from ._engine.assign import (
     LOOKUP_MIN_CLUSTERS,
     LOOKUP_MIN_WORK,
-    LOOKUP_PRUNED_CLUSTERS,
+    LOOKUP_SCORE_MIN_CLUSTERS,
     assign_labels,
     assign_labels_rgb8,
     center_distances,
@@ -1037,10 +1037,10 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     # Through the distinct colours (each labelled once, then looked up per
     # pixel) unless the palette or the image is small or the output needs
     # every pixel's distances; the sum of squared distances (score) only
-    # through nearest_pruned's large palettes.
+    # for large palettes.
     k = len(centers)
     with_sse = spec.output is None
-    if k > LOOKUP_PRUNED_CLUSTERS:
+    if k > LOOKUP_SCORE_MIN_CLUSTERS:
         enough = True
     else:
         enough = (

@@ -8,7 +8,7 @@ from sklearn.cluster import KMeans
 import skseg.segmentation as segmentation
 from skseg import KMeansColorSegmenter
 from skseg._engine.assign import assign_labels, assign_labels_rgb8
-from skseg._engine.hamerly import hamerly, nearest_pruned
+from skseg._engine.hamerly import hamerly
 from skseg._engine.lloyd import _lloyd
 from skseg._engine.strategy import LARGE_K, fit_palette, n_large_restarts
 from skseg._engine.tables import count_colors
@@ -73,19 +73,36 @@ def test_hamerly_empty_cluster_moves_to_worst_served_point():
     assert got[1] == pytest.approx(ref[1])
 
 
-@pytest.mark.parametrize("k", [2, 17, 64])
-def test_nearest_pruned_equals_full_scan_bitwise(k):
+@pytest.mark.parametrize("k", [2, 17, 64, 256])
+def test_cell_candidates_label_as_the_full_scan_bitwise(k):
+    # every colour on a cell's faces and corners, random colours, and
+    # centres placed to tie: duplicates, and centres mirrored about a cell
+    # face (equidistant from the colours on it)
+    from skseg._engine.assign import _label_codes, cell_candidates
+
     rng = np.random.default_rng(k)
-    colors = np.unique(rng.integers(0, 256, (20000, 3)), axis=0)
+    edges = np.array([0, 15, 16, 31, 32, 127, 128, 240, 255])
+    grid = np.stack(np.meshgrid(edges, edges, edges, indexing="ij"), -1).reshape(-1, 3)
+    colors = np.unique(np.vstack([grid, rng.integers(0, 256, (20000, 3))]), axis=0)
     centers = rng.integers(0, 256, (k, 3)).astype(np.float64)
     centers[-1] = centers[0]  # a duplicate centre: ties go to the lower index
+    if k > 2:
+        centers[1] = [15.5 - 3.0, 100.0, 100.0]
+        centers[2] = [15.5 + 3.0, 100.0, 100.0]
     centers[k // 2] += 0.5
-    labels, d2 = nearest_pruned(colors.astype(np.float64), centers)
+    codes = (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
+    starts, items = cell_candidates(centers)
+    labels, d2 = np.empty(len(codes), np.int32), np.empty(len(codes))
+    _label_codes(codes.astype(np.int64), centers, starts, items, 4, labels, d2)
     ref = np.empty(len(colors), np.int32)
     assign_labels(colors.astype(np.uint8), centers, ref)
     assert_array_equal(labels, ref)
     diff = colors - centers[ref]
     assert_array_equal(d2, (diff.astype(np.float64) ** 2).sum(1))
+    # a cell's candidates are few, and never empty
+    assert (np.diff(starts) >= 1).all()
+    if k == 256:
+        assert np.diff(starts).mean() < 40
 
 
 def test_lookup_labels_equal_direct_assignment_bitwise():
@@ -117,8 +134,8 @@ def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
     assert_array_equal(got, ref)
     assert_array_equal(out, colors[ref])
     assert not (got == k - 1).any()
-    with pytest.raises(ValueError, match="more than 16 centres"):
-        assign_labels_rgb8(px, centers, got)
+    sse = assign_labels_rgb8(px, centers, got)
+    assert sse == pytest.approx(assign_labels(px, centers, ref), rel=1e-12)
 
 
 def test_small_palette_transforms_through_the_table_match_score(monkeypatch):

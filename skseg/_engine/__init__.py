@@ -4,9 +4,9 @@
 statistics) -> ``tables`` (counting distinct colours, merging, the one
 accumulator of every route) -> ``coresets`` (grid coresets, one builder of
 nested levels) -> ``lloyd`` (k-means++ seeding and weighted Lloyd) ->
-``hamerly`` (Lloyd with bounds for many clusters, pruned nearest-center
-search) -> ``strategy`` (how a table is fitted: restarts on coresets, exact
-refinement, the elbow's path over K) -> ``floatpath`` (float pixels through
-a grid coreset), ``assign`` (labels of pixels) -> ``stream`` (the running
-state of ``partial_fit``). See ``docs/architecture.rst``.
+``hamerly`` (Lloyd with bounds for many clusters) -> ``strategy`` (how a
+table is fitted: restarts on coresets, exact refinement, the elbow's path
+over K) -> ``floatpath`` (float pixels through a grid coreset), ``assign``
+(labels of pixels) -> ``stream`` (the running state of ``partial_fit``).
+See ``docs/architecture.rst``.
 """

@@ -7,11 +7,13 @@ caller allocates, so a whole batch is labelled with one output array.
 uint8 RGB pixels against more than 3 centres go through their distinct
 colours (:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M
 distinct colours. Labelling every pixel against K centres costs
-``n_pixels x K`` distances; labelling every distinct colour once (by the
-direct scan's kernel for up to 16 centres, by
-:func:`skseg._engine.hamerly.nearest_pruned`, which visits only the
-centres near the previous colour's, above) and looking each pixel's label
-up costs two passes over the pixels whatever K is. The lookup goes through a presence
+``n_pixels x K`` distances; labelling every distinct colour once and
+looking each pixel's label up costs two passes over the pixels whatever K
+is. A distinct colour is compared only with the centres that can be the
+nearest to some colour of its cell of the RGB cube (:func:`cell_candidates`:
+16**3 cells of 16**3 colours; a centre is a candidate unless even its
+nearest point of the cell is farther than some other centre's farthest),
+a handful at K = 256. The lookup goes through a presence
 bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the
 present ones (a prefix count per 64-bit word plus a popcount), so no
 2**24-entry label array is made.
@@ -27,15 +29,16 @@ import numpy as np
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
 from .distances import nearest_center
-from .hamerly import nearest_pruned
 from .tables import _bitmap_index, _pass_rgb8, _popcount64
 
 __all__ = [
+    "CELL_BITS",
     "LOOKUP_MIN_CLUSTERS",
     "LOOKUP_MIN_WORK",
-    "LOOKUP_PRUNED_CLUSTERS",
+    "LOOKUP_SCORE_MIN_CLUSTERS",
     "assign_labels",
     "assign_labels_rgb8",
+    "cell_candidates",
     "center_distances",
     "gather_colors",
 ]
@@ -103,17 +106,13 @@ def center_distances(px, centers, out):
 
 
 #: Palettes with more colours than this are applied through the table
-#: when the sum of squared distances is not asked for (labels, quantized
-#: colours, histograms). The distinct colours are then labelled by the
-#: direct scan's own kernel (:func:`assign_labels` on uint8 rows) up to
-#: :data:`LOOKUP_PRUNED_CLUSTERS` colours, by
-#: :func:`~skseg._engine.hamerly.nearest_pruned` above. On a 2048x2048
-#: photo, 2 cores, the quantized output took 44-56 ms through the table at
-#: K = 4 to 64 (75 ms at K = 256), and 46, 93 and 194 ms by the direct scan
-#: at K = 3, 8 and 16.
+#: (labels, quantized colours, histograms). On a 2048x2048 photo, 2 cores,
+#: the quantized output took 44-56 ms through the table at K = 4 to 64
+#: (75 ms at K = 256), and 46, 93 and 194 ms by the direct scan at K = 3, 8
+#: and 16.
 LOOKUP_MIN_CLUSTERS = 3
 
-#: ... and, for palettes of up to :data:`LOOKUP_PRUNED_CLUSTERS` colours,
+#: ... and, for palettes of up to :data:`LOOKUP_SCORE_MIN_CLUSTERS` colours,
 #: when pixels x colours is at least this: the table has a fixed cost (a
 #: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
 #: does not pay. Measured (transform, 2 cores, best of 7, fresh
@@ -122,20 +121,102 @@ LOOKUP_MIN_CLUSTERS = 3
 #: 24 ms; 2048x2048 at K = 4 64 and 41 ms; 512x512 at K = 16 13.0 and 9.6 ms.
 LOOKUP_MIN_WORK = 1 << 23
 
-#: Palettes with more colours than this are applied through the table
-#: also when the sum of squared distances is asked for (``score``): the
-#: table then carries every distinct colour's squared distance, which only
-#: ``nearest_pruned`` gives.
-LOOKUP_PRUNED_CLUSTERS = 16
+#: The sum of squared distances (``score``) goes through the table above
+#: this many colours only: up to it, the direct scan's sum, whose order of
+#: addition the table's would change.
+LOOKUP_SCORE_MIN_CLUSTERS = 16
+
+#: Cells of the RGB cube for :func:`cell_candidates`: 2**CELL_BITS per
+#: channel.
+CELL_BITS = 4
 
 
-#: Distinct colours labelled per call of nearest_pruned (bounded memory).
-LOOKUP_COLORS = 1 << 16
+#: Distinct colours per thread task when labelling them.
+LABEL_PIECE = 1 << 16
 
 
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
 #: distances is added in the same order whatever the number of threads.
 LOOKUP_PIECE = 1 << 20
+
+
+def cell_candidates(centers, bits=CELL_BITS):
+    """The centres that can be nearest to a colour of each cell of the cube.
+
+    The RGB cube is cut into ``2**bits`` slices per channel. For a cell and a
+    centre, ``near`` is the squared distance from the centre to the cell's
+    nearest colour and ``far`` to its farthest; a centre whose ``near``
+    exceeds the smallest ``far`` of the cell (with a margin for rounding)
+    is farther than that centre from every colour of the cell, so never the
+    nearest, nor tied with it.
+
+    Parameters
+    ----------
+    centers : ndarray of shape (n_clusters, 3), float64
+    bits : int
+
+    Returns
+    -------
+    starts : ndarray of shape (2**(3 * bits) + 1,), int64
+        Candidates of cell ``(r >> s) << 2 bits | (g >> s) << bits | b >> s``
+        (``s = 8 - bits``) are ``items[starts[cell]:starts[cell + 1]]``.
+    items : ndarray of int32
+        Centre indices, increasing within a cell.
+    """
+    n = 1 << bits
+    side = 256 >> bits
+    lo = np.arange(n, dtype=np.float64)[:, None] * side  # (n, 1)
+    hi = lo + (side - 1)
+    c = np.asarray(centers, dtype=np.float64)
+    # per channel (n slices, k centres): squared distance to the slice's
+    # nearest and farthest value
+    near = [
+        np.maximum(np.maximum(lo - c[:, f], c[:, f] - hi), 0.0) ** 2 for f in range(3)
+    ]
+    far = [
+        np.maximum(np.abs(c[:, f] - lo), np.abs(c[:, f] - hi)) ** 2 for f in range(3)
+    ]
+    starts = np.zeros(n**3 + 1, np.int64)
+    items = []
+    for r in range(n):  # a slab of n x n cells (g, b) at a time: bounded memory
+        slab_near = near[0][r] + near[1][:, None, :] + near[2][None, :, :]
+        slab_far = far[0][r] + far[1][:, None, :] + far[2][None, :, :]
+        bound = slab_far.reshape(n * n, -1).min(axis=1)
+        keep = slab_near.reshape(n * n, -1) <= bound[:, None] * (1.0 + 1e-9) + 1e-6
+        starts[r * n * n + 1 : (r + 1) * n * n + 1] = keep.sum(axis=1)
+        items.append(np.nonzero(keep)[1].astype(np.int32))
+    np.cumsum(starts, out=starts)
+    return starts, np.concatenate(items)
+
+
+@njit(cache=True, nogil=True)
+def _label_codes(codes, centers, starts, items, shift, labels, d2):
+    # Nearest centre of every colour code (r << 16 | g << 8 | b) among its
+    # cell's candidates, in increasing index order: the first minimum, as
+    # the direct scan's (the same differences and sum order); with
+    # d2.shape[0] > 0 also the squared distance.
+    score = d2.shape[0] > 0
+    bits = 8 - shift
+    for i in range(codes.shape[0]):
+        code = codes[i]
+        r = (code >> 16) & 255
+        g = (code >> 8) & 255
+        b = code & 255
+        cell = (((r >> shift) << bits | (g >> shift)) << bits) | (b >> shift)
+        best = np.inf
+        arg = 0
+        for p in range(starts[cell], starts[cell + 1]):
+            j = items[p]
+            t0 = r - centers[j, 0]
+            t1 = g - centers[j, 1]
+            t2 = b - centers[j, 2]
+            d = t0 * t0 + t1 * t1 + t2 * t2
+            if d < best:
+                best = d
+                arg = j
+        labels[i] = arg
+        if score:
+            d2[i] = best
 
 
 @njit(cache=True, nogil=True)
@@ -183,8 +264,7 @@ def assign_labels_rgb8(
         Threads for labelling the distinct colours and for the lookup;
         the result does not depend on it.
     with_sse : bool, default=True
-        Whether to return the sum of squared distances; it needs more than
-        :data:`LOOKUP_PRUNED_CLUSTERS` centres.
+        Whether to return the sum of squared distances.
 
     Returns
     -------
@@ -192,42 +272,30 @@ def assign_labels_rgb8(
         Sum over the pixels of the squared distance to their nearest centre
         (None unless ``with_sse``).
     """
-    pruned = len(centers) > LOOKUP_PRUNED_CLUSTERS
-    if with_sse and not pruned:
-        raise ValueError(
-            f"the table carries squared distances for more than "
-            f"{LOOKUP_PRUNED_CLUSTERS} centres only"
-        )
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
     # The presence bitmap and colour ranks of the palette engine's counting.
     bits = np.zeros(2**18, np.uint64)
     no_ranks = np.empty(0, np.int64)
     _pass_rgb8(px, bits, no_ranks, no_ranks, False)
     prefix, codes = _bitmap_index(bits)
-    # Each distinct colour labelled once, LOOKUP_COLORS at a time (the
-    # copy of the colours as rows never exists whole): label_of_rank[r]
-    # (and d2_of_rank[r]) of the colour of rank r.
+    # Each distinct colour labelled once among its cell's candidates:
+    # label_of_rank[r] (and d2_of_rank[r]) of the colour of rank r.
     n_colors = codes.shape[0]
     label_of_rank = np.empty(n_colors, np.int32)
     d2_of_rank = np.empty(n_colors if with_sse else 0)
-    table = np.empty(
-        (min(n_colors, LOOKUP_COLORS), 3), np.float64 if pruned else np.uint8
-    )
-    for a in range(0, n_colors, LOOKUP_COLORS):
-        part = codes[a : a + LOOKUP_COLORS]
+    starts, items = cell_candidates(centers)
+    shift = 8 - CELL_BITS
+
+    def label(a, part):
         b = a + part.shape[0]
-        rows = table[: part.shape[0]]
-        rows[:, 0] = part >> 16
-        rows[:, 1] = (part >> 8) & 255
-        rows[:, 2] = part & 255
-        if pruned:
-            labels_part, d2_part = nearest_pruned(rows, centers, n_threads=n_threads)
-            label_of_rank[a:b] = labels_part
-            if with_sse:
-                d2_of_rank[a:b] = d2_part
-        else:
-            # the direct scan's kernel, on uint8 rows: its labels, bitwise
-            _nearest(rows, centers, label_of_rank[a:b])
-    del codes, table
+        _label_codes(
+            part, centers, starts, items, shift, label_of_rank[a:b],
+            d2_of_rank[a:b] if with_sse else d2_of_rank,
+        )  # fmt: skip
+
+    parts = [(a, codes[a : a + LABEL_PIECE]) for a in range(0, n_colors, LABEL_PIECE)]
+    run_in_threads(label, parts, n_threads)
+    del codes, parts
     index = np.empty((bits.shape[0], 2), np.uint64)
     index[:, 0] = bits
     index[:, 1] = prefix

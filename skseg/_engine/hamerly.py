@@ -28,13 +28,6 @@ the restarts and refinements of :func:`fit_large_k` run in threads too, with
 every random draw made beforehand. The result does not depend on the number
 of threads (:func:`skseg._parallel.fit_threads` chooses it).
 
-:func:`nearest_pruned` labels the distinct colours of a table against a fixed
-palette: each colour starts from the label of the colour before it in the
-table (neighbours in lexicographic order are usually close), and the other
-centres are visited in order of their distance from that one, stopping where
-the triangle inequality rules out every remaining centre. The labels are
-those of a full scan (ties to the lowest index).
-
 Every kernel here is compiled for one signature (float64 points, float64
 weights and centres), on first use only; the helpers marked
 :func:`skseg._jit.subroutine` are compiled only into the kernels that call
@@ -56,7 +49,7 @@ from .._jit import njit, subroutine
 from .._parallel import run_in_threads
 from .distances import _sq_dist, _sq_dist_rgb
 
-__all__ = ["hamerly", "nearest_pruned"]
+__all__ = ["hamerly"]
 
 
 #: Fewest points per thread of a threaded Lloyd run: below that a thread's
@@ -777,66 +770,3 @@ def hamerly(X, w, init, max_iter, tol, *, stall=0.0, n_threads=1):
             *tables,
         )
     return C, _wcss(X, w, labels, C), n_iter, labels
-
-
-@njit(cache=True, nogil=True)
-def _nearest_pruned(X, C, order, gaps, labels, best_d2):
-    # order[g] = centres sorted by their distance from centre g (g first),
-    # gaps[g, r] = that distance. Labels and squared distances of a full
-    # scan, with ties to the lowest index.
-    n = X.shape[0]
-    k = C.shape[0]
-    g = 0
-    for i in range(n):
-        dg2 = _sq_dist_rgb(X, i, C, g)
-        dg = np.sqrt(dg2)
-        best = dg2
-        arg = g
-        for r in range(1, k):
-            # |x - c_j| >= gaps[g, r] - dg: stop once that exceeds the best
-            # distance (a relative margin covers rounding; ties are kept).
-            if gaps[g, r] - dg > np.sqrt(best) * (1.0 + 1e-12) + 1e-12:
-                break
-            j = order[g, r]
-            d = _sq_dist_rgb(X, i, C, j)
-            if d < best or (d == best and j < arg):
-                best = d
-                arg = j
-        labels[i] = arg
-        best_d2[i] = best
-        g = arg
-
-
-def nearest_pruned(X, centers, n_threads=1):
-    """Nearest centre of every row of ``X``, as a full scan finds it.
-
-    Parameters
-    ----------
-    X : ndarray of shape (n_points, n_channels), float64
-        Points, best in an order where consecutive points are close (the
-        lexicographic order of a colour table).
-    centers : ndarray of shape (n_clusters, n_channels), float64
-    n_threads : int, default=1
-        Threads, each taking pieces of at least ``THREAD_MIN_POINTS`` rows.
-
-    Returns
-    -------
-    labels : ndarray of shape (n_points,), int32
-        Index of the nearest centre (the lowest among equally near ones).
-    d2 : ndarray of shape (n_points,), float64
-        Squared distance to it.
-    """
-    X = np.ascontiguousarray(X, dtype=np.float64)
-    C = np.ascontiguousarray(centers, dtype=np.float64)
-    order, gaps, _ = _geometry(C)
-    n = X.shape[0]
-    labels = np.empty(n, np.int32)
-    d2 = np.empty(n)
-    n_parts = max(1, min(4 * int(n_threads), n // THREAD_MIN_POINTS))
-    cuts = np.linspace(0, n, n_parts + 1).astype(np.int64)
-
-    def piece(a, b):
-        _nearest_pruned(X[a:b], C, order, gaps, labels[a:b], d2[a:b])
-
-    run_in_threads(piece, list(zip(cuts[:-1], cuts[1:])), n_threads)
-    return labels, d2
