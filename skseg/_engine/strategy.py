@@ -167,9 +167,10 @@ def fit_palette(
     random_state : int, RandomState instance or None
         Seeds the restarts.
     n_threads : int, default=1
-        Threads for palettes of more than ``LARGE_K`` colours (restarts and
-        Lloyd iterations, :func:`skseg._engine.strategy.fit_large_k`); the palette does
-        not depend on it.
+        Threads for the restarts (and, for palettes of more than ``LARGE_K``
+        colours, the Lloyd iterations of
+        :func:`skseg._engine.strategy.fit_large_k`); the palette does not
+        depend on it.
     warm : ndarray of shape (n_clusters, n_channels), optional
         One more candidate besides the restarts (``partial_fit``'s current
         palette): refined on the exact table from there, kept if its WCSS
@@ -236,8 +237,9 @@ def fit_palette(
     if isinstance(init, str):
         extra = () if warm is None or levels is None else (warm,)
         best, inertia, n_iter = _best_restart(
-            k, init, n_init, rng, max_iter, exact, levels, extra=extra
-        )
+            k, init, n_init, rng, max_iter, exact, levels, extra=extra,
+            n_threads=n_threads,
+        )  # fmt: skip
     else:
         best = np.asarray(init, dtype=np.float64)
         if exact is not None:
@@ -309,29 +311,41 @@ def cluster_stats(table, centers, n_threads=1):
 
 
 def _best_restart(
-    k, init, n_init, rng, max_iter, exact, levels, n_refine=N_REFINE, extra=()
+    k,
+    init,
+    n_init,
+    rng,
+    max_iter,
+    exact,
+    levels,
+    n_refine=N_REFINE,
+    extra=(),
+    n_threads=1,
 ):
     """Best of ``n_init`` restarts: (centres, WCSS, n_iter) on its level.
 
     Without coresets (``levels`` None) the restarts run on the ``exact``
     table; otherwise on the coarse coreset, and the best ``N_REFINE`` of them
-    are refined on the fine one.
+    are refined on the fine one. The restarts (seeding and Lloyd) and the
+    refinements share ``n_threads`` threads; every random number is drawn
+    beforehand, so the result does not depend on it.
     """
     if levels is None:
         X, w, tol_abs = exact
-        runs = [
-            _lloyd(X, w, s, max_iter, tol_abs)
-            for s in _starts(X, w, k, init, n_init, rng)
-        ]
+        makers = _start_makers(X, w, k, init, n_init, rng)
+        runs = _in_threads(
+            lambda make: _lloyd(X, w, make(), max_iter, tol_abs), makers, n_threads
+        )
         return min(runs, key=lambda r: r[1])
     (Xc, wc, tc), (Xf, wf, tf) = levels
-    runs = [
-        _lloyd(Xc, wc, s, max_iter, tc) for s in _starts(Xc, wc, k, init, n_init, rng)
-    ]
+    makers = _start_makers(Xc, wc, k, init, n_init, rng)
+    runs = _in_threads(
+        lambda make: _lloyd(Xc, wc, make(), max_iter, tc), makers, n_threads
+    )
     runs.sort(key=lambda r: r[1])
     # ``extra`` starts (partial_fit's current palette) compete here too
     starts = [r[0] for r in runs[:n_refine]] + [np.asarray(c, float) for c in extra]
-    refined = [_lloyd(Xf, wf, c, max_iter, tf) for c in starts]
+    refined = _in_threads(lambda c: _lloyd(Xf, wf, c, max_iter, tf), starts, n_threads)
     return min(refined, key=lambda r: r[1])
 
 
