@@ -145,9 +145,10 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Number of threads over which the images are split at transform time
         (and the per-image fits with ``per_image=True``). ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; ``-1`` means all
-        processors. The output does not depend on it. Fitting a palette of
-        more than 16 colours uses threads of its own, whatever ``n_jobs``:
-        as many as :class:`sklearn.cluster.KMeans` would (one per core;
+        processors. The output does not depend on it. Fitting a palette
+        uses threads of its own (its restarts, and the Lloyd iterations of
+        more than 16 colours), whatever ``n_jobs``: as many as
+        :class:`sklearn.cluster.KMeans` would (one per core;
         ``OMP_NUM_THREADS`` or :func:`threadpoolctl.threadpool_limits`
         lower it), and the palette does not depend on them either.
 
@@ -213,14 +214,19 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
        pixels.
 
     With more than 16 colours the restarts and Lloyd iterations use
-    Hamerly's bounds, and uint8 RGB images are labelled through their
-    distinct colours (each colour once), so a 256-colour palette costs
-    about what a 3-colour one does at transform time. Float batches of at
-    least ``2**20`` pixels (e.g. after :class:`~skseg.ColorSpaceTransformer`)
-    are fitted on a grid coreset of the pixels and refined by Lloyd passes
-    over all pixels: memory stays bounded, ``inertia_`` is still the exact
-    WCSS, and the fitted colour table is that coreset. A float dask array
-    takes the same path, its passes made over the blocks where they are.
+    Hamerly's bounds. At transform time uint8 RGB images are labelled
+    through their distinct colours (each colour once, against the few
+    centres that can be nearest in its cell of the RGB cube) for palettes
+    of more than 16 colours, and of 4 to 16 on large images (pixels x
+    colours of at least 2**23), so a 256-colour palette costs about what a
+    3-colour one does.
+
+    Float batches of at least ``2**20`` pixels (e.g. after
+    :class:`~skseg.ColorSpaceTransformer`) are fitted on a grid coreset of
+    the pixels and refined by Lloyd passes over all pixels: memory stays
+    bounded, ``inertia_`` is still the exact WCSS, and the fitted colour
+    table is that coreset. A float dask array takes the same path, its
+    passes made over the blocks where they are.
 
     Colour tables add up, so :meth:`partial_fit` over chunks of a collection
     sees the colour table that :meth:`fit` sees on the whole collection (it
