@@ -1040,25 +1040,23 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     """Segment a run of images (pixels ``px``) with the palette ``centers``."""
     labels = np.empty(px.shape[0], np.int32)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
-    # Through the distinct colours (each labelled once, then looked up per
-    # pixel) unless the palette or the image is small or the output needs
-    # every pixel's distances; the sum of squared distances (score) only
-    # for large palettes.
+    # uint8 RGB through the distinct colours (each labelled once, then
+    # looked up per pixel) unless the palette or the image is small; the sum
+    # of squared distances, which only score reads (output None), through
+    # them for large palettes only. Otherwise the run's sse stays 0.0.
     k = len(centers)
     with_sse = spec.output is None
-    if k > LOOKUP_SCORE_MIN_CLUSTERS:
-        enough = True
-    else:
-        enough = (
-            not with_sse
-            and k > LOOKUP_MIN_CLUSTERS
-            and px.shape[0] * k >= LOOKUP_MIN_WORK
-        )
     lookup = (
-        enough
-        and px.dtype == np.uint8
+        px.dtype == np.uint8
         and px.shape[1] == 3
-        and spec.output != "distances"
+        and (
+            k > LOOKUP_SCORE_MIN_CLUSTERS
+            or (
+                not with_sse
+                and k > LOOKUP_MIN_CLUSTERS
+                and px.shape[0] * k >= LOOKUP_MIN_WORK
+            )
+        )
     )
     if lookup and spec.output == "quantized":
         # the labels and the quantized colours written in one pass
@@ -1071,7 +1069,7 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         sse = assign_labels_rgb8(
             px, centers, labels, n_threads=fit_threads(), with_sse=with_sse
         )
-        sse = 0.0 if sse is None else sse
+        sse = sse if with_sse else 0.0
     else:
         sse = assign_labels(px, centers, labels)
     if spec.output == "quantized":

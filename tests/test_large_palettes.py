@@ -78,7 +78,7 @@ def test_cell_candidates_label_as_the_full_scan_bitwise(k):
     # every colour on a cell's faces and corners, random colours, and
     # centres placed to tie: duplicates, and centres mirrored about a cell
     # face (equidistant from the colours on it)
-    from skseg._engine.assign import _label_codes, cell_candidates
+    from skseg._engine.assign import CELL_BITS, _label_codes, cell_candidates
 
     rng = np.random.default_rng(k)
     edges = np.array([0, 15, 16, 31, 32, 127, 128, 240, 255])
@@ -93,7 +93,8 @@ def test_cell_candidates_label_as_the_full_scan_bitwise(k):
     codes = (colors[:, 0] << 16) | (colors[:, 1] << 8) | colors[:, 2]
     starts, items = cell_candidates(centers)
     labels, d2 = np.empty(len(codes), np.int32), np.empty(len(codes))
-    _label_codes(codes.astype(np.int64), centers, starts, items, 4, labels, d2)
+    shift = 8 - CELL_BITS
+    _label_codes(codes.astype(np.int64), centers, starts, items, shift, labels, d2)
     ref = np.empty(len(colors), np.int32)
     assign_labels(colors.astype(np.uint8), centers, ref)
     assert_array_equal(labels, ref)
@@ -119,9 +120,9 @@ def test_lookup_labels_equal_direct_assignment_bitwise():
 
 @pytest.mark.parametrize("k", [4, 8, 16])
 def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
-    # K <= 16 through the table (labels and quantized output, no SSE):
-    # the distinct colours are labelled by the direct scan's kernel, ties
-    # (a duplicated centre) included
+    # K <= 16 through the table (labels and quantized output; the SSE too
+    # when asked): the direct scan's labels, ties (a duplicated centre)
+    # included
     px = _photo_like(200_000, seed=k)
     rng = np.random.default_rng(k)
     centers = px[rng.choice(len(px), k, replace=False)].astype(np.float64) + 0.25
@@ -144,8 +145,6 @@ def test_small_palette_transforms_through_the_table_match_score(monkeypatch):
     from skseg._engine.assign import LOOKUP_MIN_WORK
 
     assert 1024 * 1024 * 8 >= LOOKUP_MIN_WORK
-    import skseg.segmentation as segmentation
-
     X = _photo_like(1024 * 1024, seed=5).reshape(1, 1024, 1024, 3)
     seg = KMeansColorSegmenter(8, random_state=0).fit(X)
     calls = []

@@ -106,19 +106,21 @@ def center_distances(px, centers, out):
 
 
 #: Palettes with more colours than this are applied through the table
-#: (labels, quantized colours, histograms). On a 2048x2048 photo, 2 cores,
-#: the quantized output took 44-56 ms through the table at K = 4 to 64
-#: (75 ms at K = 256), and 46, 93 and 194 ms by the direct scan at K = 3, 8
-#: and 16.
+#: (labels, quantized colours, histograms). On the 2048x2048 astronaut,
+#: 2 cores, the quantized output took 40-53 ms through the table at K = 8,
+#: 16 and 32 against 55-57 ms by the direct scan at K = 3 (``python
+#: benchmarks/bench_kmeans.py --only-octree``); by the direct scan K = 8 and
+#: 16 took 108 and 203 ms. Predict at K = 256 took 49 ms (section 4).
 LOOKUP_MIN_CLUSTERS = 3
 
 #: ... and, for palettes of up to :data:`LOOKUP_SCORE_MIN_CLUSTERS` colours,
 #: when pixels x colours is at least this: the table has a fixed cost (a
 #: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
-#: does not pay. Measured (transform, 2 cores, best of 7, fresh
-#: processes): the 1024x1024 astronaut at K = 4 took 16 ms by the direct
-#: scan and 15-24 ms through the table, at K = 8 28 and 18 ms, K = 16 51 and
-#: 24 ms; 2048x2048 at K = 4 64 and 41 ms; 512x512 at K = 16 13.0 and 9.6 ms.
+#: does not pay. Measured (transform, 2 cores, best of 7 calls in fresh
+#: processes, by a one-off script): the 1024x1024 astronaut at K = 4 took
+#: 16 ms by the direct scan and 15-24 ms through the table, at K = 8 28 and
+#: 18 ms, K = 16 51 and 24 ms; 2048x2048 at K = 4 64 and 41 ms; 512x512 at
+#: K = 16 13.0 and 9.6 ms.
 LOOKUP_MIN_WORK = 1 << 23
 
 #: The sum of squared distances (``score``) goes through the table above
