@@ -31,8 +31,7 @@ of threads (:func:`skseg._parallel.fit_threads` chooses it).
 Every kernel here is compiled for one signature (float64 points, float64
 weights and centres), on first use only; the helpers marked
 :func:`skseg._jit.subroutine` are compiled only into the kernels that call
-them (:func:`nearest_center`, the full scan the other palette kernels share,
-for their pixels' dtypes).
+them.
 
 References
 ----------

@@ -14,7 +14,7 @@ import functools
 import numpy as np
 
 from .._jit import njit
-from .distances import _sq_dist, nearest_center
+from .distances import BLOCK, _sq_dist, block_buffers, nearest_block
 
 __all__ = []
 
@@ -94,6 +94,7 @@ def _lloyd(X, w, init, max_iter, tol):
     d2 = np.empty(n)
     sums = np.empty((k, c))
     wsum = np.empty(k)
+    xb, dd, best, arg = block_buffers(c)
     n_iter = 0
     settled = False  # d2 holds the distances to the returned centres
     for it in range(max_iter):
@@ -103,15 +104,19 @@ def _lloyd(X, w, init, max_iter, tol):
             for f in range(c):
                 sums[j, f] = 0.0
         changed = False
-        for i in range(n):
-            arg, best = nearest_center(X, i, centers)
-            if labels[i] != arg:
-                changed = True
-                labels[i] = arg
-            d2[i] = best
-            wsum[arg] += w[i]
-            for f in range(c):
-                sums[arg, f] += w[i] * X[i, f]
+        for i0 in range(0, n, BLOCK):
+            m = BLOCK if i0 + BLOCK <= n else n - i0
+            nearest_block(X, i0, m, 1, centers, xb, dd, best, arg)
+            for p in range(m):
+                i = i0 + p
+                a = arg[p]
+                if labels[i] != a:
+                    changed = True
+                    labels[i] = a
+                d2[i] = best[p]
+                wsum[a] += w[i]
+                for f in range(c):
+                    sums[a, f] += w[i] * X[i, f]
         if not changed and it > 0:
             settled = True
             break
@@ -139,11 +144,11 @@ def _lloyd(X, w, init, max_iter, tol):
         for i in range(n):
             inertia += w[i] * d2[i]
         return centers, inertia, n_iter
-    for i in range(n):
-        best = np.inf
-        for j in range(k):
-            best = min(best, _sq_dist(X, i, centers, j))
-        inertia += w[i] * best
+    for i0 in range(0, n, BLOCK):
+        m = BLOCK if i0 + BLOCK <= n else n - i0
+        nearest_block(X, i0, m, 1, centers, xb, dd, best, arg)
+        for p in range(m):
+            inertia += w[i0 + p] * best[p]
     return centers, inertia, n_iter
 
 

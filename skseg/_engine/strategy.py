@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 from .._jit import njit
 from .._parallel import n_workers, run_in_threads
 from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
-from .distances import _abs_tol, nearest_center
+from .distances import BLOCK, _abs_tol, block_buffers, nearest_block
 from .hamerly import hamerly
 from .lloyd import _grow, _lloyd, _one_cluster, _start_makers, _starts
 
@@ -264,16 +264,21 @@ def _cluster_stats(colors, counts, centers, weight, sums, squares):
     # Add every colour (in its own dtype) to its nearest centre: pixel count,
     # colour sum and sum of squared norms per cluster, in one pass.
     n, c = colors.shape
-    for i in range(n):
-        arg = nearest_center(colors, i, centers)[0]
-        w = counts[i]
-        norm = 0.0
-        for f in range(c):
-            x = float(colors[i, f])
-            sums[arg, f] += w * x
-            norm += x * x
-        weight[arg] += w
-        squares[arg] += w * norm
+    xb, dd, best, arg = block_buffers(c)
+    for i0 in range(0, n, BLOCK):
+        m = BLOCK if i0 + BLOCK <= n else n - i0
+        nearest_block(colors, i0, m, 1, centers, xb, dd, best, arg)
+        for p in range(m):
+            i = i0 + p
+            a = arg[p]
+            w = counts[i]
+            norm = 0.0
+            for f in range(c):
+                x = float(colors[i, f])
+                sums[a, f] += w * x
+                norm += x * x
+            weight[a] += w
+            squares[a] += w * norm
 
 
 def cluster_stats(table, centers, n_threads=1):
