@@ -20,7 +20,7 @@ import numpy as np
 
 from .._batch import check_batch
 from .._jit import njit
-from .._parallel import release_free_memory
+from .._parallel import fit_threads, release_free_memory, run_in_threads
 
 __all__ = [
     "ColorTable",
@@ -251,15 +251,23 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         # Two passes: a presence bitmap of the 2**24 colours, then counts
         # indexed by each colour's rank among the present ones. Memory is
         # 2 MiB plus the table, not a 2**24-entry counter array.
-        bits = np.zeros(2**18, np.uint64)
+        # A large chunk is split between threads, each with its own bitmap
+        # and counts, added up after (integers: the same table on any number
+        # of threads).
+        n_threads = fit_threads() if n_pixels and n_pixels >= THREAD_MIN_PIXELS else 1
+        bits = [np.zeros(2**18, np.uint64) for _ in range(n_threads)]
         no_ranks = np.empty(0, np.int64)
-        for px in pixel_chunks:
-            _pass_rgb8(px, bits, no_ranks, no_ranks, False)
+        _rgb8_passes(pixel_chunks, bits, no_ranks, no_ranks, n_threads)
+        for other in bits[1:]:
+            bits[0] |= other
+        bits = bits[0]
         prefix, codes = _bitmap_index(bits)
         total = codes.shape[0]
-        counts = np.zeros(total, np.int64)
-        for px in pixel_chunks:
-            _pass_rgb8(px, bits, prefix, counts, True)
+        counts = [np.zeros(total, np.int64) for _ in range(n_threads)]
+        _rgb8_passes(pixel_chunks, bits, prefix, counts, n_threads)
+        for other in counts[1:]:
+            counts[0] += other
+        counts = counts[0]
         colors = np.empty((total, 3), np.uint8)
         colors[:, 0] = codes >> 16
         colors[:, 1] = (codes >> 8) & 255
@@ -280,6 +288,31 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         table = tables[0]
         return ColorTable(table.colors.astype(_table_dtype(dtype)), table.counts)
     return merge_tables(tables)
+
+
+#: Pixels from which count_colors splits a uint8 RGB count between threads.
+THREAD_MIN_PIXELS = 1 << 20
+
+
+def _rgb8_passes(pixel_chunks, bits, prefix, counts, n_threads):
+    """One pass of :func:`_pass_rgb8` over every chunk, split between threads.
+
+    The bitmap pass (``prefix`` empty) takes ``bits`` as one bitmap per
+    thread; the counting pass takes the one merged bitmap and ``counts`` as
+    one array per thread. Each chunk is cut into ``n_threads`` runs of rows.
+    """
+    count = prefix.shape[0] > 0
+    for px in pixel_chunks:
+        cuts = np.linspace(0, px.shape[0], n_threads + 1).astype(np.int64)
+
+        def run(t):
+            part = px[cuts[t] : cuts[t + 1]]
+            if count:
+                _pass_rgb8(part, bits, prefix, counts[t], True)
+            else:
+                _pass_rgb8(part, bits[t], prefix, counts, False)
+
+        run_in_threads(run, [(t,) for t in range(n_threads)], n_threads)
 
 
 class _Reiterable:
