@@ -14,6 +14,7 @@ import functools
 import numpy as np
 
 from .._jit import njit
+from .._parallel import fault_in, run_in_threads
 from .distances import BLOCK, _sq_dist, block_buffers, nearest_block
 
 __all__ = []
@@ -149,6 +150,104 @@ def _lloyd(X, w, init, max_iter, tol):
         nearest_block(X, i0, m, 1, centers, xb, dd, best, arg)
         for p in range(m):
             inertia += w[i0 + p] * best[p]
+    return centers, inertia, n_iter
+
+
+#: Fewest points of a threaded Lloyd run (lloyd_threads): below that the
+#: threads' hand-over costs more than they save.
+THREAD_MIN_POINTS = 1 << 17
+
+
+@njit(cache=True, nogil=True)
+def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
+    # One assignment pass of _lloyd over the points [lo, hi): their labels
+    # and squared distances, and their weighted sums added to sums and wsum.
+    # Returns the number of labels that changed.
+    c = X.shape[1]
+    xb, dd, best, arg = block_buffers(c)
+    changed = 0
+    for i0 in range(lo, hi, BLOCK):
+        m = BLOCK if i0 + BLOCK <= hi else hi - i0
+        nearest_block(X, i0, m, 1, centers, xb, dd, best, arg)
+        for p in range(m):
+            i = i0 + p
+            a = arg[p]
+            if labels[i] != a:
+                changed += 1
+                labels[i] = a
+            d2[i] = best[p]
+            wsum[a] += w[i]
+            for f in range(c):
+                sums[a, f] += w[i] * X[i, f]
+    return changed
+
+
+def lloyd_threads(X, w, init, max_iter, tol, n_threads):
+    """:func:`_lloyd` with each assignment pass split between threads.
+
+    For points and weights with integer values (a table of integer colours
+    and their pixel counts): the threads' cluster sums are then exact
+    integers, so adding them up gives the sums of one thread, and the
+    result (centres, WCSS, iterations) is bitwise that of :func:`_lloyd`.
+    The centre update and the stopping rules are ``_lloyd``'s, in the same
+    order of floating-point operations; the WCSS is added up point by point
+    in order (``np.cumsum``), as ``_lloyd`` adds it.
+    """
+    n, c = X.shape
+    k = init.shape[0]
+    centers = np.array(init, dtype=np.float64, order="C")
+    labels = np.full(n, -1, np.int64)
+    d2 = np.empty(n)
+    fault_in(d2)  # fresh pages first touched by one thread (see fault_in)
+    cuts = np.linspace(0, n, n_threads + 1).astype(np.int64)
+    part_sums = np.empty((n_threads, k, c))
+    part_wsum = np.empty((n_threads, k))
+    changed = np.zeros(n_threads, np.int64)
+
+    def run(t):
+        changed[t] = _lloyd_range(
+            X, w, centers, labels, d2, part_sums[t], part_wsum[t], cuts[t], cuts[t + 1]
+        )
+
+    def assign():
+        part_sums[...] = 0.0
+        part_wsum[...] = 0.0
+        run_in_threads(run, [(t,) for t in range(n_threads)], n_threads)
+        return int(changed.sum())
+
+    n_iter = 0
+    settled = False
+    for it in range(max_iter):
+        n_iter = it + 1
+        n_changed = assign()
+        if n_changed == 0 and it > 0:
+            settled = True
+            break
+        sums = part_sums.sum(axis=0)  # integers: exact in any order
+        wsum = part_wsum.sum(axis=0)
+        shift = 0.0
+        for j in range(k):  # _lloyd's update, operation by operation
+            if wsum[j] > 0:
+                for f in range(c):
+                    new = sums[j, f] / wsum[j]
+                    t = new - centers[j, f]
+                    shift += t * t
+                    centers[j, f] = new
+            else:
+                wd = w * d2
+                far = int(np.argmax(wd))  # the first maximum, as _argmax_product
+                d2[far] = 0.0
+                for f in range(c):
+                    t = X[far, f] - centers[j, f]
+                    shift += t * t
+                    centers[j, f] = X[far, f]
+        if shift <= tol:
+            break
+    if not settled:
+        assign()  # the distances to the final centres
+    # the WCSS added up point by point in order, as _lloyd adds it
+    wd = np.multiply(w, d2, out=d2)
+    inertia = float(np.cumsum(wd, out=wd)[-1]) if n else 0.0
     return centers, inertia, n_iter
 
 

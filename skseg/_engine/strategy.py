@@ -50,7 +50,15 @@ from .._parallel import n_workers, run_in_threads
 from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
 from .distances import BLOCK, _abs_tol, block_buffers, nearest_block
 from .hamerly import hamerly
-from .lloyd import _grow, _lloyd, _one_cluster, _start_makers, _starts
+from .lloyd import (
+    THREAD_MIN_POINTS,
+    _grow,
+    _lloyd,
+    _one_cluster,
+    _start_makers,
+    _starts,
+    lloyd_threads,
+)
 
 __all__ = ["Palette", "fit_palette", "fit_palette_path", "cluster_stats"]
 
@@ -249,11 +257,17 @@ def fit_palette(
     if exact is not None:
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     # Exact refinement on the weighted table: a k-means fixed point of the
-    # objective over all pixels, and its WCSS. The compiled Lloyd (one
-    # thread, no per-call overhead) unless the table times K is large, where
-    # scikit-learn's (the same algorithm on every core) is faster.
+    # objective over all pixels, and its WCSS. The compiled Lloyd unless the
+    # table times K is large, where scikit-learn's is faster; on the fit's
+    # threads for a large table of integer colours (bitwise the same result).
     if colors.shape[0] * k <= OWN_EXACT_MAX_WORK:
-        best, inertia, n_iter = _lloyd(colors, weights, best, max_iter, tol_exact)
+        n = colors.shape[0]
+        if n_threads > 1 and n >= THREAD_MIN_POINTS and table.colors.dtype.kind in "ui":
+            threads = min(int(n_threads), n // (THREAD_MIN_POINTS // 2))
+            exact = lloyd_threads(colors, weights, best, max_iter, tol_exact, threads)
+        else:
+            exact = _lloyd(colors, weights, best, max_iter, tol_exact)
+        best, inertia, n_iter = exact
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
         colors, sample_weight=weights
