@@ -1071,7 +1071,10 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         )
         sse = sse if with_sse else 0.0
     else:
-        sse = assign_labels(px, centers, labels)
+        sse = assign_labels(
+            px, centers, labels, n_threads=fit_threads(), with_sse=with_sse
+        )
+        sse = sse if with_sse else 0.0
     if spec.output == "quantized":
         gather_colors(_quantize_colors(centers, out.dtype), labels, out)
     elif spec.output == "distances":

@@ -166,3 +166,82 @@ def test_cluster_stats_are_the_sums_of_the_nearest_center_assignment():
         assert weight[k] == (labels == k).sum()
         assert_allclose(sums[k], x[labels == k].sum(0))
         assert_allclose(squares[k], (x[labels == k] ** 2).sum())
+
+
+def _scan_reference(X, C):
+    # One point at a time, one centre at a time: _sq_dist's arithmetic and
+    # the first minimum (the scan the blocked one replaced).
+    labels = np.empty(len(X), np.int64)
+    d2 = np.empty(len(X))
+    for i in range(len(X)):
+        best, arg = np.inf, 0
+        for j in range(len(C)):
+            d = 0.0
+            for f in range(X.shape[1]):
+                t = float(X[i, f]) - C[j, f]
+                d += t * t
+            if d < best:
+                best, arg = d, j
+        labels[i], d2[i] = arg, best
+    return labels, d2
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 8, 13])
+def test_blocked_scan_is_the_point_by_point_scan_bitwise(channels, dtype, k):
+    # nearest_block (through assign_labels): labels with ties to the lowest
+    # index and squared distances bit for bit, over a number of points that
+    # is not a multiple of the block, with duplicated and mirrored centres
+    from skseg._engine.assign import _nearest
+
+    rng = np.random.default_rng(k * 10 + channels)
+    X = rng.integers(0, 256, (1000 + 37, channels)).astype(dtype)
+    if np.dtype(dtype).kind == "f":
+        X = X / np.asarray(7, dtype)
+    C = rng.uniform(0, 40, (k, channels))
+    if k > 2:
+        C[2] = C[0]  # a duplicate: never chosen over centre 0
+        C[1] = 2 * X[5] - C[0]  # centres 0 and 1 equidistant from point 5
+    labels = np.empty(len(X), np.int32)
+    total = _nearest(X, C, labels)
+    ref_labels, ref_d2 = _scan_reference(X, C)
+    assert_array_equal(labels, ref_labels)
+    ref_total = 0.0
+    for v in ref_d2:
+        ref_total += v
+    assert total == ref_total
+
+
+@pytest.mark.parametrize("n_threads", [2, 3])
+@pytest.mark.parametrize("k", [3, 8, 16])
+def test_threaded_lloyd_is_lloyd_bitwise_on_integer_tables(n_threads, k):
+    # an integer table with pixel counts (sums exact in any order), one
+    # centre that starts empty, both stopping rules
+    from skseg._engine.lloyd import lloyd_threads
+
+    rng = np.random.default_rng(k)
+    colors = np.unique(rng.integers(0, 256, (60_000, 3)), axis=0).astype(np.float64)
+    weights = rng.integers(1, 500, len(colors)).astype(np.float64)
+    init = colors[rng.choice(len(colors), k, replace=False)].copy()
+    init[-1] = [400.0, 400.0, 400.0]
+    for tol in (0.0, 5.0):
+        ref = _lloyd(colors, weights, init, 30, tol)
+        got = lloyd_threads(colors, weights, init, 30, tol, n_threads)
+        assert_array_equal(got[0], ref[0])
+        assert got[1] == ref[1]
+        assert got[2] == ref[2]
+
+
+def test_threaded_direct_assignment_labels_as_one_thread():
+    from skseg._engine.assign import LOOKUP_PIECE, assign_labels
+
+    rng = np.random.default_rng(0)
+    px = rng.integers(0, 256, (2 * LOOKUP_PIECE + 1234, 3)).astype(np.uint8)
+    centers = rng.uniform(0, 255, (5, 3))
+    one = np.empty(len(px), np.int32)
+    sse = assign_labels(px, centers, one)
+    two = np.empty(len(px), np.int32)
+    assert assign_labels(px, centers, two, n_threads=2, with_sse=False) is None
+    assert_array_equal(two, one)
+    assert sse == assign_labels(px, centers, two, n_threads=2)  # with_sse: one pass

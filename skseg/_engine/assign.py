@@ -84,7 +84,7 @@ def gather_colors(colors, labels, out):
     _gather(colors, labels, out)
 
 
-def assign_labels(px, centers, labels):
+def assign_labels(px, centers, labels, n_threads=1, with_sse=True):
     """Write the index of the nearest centre of every pixel into ``labels``.
 
     Parameters
@@ -95,13 +95,32 @@ def assign_labels(px, centers, labels):
         Palette.
     labels : ndarray of shape (n_pixels,), int32
         Output.
+    n_threads : int, default=1
+        Threads for runs of ``LOOKUP_PIECE`` pixels, when ``with_sse`` is
+        False (the sum is then not needed, and its order of addition would
+        depend on the runs). The labels do not depend on it.
+    with_sse : bool, default=True
+        Whether to return the sum of squared distances.
 
     Returns
     -------
-    sse : float
-        Sum over the pixels of the squared distance to their nearest centre.
+    sse : float or None
+        Sum over the pixels of the squared distance to their nearest centre
+        (None unless ``with_sse``).
     """
-    return _nearest(px, centers, labels)
+    n = px.shape[0]
+    if with_sse or n_threads <= 1 or n <= LOOKUP_PIECE:
+        sse = _nearest(px, centers, labels)
+        return sse if with_sse else None
+    centers = np.ascontiguousarray(centers, dtype=np.float64)
+    fault_in(labels)  # fresh output pages touched by one thread first
+
+    def piece(a):
+        b = min(a + LOOKUP_PIECE, n)
+        _nearest(px[a:b], centers, labels[a:b])
+
+    run_in_threads(piece, [(a,) for a in range(0, n, LOOKUP_PIECE)], n_threads)
+    return None
 
 
 def center_distances(px, centers, out):
