@@ -245,3 +245,22 @@ def test_threaded_direct_assignment_labels_as_one_thread():
     assert assign_labels(px, centers, two, n_threads=2, with_sse=False) is None
     assert_array_equal(two, one)
     assert sse == assign_labels(px, centers, two, n_threads=2)  # with_sse: one pass
+
+
+def test_coarse_coreset_from_the_fine_one_is_the_table_grid_bitwise():
+    # integer colours and counts: the coarse grid made from the fine cells'
+    # sums is exactly the coarse grid over the table; float colours: the
+    # same cells and weights, means equal to rounding
+    from skseg._engine.coresets import COARSE_CELLS, _coreset_levels
+
+    rng = np.random.default_rng(0)
+    colors = np.unique(rng.integers(0, 256, (120_000, 3)), axis=0).astype(np.float64)
+    weights = rng.integers(1, 300, len(colors)).astype(np.float64)
+    for X in (colors, colors * 0.37 + 1.0):
+        (coarse, coarse_w, _), _ = _coreset_levels(X, weights, 1e-4, 8, 40_000)
+        ref, ref_w = _grid_coreset(X, weights, COARSE_CELLS)
+        assert_array_equal(coarse_w, ref_w)
+        if X is colors:
+            assert_array_equal(coarse, ref)
+        else:
+            assert_allclose(coarse, ref, rtol=1e-13)

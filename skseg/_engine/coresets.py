@@ -41,13 +41,19 @@ FINE_CELLS = 2**18
 MID_CELLS = 2**21
 
 
-def _grid_coreset(colors, weights, cells, box=None):
+def _per_axis(cells, c):
+    """Bins per axis of a grid of about ``cells`` cells over ``c`` channels."""
+    return max(2, int(round(cells ** (1.0 / c))))
+
+
+def _grid_coreset(colors, weights, cells, box=None, raw=False):
     """Grid coreset: weighted mean colour and total weight of every occupied cell.
 
-    ``box``: ``(lo, hi)``, the colours' bounding box if known.
+    ``box``: ``(lo, hi)``, the colours' bounding box if known. With ``raw``,
+    also the occupied cells' numbers and their weighted colour sums.
     """
     n, c = colors.shape
-    per_axis = max(2, int(round(cells ** (1.0 / c))))
+    per_axis = _per_axis(cells, c)
     lo, hi, _ = column_stats(colors, variance=False) if box is None else (*box, None)
     span = hi - lo
     span[span == 0] = 1.0
@@ -56,7 +62,40 @@ def _grid_coreset(colors, weights, cells, box=None):
     _grid_accumulate(colors, weights, lo, per_axis / span, per_axis, wsum, sums)
     occupied = np.flatnonzero(wsum)
     w = wsum[occupied]
-    return sums[occupied] / w[:, None], w
+    sums = sums[occupied]
+    if raw:
+        return sums / w[:, None], w, occupied, sums
+    return sums / w[:, None], w
+
+
+def _halved_grid(occupied, sums, w, per_axis, c):
+    """The grid of half as many bins per axis, from a grid's occupied cells.
+
+    ``occupied`` are cell numbers of a grid of ``per_axis`` (even) bins per
+    axis over a box, ``sums`` and ``w`` their weighted colour sums and
+    weights. Each of its cells lies inside one cell of the grid of
+    ``per_axis // 2`` bins over the same box (a colour's bin on the coarse
+    grid is its bin on the fine one halved, exactly: the scales differ by a
+    factor of two), so the coarse cells' sums are sums of fine cells' sums.
+    Returns the coarse grid coreset ``(means, weights)``. For integer colours
+    and weights the sums are exact integers: the coreset is bitwise that of
+    :func:`_grid_coreset` over the table itself.
+    """
+    half = per_axis // 2
+    rest = occupied
+    coarse = np.zeros_like(occupied)
+    place = 1
+    for _ in range(c):  # last channel first: the cell number's lowest digit
+        coarse += ((rest % per_axis) // 2) * place
+        rest = rest // per_axis
+        place *= half
+    wsum = np.bincount(coarse, weights=w, minlength=half**c)
+    kept = np.flatnonzero(wsum)
+    wc = wsum[kept]
+    means = np.empty((kept.shape[0], c))
+    for f in range(c):
+        means[:, f] = np.bincount(coarse, weights=sums[:, f], minlength=half**c)[kept]
+    return means / wc[:, None], wc
 
 
 @njit(cache=True, nogil=True)
@@ -131,7 +170,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
     grids = []
     X, w = colors, weights
     for cells in ((MID_CELLS,) if mid else ()) + (FINE_CELLS, COARSE_CELLS):
-        per_axis = max(2, int(round(cells ** (1.0 / c))))
+        per_axis = _per_axis(cells, c)
         if cells == MID_CELLS:
             # 2**21 cells: sums over occupied cells only (dense sums were
             # 64 MB, page-faulted in at every fit)
@@ -169,10 +208,18 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors, box=None):
         return None
     if box is None:  # one pass for both grids
         box = column_stats(colors, variance=False)[:2]
-    coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS, box)
+    c = colors.shape[1]
+    fine_bins, coarse_bins = _per_axis(FINE_CELLS, c), _per_axis(COARSE_CELLS, c)
+    fine, fine_w, occupied, sums = _grid_coreset(
+        colors, weights, FINE_CELLS, box, raw=True
+    )
+    if fine_bins == 2 * coarse_bins:  # nested grids (3 channels): one pass
+        coarse, coarse_w = _halved_grid(occupied, sums, fine_w, fine_bins, c)
+    else:
+        coarse, coarse_w = _grid_coreset(colors, weights, COARSE_CELLS, box)
+    del occupied, sums
     if coarse.shape[0] < 8 * k_max:
         return None
-    fine, fine_w = _grid_coreset(colors, weights, FINE_CELLS, box)
     return (
         (coarse, coarse_w, _abs_tol(coarse, tol)),
         (fine, fine_w, _abs_tol(fine, tol)),
