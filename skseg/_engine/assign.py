@@ -28,7 +28,7 @@ import numpy as np
 
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
-from .distances import BLOCK, block_buffers, nearest_block
+from .distances import nearest_center
 from .tables import _bitmap_index, _pass_rgb8, _popcount64
 
 __all__ = [
@@ -46,15 +46,11 @@ __all__ = [
 
 @njit(cache=True, nogil=True)
 def _nearest(px, centers, labels):
-    n = px.shape[0]
-    xb, dd, best, arg = block_buffers(px.shape[1])
     total = 0.0
-    for i0 in range(0, n, BLOCK):
-        m = BLOCK if i0 + BLOCK <= n else n - i0
-        nearest_block(px, i0, m, 1, centers, xb, dd, best, arg)
-        for p in range(m):
-            labels[i0 + p] = arg[p]
-            total += best[p]
+    for i in range(px.shape[0]):
+        arg, best = nearest_center(px, i, centers)
+        labels[i] = arg
+        total += best
     return total
 
 

@@ -144,7 +144,7 @@ def _slot_accumulate(colors, weights, cell_of, wsum, sums):
             sums[a, j] += weights[i] * colors[i, j]
 
 
-def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
+def nested_levels(colors, weights, tol, k, min_colors=None, mid=False, box=None):
     """Fine and coarse grid coresets of a large table, the coarse from the fine.
 
     As :func:`_coreset_levels` (same grids: 64 and 32 bins per
@@ -157,14 +157,15 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False):
 
     With ``mid``, a third grid of ``MID_CELLS`` cells (128 bins per axis)
     comes first, made from the table, and the fine one from it; the levels
-    are then ``(coarse, fine, mid)``.
+    are then ``(coarse, fine, mid)``. ``box``: the colours' ``(lo, hi)`` if
+    known.
     """
     n, c = colors.shape
     if min_colors is None:
         min_colors = CORESET_MIN_COLORS
     if n < min_colors or c > 8:
         return None
-    lo, hi, _ = column_stats(colors, variance=False)
+    lo, hi = column_stats(colors, variance=False)[:2] if box is None else box
     span = hi - lo
     span[span == 0] = 1.0
     grids = []

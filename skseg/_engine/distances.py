@@ -11,10 +11,11 @@ the grid coresets).
 from __future__ import annotations
 
 import numpy as np
+from numba import types
 
-from .._jit import njit
+from .._jit import njit, subroutine
 
-__all__ = ["BLOCK", "block_buffers", "column_stats", "nearest_block"]
+__all__ = ["BLOCK", "block_buffers", "column_stats", "nearest_block", "nearest_center"]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -43,59 +44,81 @@ def block_buffers(c):
     )
 
 
-@njit(cache=True, nogil=True, inline="always")
+def _index_and_distance(*args):
+    """Return type of :func:`nearest_center`."""
+    return types.Tuple((types.int64, types.float64))
+
+
+@subroutine(_index_and_distance)
+def nearest_center(X, i, C):
+    # Nearest centre of row i of X by a full scan of C (first minimum: ties
+    # to the lowest index) and its squared distance; X in its own dtype.
+    # Compiled into each kernel that calls it. (The scan of the per-pixel
+    # kernels: nearest_block is faster but costs each kernel that compiles
+    # it ~0.3 s more; the pixel passes run on threads instead.)
+    best = np.inf
+    arg = 0
+    for j in range(C.shape[0]):
+        d = _sq_dist(X, i, C, j)
+        if d < best:
+            best = d
+            arg = j
+    return arg, best
+
+
+@subroutine(types.none)
 def nearest_block(X, i0, m, step, C, xb, dd, best, arg):
     # Nearest centre of the m <= BLOCK rows i0, i0 + step, ... of X (in X's
     # own dtype) by a full scan of C (first minimum: ties to the lowest
     # index): arg[p] and its squared distance best[p] for the p-th row.
-    # Work arrays from block_buffers. Inlined into each kernel that calls
-    # it (numba's IR inlining).
+    # Work arrays from block_buffers. Compiled into each kernel that calls
+    # it, once (a subroutine: called per block, its call costs nothing).
     #
     # Every squared distance is _sq_dist's bit for bit (x - c per channel,
-    # squares added in channel order), but the loop runs over a block of
-    # points, transposed into xb, for one centre at a time: the compiler
-    # vectorises it (a point at a time over the centres, it did not), 2-4x
-    # faster at K = 8-32.
+    # squares added in channel order). For 3 channels the loop runs over the
+    # block of points, transposed into xb, for one centre at a time, always
+    # BLOCK points long (a short block padded with its first point): the
+    # compiler vectorises it without a remainder loop, 2-4x faster at
+    # K = 8-32 than a point at a time. Other channel counts: a point at a
+    # time.
     c = X.shape[1]
     k = C.shape[0]
-    for p in range(m):
-        for f in range(c):
-            xb[f, p] = np.float64(X[i0 + p * step, f])
+    if c != 3:
+        for p in range(m):
+            i = i0 + p * step
+            b = np.inf
+            a = 0
+            for j in range(k):
+                d = _sq_dist(X, i, C, j)
+                if d < b:
+                    b = d
+                    a = j
+            best[p] = b
+            arg[p] = a
+        return
+    x0 = xb[0]
+    x1 = xb[1]
+    x2 = xb[2]
+    for p in range(BLOCK):
+        i = i0 + (p if p < m else 0) * step
+        x0[p] = np.float64(X[i, 0])
+        x1[p] = np.float64(X[i, 1])
+        x2[p] = np.float64(X[i, 2])
         best[p] = np.inf
         arg[p] = 0
-    if c == 3:
-        x0 = xb[0]
-        x1 = xb[1]
-        x2 = xb[2]
-        for j in range(k):
-            c0 = C[j, 0]
-            c1 = C[j, 1]
-            c2 = C[j, 2]
-            for p in range(m):
-                t0 = x0[p] - c0
-                t1 = x1[p] - c1
-                t2 = x2[p] - c2
-                d = t0 * t0 + t1 * t1 + t2 * t2
-                b = best[p]
-                better = d < b
-                best[p] = d if better else b
-                arg[p] = j if better else arg[p]
-    else:
-        for j in range(k):
-            for p in range(m):
-                dd[p] = 0.0
-            for f in range(c):
-                cf = C[j, f]
-                xf = xb[f]
-                for p in range(m):
-                    t = xf[p] - cf
-                    dd[p] += t * t
-            for p in range(m):
-                d = dd[p]
-                b = best[p]
-                better = d < b
-                best[p] = d if better else b
-                arg[p] = j if better else arg[p]
+    for j in range(k):
+        c0 = C[j, 0]
+        c1 = C[j, 1]
+        c2 = C[j, 2]
+        for p in range(BLOCK):
+            t0 = x0[p] - c0
+            t1 = x1[p] - c1
+            t2 = x2[p] - c2
+            d = t0 * t0 + t1 * t1 + t2 * t2
+            b = best[p]
+            better = d < b
+            best[p] = d if better else b
+            arg[p] = j if better else arg[p]
 
 
 @njit(cache=True, nogil=True, inline="always")

@@ -29,7 +29,7 @@ import numpy as np
 
 from .._jit import njit
 from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
-from .distances import BLOCK, _abs_tol, block_buffers, nearest_block
+from .distances import _abs_tol, nearest_center
 from .strategy import _best_restart
 from .tables import ColorTable
 
@@ -83,19 +83,13 @@ def _lloyd_pass(px, C, sums, wsum, step):
     # Nearest centre of every step-th pixel (first minimum): adds the pixel
     # to that centre's sums; returns their WCSS against C.
     n, c = px.shape
-    xb, dd, best, arg = block_buffers(c)
     total = 0.0
-    n_rows = (n + step - 1) // step  # rows 0, step, 2 * step, ...
-    for r0 in range(0, n_rows, BLOCK):
-        m = BLOCK if r0 + BLOCK <= n_rows else n_rows - r0
-        nearest_block(px, r0 * step, m, step, C, xb, dd, best, arg)
-        for p in range(m):
-            i = (r0 + p) * step
-            a = arg[p]
-            total += best[p]
-            wsum[a] += 1.0
-            for f in range(c):
-                sums[a, f] += px[i, f]
+    for i in range(0, n, step):
+        arg, best = nearest_center(px, i, C)
+        total += best
+        wsum[arg] += 1.0
+        for f in range(c):
+            sums[arg, f] += px[i, f]
     return total
 
 

@@ -34,7 +34,7 @@ def _kmeanspp(X, w, k, u_first, u_trials):
     for i in range(n):
         acc += w[i]
         cum[i] = acc
-    first = min(_search_left(cum, u_first * cum[-1]), n - 1)
+    first = _draw(cum, u_first, n)
     for f in range(c):
         centers[0, f] = X[first, f]
     closest = np.empty(n)
@@ -49,18 +49,30 @@ def _kmeanspp(X, w, k, u_first, u_trials):
         best_pot = np.inf
         best_idx = 0
         for t in range(n_trials):
-            idx = min(_search_left(cum, u_trials[s - 1, t] * cum[-1]), n - 1)
+            idx = _draw(cum, u_trials[s - 1, t], n)
             pot = 0.0
             for i in range(n):
-                pot += w[i] * min(closest[i], _sq_dist(X, i, X, idx))
+                d = _sq_dist(X, i, X, idx)
+                pot += w[i] * (d if d < closest[i] else closest[i])
             if pot < best_pot:
                 best_pot = pot
                 best_idx = idx
         for f in range(c):
             centers[s, f] = X[best_idx, f]
         for i in range(n):
-            closest[i] = min(closest[i], _sq_dist(X, i, centers, s))
+            d = _sq_dist(X, i, centers, s)
+            if d < closest[i]:
+                closest[i] = d
     return centers
+
+
+@njit(cache=True, nogil=True, inline="always")
+def _draw(cum, u, n):
+    # The point drawn by u in [0, 1) with probability proportional to the
+    # increments of cum (running sums): the first i with cum[i] >= u * total.
+    # (No min builtin in the kernels: each is one more compile.)
+    i = _search_left(cum, u * cum[-1])
+    return i if i < n - 1 else n - 1
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -182,7 +194,7 @@ def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
     return changed
 
 
-def lloyd_threads(X, w, init, max_iter, tol, n_threads):
+def lloyd_threads(X, w, init, max_iter, tol, n_threads, stall=0.0):
     """:func:`_lloyd` with each assignment pass split between threads.
 
     For points and weights with integer values (a table of integer colours
@@ -192,6 +204,12 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
     The centre update and the stopping rules are ``_lloyd``'s, in the same
     order of floating-point operations; the WCSS is added up point by point
     in order (``np.cumsum``), as ``_lloyd`` adds it.
+
+    With ``stall > 0`` it also stops when an assignment lowers the WCSS by
+    less than that fraction of it (the centres are then moved once more and
+    the points labelled against them: the WCSS returned is exact, the
+    centres close to a fixed point but not at it), as the large-palette
+    iterations (:func:`skseg._engine.hamerly.hamerly`) do.
     """
     n, c = X.shape
     k = init.shape[0]
@@ -217,12 +235,18 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
 
     n_iter = 0
     settled = False
+    previous = np.inf
     for it in range(max_iter):
         n_iter = it + 1
         n_changed = assign()
         if n_changed == 0 and it > 0:
             settled = True
             break
+        stop = False
+        if stall > 0.0:
+            wcss = float(np.dot(w, d2))  # the rule's estimate only
+            stop = previous - wcss < stall * wcss
+            previous = wcss
         sums = part_sums.sum(axis=0)  # integers: exact in any order
         wsum = part_wsum.sum(axis=0)
         shift = 0.0
@@ -241,7 +265,7 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
                     t = X[far, f] - centers[j, f]
                     shift += t * t
                     centers[j, f] = X[far, f]
-        if shift <= tol:
+        if shift <= tol or stop:
             break
     if not settled:
         assign()  # the distances to the final centres

@@ -48,7 +48,7 @@ from sklearn.utils import check_random_state
 from .._jit import njit
 from .._parallel import n_workers, run_in_threads
 from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
-from .distances import BLOCK, _abs_tol, block_buffers, nearest_block
+from .distances import _abs_tol, nearest_center
 from .hamerly import hamerly
 from .lloyd import (
     THREAD_MIN_POINTS,
@@ -98,6 +98,16 @@ LARGE_K = 16
 #: blocked (distances.nearest_block): the astronaut's K=16 fit (best of 5)
 #: 156 ms through scikit-learn, 98 ms compiled, WCSS the same to 6 digits.
 OWN_EXACT_MAX_WORK = 2**24
+
+
+#: fit_large_k runs the compiled Lloyd of small palettes on the coresets up
+#: to this many clusters, and on the exact table too when it is small (then
+#: a first fit compiles no Hamerly kernel: 2.4-3.1 s). Measured at K = 32,
+#: 2 cores, best of 5 (the coreset runs of the 2048x2048 astronaut): 5 k
+#: points 0.9 against 2.5 ms with Hamerly's, 29 k points 3.7 against 4.1 ms;
+#: the exact iterations over its 0.5 M colours took 48-55 ms on 2 threads
+#: against Hamerly's 31 ms, so a large table keeps Hamerly's.
+LLOYD_MAX_K = 32
 
 
 #: Up to this many clusters every restart is run (see n_large_restarts).
@@ -216,31 +226,26 @@ def fit_palette(
     if k == table.n_colors:
         return _sorted(Palette(colors.copy(), 0.0, 0))
     rng = check_random_state(random_state)
-    if isinstance(init, str) and k > LARGE_K:
-        # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
-        def starts(X, w):
-            return _start_makers(X, w, k, init, n_large_restarts(k, n_init), rng)
-
-        levels = nested_levels(colors, weights, tol, k, mid=k > LARGE_RESTART_K)
-        best, inertia, n_iter = fit_large_k(
-            colors,
-            weights,
-            k,
-            starts,
-            levels,
-            max_iter,
-            _abs_tol(colors, tol),
-            n_threads=n_threads,
-        )
-        return _sorted(Palette(best, float(inertia), int(n_iter)))
     # the table's range and variance, read once (the grids' box and the
-    # exact tolerance), by numpy over a transposed copy: a first small
-    # palette compiles no statistics kernel (0.2 s)
+    # exact tolerance), by numpy over a transposed copy: a first fit
+    # compiles no statistics kernel (0.2 s)
     by_channel = np.ascontiguousarray(table.colors.T)  # uint8 if the image is
     lo = by_channel.min(axis=1).astype(np.float64)
     hi = by_channel.max(axis=1).astype(np.float64)
     tol_exact = float(tol * np.mean(by_channel.var(axis=1, dtype=np.float64)))
     del by_channel
+    if isinstance(init, str) and k > LARGE_K:
+        # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
+        def starts(X, w):
+            return _start_makers(X, w, k, init, n_large_restarts(k, n_init), rng)
+
+        levels = nested_levels(
+            colors, weights, tol, k, mid=k > LARGE_RESTART_K, box=(lo, hi)
+        )
+        best, inertia, n_iter = fit_large_k(
+            colors, weights, k, starts, levels, max_iter, tol_exact, n_threads
+        )
+        return _sorted(Palette(best, float(inertia), int(n_iter)))
     levels = _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS, (lo, hi))
     # Small tables run Lloyd on the exact weighted colours themselves.
     exact = None if levels is not None else (colors, weights, tol_exact)
@@ -280,21 +285,16 @@ def _cluster_stats(colors, counts, centers, weight, sums, squares):
     # Add every colour (in its own dtype) to its nearest centre: pixel count,
     # colour sum and sum of squared norms per cluster, in one pass.
     n, c = colors.shape
-    xb, dd, best, arg = block_buffers(c)
-    for i0 in range(0, n, BLOCK):
-        m = BLOCK if i0 + BLOCK <= n else n - i0
-        nearest_block(colors, i0, m, 1, centers, xb, dd, best, arg)
-        for p in range(m):
-            i = i0 + p
-            a = arg[p]
-            w = counts[i]
-            norm = 0.0
-            for f in range(c):
-                x = float(colors[i, f])
-                sums[a, f] += w * x
-                norm += x * x
-            weight[a] += w
-            squares[a] += w * norm
+    for i in range(n):
+        arg = nearest_center(colors, i, centers)[0]
+        w = counts[i]
+        norm = 0.0
+        for f in range(c):
+            x = float(colors[i, f])
+            sums[arg, f] += w * x
+            norm += x * x
+        weight[arg] += w
+        squares[arg] += w * norm
 
 
 def cluster_stats(table, centers, n_threads=1):
@@ -396,17 +396,26 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         Threads for the restarts, the refinements and the exact iterations.
         The result does not depend on it.
 
+    Up to ``LLOYD_MAX_K`` colours the runs on the coresets are the compiled
+    Lloyd of small palettes (:func:`_lloyd`), and so are the exact
+    iterations on a table of fewer than ``THREAD_MIN_POINTS`` colours (to
+    convergence); otherwise Hamerly's bounded iterations. Both are Lloyd's
+    iterations; the work differs.
+
     Returns
     -------
     centers, inertia, n_iter
         Exact WCSS over the table for the returned centres.
     """
+    few = k <= LLOYD_MAX_K
 
     def best_of(X, w, inits, tol, **options):
         # Lloyd from every init (in threads when there are several), sorted
         # by WCSS, ties in the order of the inits.
         def one(init):
             init = init() if callable(init) else init
+            if few:
+                return _lloyd(X, w, init, max_iter, tol)
             return hamerly(X, w, init, max_iter, tol, **options)
 
         runs = _in_threads(one, inits, n_threads)
@@ -425,15 +434,18 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         start = hamerly(
             Xm, wm, start, max_iter, tm, stall=EXACT_STALL, n_threads=n_threads
         )[0]
-    exact = hamerly(
-        colors,
-        weights,
-        start,
-        max_iter,
-        tol_exact,
-        stall=EXACT_STALL,
-        n_threads=n_threads,
-    )
+    if few and colors.shape[0] < THREAD_MIN_POINTS:
+        exact = _lloyd(colors, weights, start, max_iter, tol_exact)
+    else:
+        exact = hamerly(
+            colors,
+            weights,
+            start,
+            max_iter,
+            tol_exact,
+            stall=EXACT_STALL,
+            n_threads=n_threads,
+        )
     return exact[0], exact[1], exact[2]
 
 
