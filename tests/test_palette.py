@@ -186,31 +186,37 @@ def _scan_reference(X, C):
     return labels, d2
 
 
-@pytest.mark.parametrize("channels", [1, 3, 4])
-@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
-@pytest.mark.parametrize("k", [1, 3, 8, 13])
-def test_blocked_scan_is_the_point_by_point_scan_bitwise(channels, dtype, k):
-    # nearest_block (through assign_labels): labels with ties to the lowest
+@pytest.mark.parametrize("k", [1, 3, 8, 13, 40])
+def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
+    # nearest_block (through _lloyd_range): labels with ties to the lowest
     # index and squared distances bit for bit, over a number of points that
-    # is not a multiple of the block, with duplicated and mirrored centres
-    from skseg._engine.assign import _nearest
+    # is not a multiple of the block, with duplicated and mirrored centres;
+    # and _lloyd with the blocks gives what it gives without them
+    from skseg._engine.lloyd import _lloyd_range, lloyd_buffers
 
-    rng = np.random.default_rng(k * 10 + channels)
-    X = rng.integers(0, 256, (1000 + 37, channels)).astype(dtype)
-    if np.dtype(dtype).kind == "f":
-        X = X / np.asarray(7, dtype)
-    C = rng.uniform(0, 40, (k, channels))
+    rng = np.random.default_rng(k)
+    X = rng.integers(0, 256, (1000 + 37, 3)).astype(np.float64) / 7
+    w = rng.integers(1, 9, len(X)).astype(np.float64)
+    C = rng.uniform(0, 40, (k, 3))
     if k > 2:
         C[2] = C[0]  # a duplicate: never chosen over centre 0
         C[1] = 2 * X[5] - C[0]  # centres 0 and 1 equidistant from point 5
-    labels = np.empty(len(X), np.int32)
-    total = _nearest(X, C, labels)
+    labels = np.full(len(X), -1, np.int64)
+    d2 = np.empty(len(X))
+    sums, wsum = np.zeros((k, 3)), np.zeros(k)
+    changed = _lloyd_range(X, w, C, labels, d2, sums, wsum, 0, len(X))
     ref_labels, ref_d2 = _scan_reference(X, C)
+    assert changed == len(X)
     assert_array_equal(labels, ref_labels)
-    ref_total = 0.0
-    for v in ref_d2:
-        ref_total += v
-    assert total == ref_total
+    assert_array_equal(d2, ref_d2)
+    assert_array_equal(wsum, np.bincount(ref_labels, weights=w, minlength=k))
+    xb = lloyd_buffers(X, 1 << 20)
+    assert xb is not None and lloyd_buffers(X, 10) is None
+    for tol in (0.0, 1e-3):
+        ref = _lloyd(X, w, C, 20, tol)
+        got = _lloyd(X, w, C, 20, tol, xb)
+        assert_array_equal(got[0], ref[0])
+        assert got[1:] == ref[1:]
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])

@@ -73,6 +73,13 @@ def main():
         for i in range(4):
             seg.partial_fit(astro[:, 128 * i : 128 * (i + 1)])
         out(f"partial_fit k={k}", seg.cluster_centers_, seg.inertia_)
+    # a table of more than 2**17 colours (the blocked scan, threaded exact
+    # iterations, Hamerly's on the exact table for 17-32 colours)
+    n_big = len(np.unique(big.reshape(-1, 3), axis=0))
+    print(f"big astro: {n_big} colours")
+    for k in (3, 8, 16, 32):
+        seg = KMeansColorSegmenter(k, random_state=0, output="labels").fit(big)
+        out(f"fit big k={k}", seg.cluster_centers_, seg.inertia_, seg.transform(big))
     for metric in ("distortion", "silhouette", "calinski_harabasz"):
         el = ElbowKSelector(metric=metric, random_state=0).fit(astro)
         out(f"elbow {metric}", np.asarray(el.scores_), el.n_clusters_)

@@ -1,9 +1,10 @@
 """Distance and statistics primitives of the palette engine.
 
 The one squared distance of the palette kernels (:func:`_sq_dist`, and its
-3-channel form for the large-palette scans), the nearest-centre scan every
-kernel inlines (:func:`nearest_block`, over a block of points at a time),
-and the column statistics of a table
+3-channel form for the large-palette scans), the nearest-centre scans the
+kernels compile into themselves (:func:`nearest_center`, a point at a time;
+:func:`nearest_block`, a block of colours at a time, for the Lloyd
+iterations over large tables), and the column statistics of a table
 (bounds and variance: the tolerance of Lloyd's stopping rule, the boxes of
 the grid coresets).
 """
@@ -29,21 +30,6 @@ def _sq_dist(A, i, B, j):
     return d
 
 
-#: Points scanned together by :func:`nearest_block`.
-BLOCK = 64
-
-
-@njit(cache=True, nogil=True, inline="always")
-def block_buffers(c):
-    # Work arrays of nearest_block for points of c channels: (xb, dd, best, arg).
-    return (
-        np.empty((c, BLOCK)),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.empty(BLOCK, np.int64),
-    )
-
-
 def _index_and_distance(*args):
     """Return type of :func:`nearest_center`."""
     return types.Tuple((types.int64, types.float64))
@@ -53,9 +39,7 @@ def _index_and_distance(*args):
 def nearest_center(X, i, C):
     # Nearest centre of row i of X by a full scan of C (first minimum: ties
     # to the lowest index) and its squared distance; X in its own dtype.
-    # Compiled into each kernel that calls it. (The scan of the per-pixel
-    # kernels: nearest_block is faster but costs each kernel that compiles
-    # it ~0.3 s more; the pixel passes run on threads instead.)
+    # Compiled into each kernel that calls it.
     best = np.inf
     arg = 0
     for j in range(C.shape[0]):
@@ -66,12 +50,22 @@ def nearest_center(X, i, C):
     return arg, best
 
 
+#: Points scanned together by :func:`nearest_block`.
+BLOCK = 64
+
+
+@njit(cache=True, nogil=True, inline="always")
+def block_buffers():
+    # Work arrays of nearest_block: (xb, best, arg).
+    return np.empty((3, BLOCK)), np.empty(BLOCK), np.empty(BLOCK, np.int64)
+
+
 @subroutine(types.none)
-def nearest_block(X, i0, m, step, C, xb, dd, best, arg):
-    # Nearest centre of the m <= BLOCK rows i0, i0 + step, ... of X (in X's
-    # own dtype) by a full scan of C (first minimum: ties to the lowest
-    # index): arg[p] and its squared distance best[p] for the p-th row.
-    # Work arrays from block_buffers. Compiled into each kernel that calls
+def nearest_block(X, i0, m, C, xb, best, arg):
+    # Nearest centre of the m <= BLOCK rows i0, i0 + 1, ... of X (in X's own
+    # dtype) by a full scan of C (first minimum: ties to the lowest index):
+    # arg[p] and its squared distance best[p] for row i0 + p. Work arrays
+    # from block_buffers. Compiled into each kernel that calls
     # it, once (a subroutine: called per block, its call costs nothing).
     #
     # Every squared distance is _sq_dist's bit for bit (x - c per channel,
@@ -79,28 +73,13 @@ def nearest_block(X, i0, m, step, C, xb, dd, best, arg):
     # block of points, transposed into xb, for one centre at a time, always
     # BLOCK points long (a short block padded with its first point): the
     # compiler vectorises it without a remainder loop, 2-4x faster at
-    # K = 8-32 than a point at a time. Other channel counts: a point at a
-    # time.
-    c = X.shape[1]
+    # K = 8-32 than a point at a time. 3 channels only (colour tables).
     k = C.shape[0]
-    if c != 3:
-        for p in range(m):
-            i = i0 + p * step
-            b = np.inf
-            a = 0
-            for j in range(k):
-                d = _sq_dist(X, i, C, j)
-                if d < b:
-                    b = d
-                    a = j
-            best[p] = b
-            arg[p] = a
-        return
     x0 = xb[0]
     x1 = xb[1]
     x2 = xb[2]
     for p in range(BLOCK):
-        i = i0 + (p if p < m else 0) * step
+        i = i0 + (p if p < m else 0)
         x0[p] = np.float64(X[i, 0])
         x1[p] = np.float64(X[i, 1])
         x2[p] = np.float64(X[i, 2])

@@ -51,12 +51,14 @@ from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
 from .distances import _abs_tol, nearest_center
 from .hamerly import hamerly
 from .lloyd import (
-    THREAD_MIN_POINTS,
+    BLOCK_MIN_COLORS,
     _grow,
     _lloyd,
     _one_cluster,
     _start_makers,
     _starts,
+    lloyd,
+    lloyd_buffers,
     lloyd_threads,
 )
 
@@ -253,12 +255,13 @@ def fit_palette(
         extra = () if warm is None or levels is None else (warm,)
         best, inertia, n_iter = _best_restart(
             k, init, n_init, rng, max_iter, exact, levels, extra=extra,
-            n_threads=n_threads,
+            n_threads=n_threads, n_colors=table.n_colors,
         )  # fmt: skip
     else:
         best = np.asarray(init, dtype=np.float64)
         if exact is not None:
-            best, inertia, n_iter = _lloyd(*exact[:2], best, max_iter, exact[2])
+            xb = lloyd_buffers(exact[0], table.n_colors)
+            best, inertia, n_iter = lloyd(*exact[:2], best, max_iter, exact[2], xb)
     if exact is not None:
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     # Exact refinement on the weighted table: a k-means fixed point of the
@@ -267,11 +270,12 @@ def fit_palette(
     # threads for a large table of integer colours (bitwise the same result).
     if colors.shape[0] * k <= OWN_EXACT_MAX_WORK:
         n = colors.shape[0]
-        if n_threads > 1 and n >= THREAD_MIN_POINTS and table.colors.dtype.kind in "ui":
-            threads = min(int(n_threads), n // (THREAD_MIN_POINTS // 2))
+        xb = lloyd_buffers(colors, n)
+        if n_threads > 1 and xb is not None and table.colors.dtype.kind in "ui":
+            threads = min(int(n_threads), n // (BLOCK_MIN_COLORS // 2))
             exact = lloyd_threads(colors, weights, best, max_iter, tol_exact, threads)
         else:
-            exact = _lloyd(colors, weights, best, max_iter, tol_exact)
+            exact = lloyd(colors, weights, best, max_iter, tol_exact, xb)
         best, inertia, n_iter = exact
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
@@ -342,6 +346,7 @@ def _best_restart(
     n_refine=N_REFINE,
     extra=(),
     n_threads=1,
+    n_colors=0,
 ):
     """Best of ``n_init`` restarts: (centres, WCSS, n_iter) on its level.
 
@@ -349,24 +354,35 @@ def _best_restart(
     table; otherwise on the coarse coreset, and the best ``N_REFINE`` of them
     are refined on the fine one. The restarts (seeding and Lloyd) and the
     refinements share ``n_threads`` threads; every random number is drawn
-    beforehand, so the result does not depend on it.
+    beforehand, so the result does not depend on it. ``n_colors``: the
+    table's, for the scan of :func:`_lloyd` (:func:`lloyd_buffers`).
     """
     if levels is None:
         X, w, tol_abs = exact
         makers = _start_makers(X, w, k, init, n_init, rng)
         runs = _in_threads(
-            lambda make: _lloyd(X, w, make(), max_iter, tol_abs), makers, n_threads
+            lambda make: lloyd(
+                X, w, make(), max_iter, tol_abs, lloyd_buffers(X, n_colors)
+            ),
+            makers,
+            n_threads,
         )
         return min(runs, key=lambda r: r[1])
     (Xc, wc, tc), (Xf, wf, tf) = levels
     makers = _start_makers(Xc, wc, k, init, n_init, rng)
     runs = _in_threads(
-        lambda make: _lloyd(Xc, wc, make(), max_iter, tc), makers, n_threads
+        lambda make: lloyd(Xc, wc, make(), max_iter, tc, lloyd_buffers(Xc, n_colors)),
+        makers,
+        n_threads,
     )
     runs.sort(key=lambda r: r[1])
     # ``extra`` starts (partial_fit's current palette) compete here too
     starts = [r[0] for r in runs[:n_refine]] + [np.asarray(c, float) for c in extra]
-    refined = _in_threads(lambda c: _lloyd(Xf, wf, c, max_iter, tf), starts, n_threads)
+    refined = _in_threads(
+        lambda c: lloyd(Xf, wf, c, max_iter, tf, lloyd_buffers(Xf, n_colors)),
+        starts,
+        n_threads,
+    )
     return min(refined, key=lambda r: r[1])
 
 
@@ -398,7 +414,7 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
 
     Up to ``LLOYD_MAX_K`` colours the runs on the coresets are the compiled
     Lloyd of small palettes (:func:`_lloyd`), and so are the exact
-    iterations on a table of fewer than ``THREAD_MIN_POINTS`` colours (to
+    iterations on a table of fewer than ``BLOCK_MIN_COLORS`` colours (to
     convergence); otherwise Hamerly's bounded iterations. Both are Lloyd's
     iterations; the work differs.
 
@@ -415,7 +431,8 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         def one(init):
             init = init() if callable(init) else init
             if few:
-                return _lloyd(X, w, init, max_iter, tol)
+                xb = lloyd_buffers(X, colors.shape[0])
+                return lloyd(X, w, init, max_iter, tol, xb)
             return hamerly(X, w, init, max_iter, tol, **options)
 
         runs = _in_threads(one, inits, n_threads)
@@ -434,7 +451,7 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         start = hamerly(
             Xm, wm, start, max_iter, tm, stall=EXACT_STALL, n_threads=n_threads
         )[0]
-    if few and colors.shape[0] < THREAD_MIN_POINTS:
+    if few and colors.shape[0] < BLOCK_MIN_COLORS:
         exact = _lloyd(colors, weights, start, max_iter, tol_exact)
     else:
         exact = hamerly(
@@ -649,19 +666,19 @@ def refit_on_coresets(
     n_refine = REFIT_N_REFINE
     if int(n_clusters) > LARGE_K:
         # many colours: Hamerly's bounds and as many refined as fit_large_k
-        def lloyd(X, w, start, n_iter, tol):
+        def iterate(X, w, start, n_iter, tol):
             return hamerly(X, w, start, n_iter, tol)[:3]
 
         n_refine = n_large_restarts(n_clusters, LARGE_N_REFINE)
     else:
-        lloyd = _lloyd
+        iterate = _lloyd
     runs = _in_threads(
-        lambda start: lloyd(Xc, wc, start, coarse_iter, tc), starts, n_threads
+        lambda start: iterate(Xc, wc, start, coarse_iter, tc), starts, n_threads
     )
     # the best REFIT_N_REFINE of them refined on the fine coreset
     best = sorted(runs, key=lambda r: r[1])[:n_refine]
     refined = _in_threads(
-        lambda run: lloyd(Xf, wf, run[0], max_iter, tf), best, n_threads
+        lambda run: iterate(Xf, wf, run[0], max_iter, tf), best, n_threads
     )
     centers, _, n_iter = min(refined, key=lambda r: r[1])
     return _sorted(Palette(np.asarray(centers), None, int(n_iter)))
