@@ -213,8 +213,9 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     3. keep the palette with the lowest WCSS, which is the WCSS over all
        pixels.
 
-    With more than 16 colours the restarts and Lloyd iterations use
-    Hamerly's bounds. At transform time uint8 RGB images are labelled
+    With more than 32 colours the restarts and Lloyd iterations use
+    Hamerly's bounds (from 17 colours, the exact iterations over tables of
+    more than 2**17 colours too). At transform time uint8 RGB images are labelled
     through their distinct colours (each colour once, against the few
     centres that can be nearest in its cell of the RGB cube) for palettes
     of more than 16 colours, and of 4 to 16 on large images (pixels x

@@ -285,15 +285,21 @@ def test_large_k_fit_does_not_depend_on_threads():
     assert one.inertia == pytest.approx(_brute_wcss(px, one.centers), rel=1e-9)
 
 
-@pytest.mark.parametrize("k, n_colors", [(8, 200), (8, 120_000), (16, 120_000)])
+@pytest.mark.parametrize(
+    "k, n_colors", [(8, 200), (8, 120_000), (16, 120_000), (8, 400_000)]
+)
 def test_small_k_fit_does_not_depend_on_threads(k, n_colors):
     # Restarts and refinements in threads, on the exact table (few colours)
-    # or on coresets: the same palette and WCSS, bitwise.
+    # or on coresets: the same palette and WCSS, bitwise. On the largest
+    # table the scan is the blocked one, and the exact iterations on two
+    # threads are lloyd_threads' (one thread: _lloyd's).
     from skseg._engine.coresets import CORESET_MIN_COLORS
+    from skseg._engine.lloyd import BLOCK_MIN_COLORS
 
     px = _photo_like(4 * n_colors, seed=k)
     table = count_colors([px], np.uint8, 3)
     assert (table.n_colors >= CORESET_MIN_COLORS) == (n_colors > 1000)
+    assert (table.n_colors >= BLOCK_MIN_COLORS) == (n_colors > 200_000)
     one = fit_palette(table, k, random_state=0, n_threads=1)
     two = fit_palette(table, k, random_state=0, n_threads=2)
     assert_array_equal(one.centers, two.centers)

@@ -18,18 +18,27 @@ replaced by the weighted mean of its colours, weighted by its pixel count. The
 WCSS over pixels equals the WCSS of the cell means plus the (constant) spread
 inside the cells, as long as no cell is split between clusters, so the coreset
 ranks restarts almost exactly as the full table would. The best restarts are
-refined on a finer grid, and the best of those by
-:class:`sklearn.cluster.KMeans` (``sample_weight`` = pixel counts) on the exact
-table, so the returned centres are a k-means fixed point of the objective over
-all pixels and ``inertia`` is its exact WCSS.
+refined on a finer grid, and the best of those by Lloyd iterations on the
+exact table (compiled; :class:`sklearn.cluster.KMeans` with ``sample_weight``
+= pixel counts when colours x K exceeds ``OWN_EXACT_MAX_WORK``), so the
+returned centres are a k-means fixed point of the objective over all pixels
+and ``inertia`` is its exact WCSS. On tables of at least ``BLOCK_MIN_COLORS``
+colours the compiled Lloyd scans blocks of colours at a time
+(:func:`skseg._engine.distances.nearest_block`) and its exact iterations
+are split between the fit's threads (:func:`lloyd_threads`); the result is
+bitwise the same as one thread's point-at-a-time scan.
 
 Above ``LARGE_K`` (16) colours :func:`fit_palette` takes the path of
-:mod:`skseg._engine.hamerly`: fewer restarts above 64 colours, Lloyd iterations with
-Hamerly's bounds (and local ones) on every level, in threads, and an exact
+:func:`fit_large_k`: fewer restarts above 64 colours, and an exact
 refinement that stops when an iteration gains less than ``EXACT_STALL`` of
 the WCSS (``inertia`` is still the exact WCSS of the returned centres;
 measured 0.4-0.8 % above the WCSS of the fixed point reached before, on a
-2048x2048 photo at K = 64 and 256).
+2048x2048 photo at K = 64 and 256). Up to ``LLOYD_MAX_K`` (32) colours its
+coreset runs are the compiled Lloyd of small palettes (and so are the exact
+iterations on a table of fewer than ``BLOCK_MIN_COLORS`` colours); above it,
+and on the exact iterations of large tables, Lloyd iterations with
+Hamerly's bounds (and local ones) from :mod:`skseg._engine.hamerly`, in
+threads.
 
 :func:`fit_palette_path` fits palettes for many K at once (the curve of the
 elbow method): the table and its coresets are built once, every K is also
