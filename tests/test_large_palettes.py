@@ -286,20 +286,21 @@ def test_large_k_fit_does_not_depend_on_threads():
 
 
 @pytest.mark.parametrize(
-    "k, n_colors", [(8, 200), (8, 120_000), (16, 120_000), (8, 400_000)]
+    "k, n_pixels", [(8, 800), (8, 80_000), (8, 480_000), (16, 480_000)]
 )
-def test_small_k_fit_does_not_depend_on_threads(k, n_colors):
+def test_small_k_fit_does_not_depend_on_threads(k, n_pixels):
     # Restarts and refinements in threads, on the exact table (few colours)
-    # or on coresets: the same palette and WCSS, bitwise. On the largest
-    # table the scan is the blocked one, and the exact iterations on two
-    # threads are lloyd_threads' (one thread: _lloyd's).
+    # or on coresets: the same palette and WCSS, bitwise. On the tables of
+    # more than BLOCK_MIN_COLORS colours the scan is the blocked one, and
+    # the exact iterations on two threads are lloyd_threads' (one thread:
+    # _lloyd's).
     from skseg._engine.coresets import CORESET_MIN_COLORS
     from skseg._engine.lloyd import BLOCK_MIN_COLORS
 
-    px = _photo_like(4 * n_colors, seed=k)
+    px = _photo_like(n_pixels, seed=k)
     table = count_colors([px], np.uint8, 3)
-    assert (table.n_colors >= CORESET_MIN_COLORS) == (n_colors > 1000)
-    assert (table.n_colors >= BLOCK_MIN_COLORS) == (n_colors > 200_000)
+    assert (table.n_colors >= CORESET_MIN_COLORS) == (n_pixels > 1000)
+    assert (table.n_colors >= BLOCK_MIN_COLORS) == (n_pixels > 100_000)
     one = fit_palette(table, k, random_state=0, n_threads=1)
     two = fit_palette(table, k, random_state=0, n_threads=2)
     assert_array_equal(one.centers, two.centers)
