@@ -245,7 +245,7 @@ def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
     return changed
 
 
-def lloyd_threads(X, w, init, max_iter, tol, n_threads, stall=0.0):
+def lloyd_threads(X, w, init, max_iter, tol, n_threads):
     """:func:`_lloyd` with each assignment pass split between threads.
 
     For points and weights with integer values (a table of integer colours
@@ -255,12 +255,6 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads, stall=0.0):
     The centre update and the stopping rules are ``_lloyd``'s, in the same
     order of floating-point operations; the WCSS is added up point by point
     in order (``np.cumsum``), as ``_lloyd`` adds it.
-
-    With ``stall > 0`` it also stops when an assignment lowers the WCSS by
-    less than that fraction of it (the centres are then moved once more and
-    the points labelled against them: the WCSS returned is exact, the
-    centres close to a fixed point but not at it), as the large-palette
-    iterations (:func:`skseg._engine.hamerly.hamerly`) do.
     """
     n, c = X.shape
     k = init.shape[0]
@@ -286,18 +280,12 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads, stall=0.0):
 
     n_iter = 0
     settled = False
-    previous = np.inf
     for it in range(max_iter):
         n_iter = it + 1
         n_changed = assign()
         if n_changed == 0 and it > 0:
             settled = True
             break
-        stop = False
-        if stall > 0.0:
-            wcss = float(np.dot(w, d2))  # the rule's estimate only
-            stop = previous - wcss < stall * wcss
-            previous = wcss
         sums = part_sums.sum(axis=0)  # integers: exact in any order
         wsum = part_wsum.sum(axis=0)
         shift = 0.0
@@ -316,7 +304,7 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads, stall=0.0):
                     t = X[far, f] - centers[j, f]
                     shift += t * t
                     centers[j, f] = X[far, f]
-        if shift <= tol or stop:
+        if shift <= tol:
             break
     if not settled:
         assign()  # the distances to the final centres
