@@ -246,7 +246,8 @@ def fit_palette(
     tol_exact = float(tol * np.mean(by_channel.var(axis=1, dtype=np.float64)))
     del by_channel
     if isinstance(init, str) and k > LARGE_K:
-        # Many colours: fewer restarts, Lloyd with Hamerly's bounds (_lloyd).
+        # Many colours: fit_large_k (fewer restarts above 64 colours, Hamerly's
+        # bounds above LLOYD_MAX_K and on the exact iterations of large tables).
         def starts(X, w):
             return _start_makers(X, w, k, init, n_large_restarts(k, n_init), rng)
 
