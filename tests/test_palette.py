@@ -192,7 +192,7 @@ def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
     # index and squared distances bit for bit, over a number of points that
     # is not a multiple of the block, with duplicated and mirrored centres;
     # and _lloyd with the blocks gives what it gives without them
-    from skseg._engine.lloyd import _lloyd_range, lloyd_buffers
+    from skseg._engine.lloyd import _lloyd_range, use_blocks
 
     rng = np.random.default_rng(k)
     X = rng.integers(0, 256, (1000 + 37, 3)).astype(np.float64) / 7
@@ -210,11 +210,10 @@ def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
     assert_array_equal(labels, ref_labels)
     assert_array_equal(d2, ref_d2)
     assert_array_equal(wsum, np.bincount(ref_labels, weights=w, minlength=k))
-    xb = lloyd_buffers(X, 1 << 20)
-    assert xb is not None and lloyd_buffers(X, 10) is None
+    assert use_blocks(X, 1 << 20) and not use_blocks(X, 10)
     for tol in (0.0, 1e-3):
         ref = _lloyd(X, w, C, 20, tol)
-        got = _lloyd(X, w, C, 20, tol, xb)
+        got = _lloyd(X, w, C, 20, tol, True)
         assert_array_equal(got[0], ref[0])
         assert got[1:] == ref[1:]
 

@@ -89,17 +89,17 @@ def _search_left(a, v):
 
 
 @njit(cache=True, nogil=True)
-def _lloyd(X, w, init, max_iter, tol, xb=None):
+def _lloyd(X, w, init, max_iter, tol, blocks=None):
     # Weighted Lloyd iterations; stops when the total squared centre shift is
     # <= tol (absolute) or the labels no longer change. An empty cluster is
     # moved to the point that is worst served. Returns centres, WCSS, n_iter.
     #
     # The nearest centres are found a point at a time (nearest_center), or,
-    # given the work array xb of nearest_block (lloyd_buffers; 3 channels
-    # only), a block of points at a time: 2-4x faster at K = 8-32,
-    # bitwise the same result, but ~0.3 s more to compile. The two are
-    # compiled separately (numba drops the branch of the other before
-    # typing), so a fit that never passes xb never compiles the blocks.
+    # with blocks=True (use_blocks; 3 channels only), a block of points at
+    # a time by the passes of _lloyd_range: 2-4x faster at K = 8-32, bitwise
+    # the same result, but ~0.3 s more to compile. The two are compiled
+    # separately (numba drops the branch on a None argument before typing),
+    # so a fit that never passes blocks never compiles the blocked scan.
     n, c = X.shape
     k = init.shape[0]
     # Plain loops rather than init.copy(), np.full, sums[:] = 0.0: those
@@ -114,9 +114,6 @@ def _lloyd(X, w, init, max_iter, tol, xb=None):
     d2 = np.empty(n)
     sums = np.empty((k, c))
     wsum = np.empty(k)
-    if xb is not None:
-        best_b = np.empty(BLOCK)
-        arg_b = np.empty(BLOCK, np.int64)
     n_iter = 0
     settled = False  # d2 holds the distances to the returned centres
     for it in range(max_iter):
@@ -126,7 +123,7 @@ def _lloyd(X, w, init, max_iter, tol, xb=None):
             for f in range(c):
                 sums[j, f] = 0.0
         changed = False
-        if xb is None:
+        if blocks is None:
             for i in range(n):
                 arg, best = nearest_center(X, i, centers)
                 if labels[i] != arg:
@@ -136,20 +133,8 @@ def _lloyd(X, w, init, max_iter, tol, xb=None):
                 wsum[arg] += w[i]
                 for f in range(c):
                     sums[arg, f] += w[i] * X[i, f]
-        if xb is not None:
-            for i0 in range(0, n, BLOCK):
-                m = BLOCK if i0 + BLOCK <= n else n - i0
-                nearest_block(X, i0, m, centers, xb, best_b, arg_b)
-                for p in range(m):
-                    i = i0 + p
-                    a = arg_b[p]
-                    if labels[i] != a:
-                        changed = True
-                        labels[i] = a
-                    d2[i] = best_b[p]
-                    wsum[a] += w[i]
-                    for f in range(c):
-                        sums[a, f] += w[i] * X[i, f]
+        if blocks is not None:
+            changed = _lloyd_range(X, w, centers, labels, d2, sums, wsum, 0, n) > 0
         if not changed and it > 0:
             settled = True
             break
@@ -171,24 +156,21 @@ def _lloyd(X, w, init, max_iter, tol, xb=None):
         if shift <= tol:
             break
     inertia = 0.0
+    if blocks is not None and not settled:
+        # the distances to the final centres, summed below (sums: scratch)
+        _lloyd_range(X, w, centers, labels, d2, sums, wsum, 0, n)
+        settled = True
     if settled:
         # the last pass kept every label, so the centres did not move: its
         # distances are the final ones (the same sum, term by term)
         for i in range(n):
             inertia += w[i] * d2[i]
         return centers, inertia, n_iter
-    if xb is None:
-        for i in range(n):
-            best = np.inf
-            for j in range(k):
-                best = min(best, _sq_dist(X, i, centers, j))
-            inertia += w[i] * best
-    if xb is not None:
-        for i0 in range(0, n, BLOCK):
-            m = BLOCK if i0 + BLOCK <= n else n - i0
-            nearest_block(X, i0, m, centers, xb, best_b, arg_b)
-            for p in range(m):
-                inertia += w[i0 + p] * best_b[p]
+    for i in range(n):
+        best = np.inf
+        for j in range(k):
+            best = min(best, _sq_dist(X, i, centers, j))
+        inertia += w[i] * best
     return centers, inertia, n_iter
 
 
@@ -198,27 +180,24 @@ def _lloyd(X, w, init, max_iter, tol, xb=None):
 BLOCK_MIN_COLORS = 1 << 17
 
 
-def lloyd(X, w, init, max_iter, tol, xb=None):
-    """:func:`_lloyd`, with the blocked scan when ``xb`` is not None.
+def lloyd(X, w, init, max_iter, tol, blocks=False):
+    """:func:`_lloyd`, with the blocked scan when ``blocks`` is true.
 
-    ``xb`` is left out of the call when it is None: an explicit None would
-    be one more compiled signature of the same point-at-a-time kernel.
+    ``blocks`` is left out of the call when false: one compiled signature
+    of the point-at-a-time kernel, whatever the caller passes.
     """
-    if xb is None:
+    if not blocks:
         return _lloyd(X, w, init, max_iter, tol)
-    return _lloyd(X, w, init, max_iter, tol, xb)
+    return _lloyd(X, w, init, max_iter, tol, True)
 
 
-def lloyd_buffers(X, n_colors):
-    """The ``xb`` argument of :func:`_lloyd` for a fit over ``n_colors`` colours.
+def use_blocks(X, n_colors):
+    """Whether :func:`lloyd` scans blocks of colours in a fit over ``n_colors``.
 
-    A fresh work array (one per run: runs go on in threads) when the table
-    has at least ``BLOCK_MIN_COLORS`` colours of 3 channels, else None (the
-    point-at-a-time scan).
+    True when the table has at least ``BLOCK_MIN_COLORS`` colours of 3
+    channels; otherwise the point-at-a-time scan.
     """
-    if X.shape[1] == 3 and n_colors >= BLOCK_MIN_COLORS:
-        return np.empty((3, BLOCK))
-    return None
+    return X.shape[1] == 3 and n_colors >= BLOCK_MIN_COLORS
 
 
 @njit(cache=True, nogil=True)

@@ -67,8 +67,8 @@ from .lloyd import (
     _start_makers,
     _starts,
     lloyd,
-    lloyd_buffers,
     lloyd_threads,
+    use_blocks,
 )
 
 __all__ = ["Palette", "fit_palette", "fit_palette_path", "cluster_stats"]
@@ -270,8 +270,8 @@ def fit_palette(
     else:
         best = np.asarray(init, dtype=np.float64)
         if exact is not None:
-            xb = lloyd_buffers(exact[0], table.n_colors)
-            best, inertia, n_iter = lloyd(*exact[:2], best, max_iter, exact[2], xb)
+            blocks = use_blocks(exact[0], table.n_colors)
+            best, inertia, n_iter = lloyd(*exact[:2], best, max_iter, exact[2], blocks)
     if exact is not None:
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     # Exact refinement on the weighted table: a k-means fixed point of the
@@ -280,12 +280,12 @@ def fit_palette(
     # threads for a large table of integer colours (bitwise the same result).
     if colors.shape[0] * k <= OWN_EXACT_MAX_WORK:
         n = colors.shape[0]
-        xb = lloyd_buffers(colors, n)
-        if n_threads > 1 and xb is not None and table.colors.dtype.kind in "ui":
+        blocks = use_blocks(colors, n)
+        if n_threads > 1 and blocks and table.colors.dtype.kind in "ui":
             threads = min(int(n_threads), n // (BLOCK_MIN_COLORS // 2))
             exact = lloyd_threads(colors, weights, best, max_iter, tol_exact, threads)
         else:
-            exact = lloyd(colors, weights, best, max_iter, tol_exact, xb)
+            exact = lloyd(colors, weights, best, max_iter, tol_exact, blocks)
         best, inertia, n_iter = exact
         return _sorted(Palette(best, float(inertia), int(n_iter)))
     km = KMeans(k, init=best, n_init=1, max_iter=max_iter, tol=tol, copy_x=False).fit(
@@ -365,14 +365,14 @@ def _best_restart(
     are refined on the fine one. The restarts (seeding and Lloyd) and the
     refinements share ``n_threads`` threads; every random number is drawn
     beforehand, so the result does not depend on it. ``n_colors``: the
-    table's, for the scan of :func:`_lloyd` (:func:`lloyd_buffers`).
+    table's, for the scan of :func:`_lloyd` (:func:`use_blocks`).
     """
     if levels is None:
         X, w, tol_abs = exact
         makers = _start_makers(X, w, k, init, n_init, rng)
         runs = _in_threads(
             lambda make: lloyd(
-                X, w, make(), max_iter, tol_abs, lloyd_buffers(X, n_colors)
+                X, w, make(), max_iter, tol_abs, use_blocks(X, n_colors)
             ),
             makers,
             n_threads,
@@ -381,7 +381,7 @@ def _best_restart(
     (Xc, wc, tc), (Xf, wf, tf) = levels
     makers = _start_makers(Xc, wc, k, init, n_init, rng)
     runs = _in_threads(
-        lambda make: lloyd(Xc, wc, make(), max_iter, tc, lloyd_buffers(Xc, n_colors)),
+        lambda make: lloyd(Xc, wc, make(), max_iter, tc, use_blocks(Xc, n_colors)),
         makers,
         n_threads,
     )
@@ -389,7 +389,7 @@ def _best_restart(
     # ``extra`` starts (partial_fit's current palette) compete here too
     starts = [r[0] for r in runs[:n_refine]] + [np.asarray(c, float) for c in extra]
     refined = _in_threads(
-        lambda c: lloyd(Xf, wf, c, max_iter, tf, lloyd_buffers(Xf, n_colors)),
+        lambda c: lloyd(Xf, wf, c, max_iter, tf, use_blocks(Xf, n_colors)),
         starts,
         n_threads,
     )
@@ -441,8 +441,8 @@ def fit_large_k(colors, weights, k, starts, levels, max_iter, tol_exact, n_threa
         def one(init):
             init = init() if callable(init) else init
             if few:
-                xb = lloyd_buffers(X, colors.shape[0])
-                return lloyd(X, w, init, max_iter, tol, xb)
+                blocks = use_blocks(X, colors.shape[0])
+                return lloyd(X, w, init, max_iter, tol, blocks)
             return hamerly(X, w, init, max_iter, tol, **options)
 
         runs = _in_threads(one, inits, n_threads)
