@@ -146,8 +146,10 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         (and the per-image fits with ``per_image=True``). ``None`` means 1
         unless in a :func:`joblib.parallel_config` context; ``-1`` means all
         processors. The output does not depend on it. Fitting a palette
-        uses threads of its own (its restarts, and the Lloyd iterations of
-        more than 16 colours), whatever ``n_jobs``: as many as
+        uses threads of its own (counting the colours of a large image, its
+        restarts, and the Lloyd iterations over a large table or of more
+        than 16 colours), whatever ``n_jobs``; so does labelling a large
+        image at transform time: as many as
         :class:`sklearn.cluster.KMeans` would (one per core;
         ``OMP_NUM_THREADS`` or :func:`threadpoolctl.threadpool_limits`
         lower it), and the palette does not depend on them either.
