@@ -820,7 +820,10 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         k_out = self._n_out_clusters()
         offsets = np.concatenate([[0], np.cumsum(batch.pixel_counts())])
         total = int(offsets[-1])
-        spec = _OutputSpec(output, k_out, batch.dtype)
+        regions = self.min_region_size is not None or output == "regions"
+        spec = _OutputSpec(
+            output, k_out, batch.dtype, keep_labels=output != "quantized" or regions
+        )
         if self.per_image:
             seed = check_random_state(self.random_state).randint(np.iinfo(np.int32).max)
             params = {
@@ -836,13 +839,14 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             results = self._run(
                 _segment_with_palette, runs, offsets, spec, self.cluster_centers_
             )
-        if len(results) == 1 and results[0].labels.shape[0] == total:
+        if len(results) == 1 and len(runs[0][2]) == total:
             labels, out = results[0].labels, results[0].out
         else:
-            labels = np.empty(total, np.int32)
+            labels = np.empty(total, np.int32) if spec.keep_labels else None
             out = spec.allocate(total, batch.n_channels, batch.n_images)
             for (start, stop, _), res in zip(runs, results):
-                labels[offsets[start] : offsets[stop]] = res.labels
+                if labels is not None:
+                    labels[offsets[start] : offsets[stop]] = res.labels
                 if output == "histogram":
                     out[start:stop] = res.out
                 elif out is not None:
@@ -851,7 +855,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         short = [start for (start, _, _), res in zip(runs, results) if res.short]
         if short:
             self._warn_short(short, batch, output)
-        if self.min_region_size is not None or output == "regions":
+        if regions:
             labels, out, sse = self._merge_regions(
                 batch, offsets, runs, results, labels, out, sse, output
             )
@@ -1018,10 +1022,16 @@ def _block_sse(est, block):
 
 
 class _OutputSpec:
-    """What a worker computes: output kind, number of clusters, dtypes."""
+    """What a worker computes: output kind, number of clusters, dtypes.
 
-    def __init__(self, output, k_out, dtype):
+    ``keep_labels``: whether the labels are needed besides a quantized
+    output (region merging reads them); otherwise a run through the
+    colour table does not write them.
+    """
+
+    def __init__(self, output, k_out, dtype, keep_labels=True):
         self.output, self.k_out, self.dtype = output, k_out, dtype
+        self.keep_labels = keep_labels
 
     def allocate(self, n_pixels, n_channels, n_images):
         if self.output == "quantized":
@@ -1062,8 +1072,9 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         )
     )
     if lookup and spec.output == "quantized":
-        # the labels and the quantized colours written in one pass
+        # the labels (when asked for) and the quantized colours in one pass
         colors = _quantize_colors(centers, out.dtype)
+        labels = labels if spec.keep_labels else None
         assign_labels_rgb8(
             px, centers, labels, colors, out, fit_threads(), with_sse=False
         )

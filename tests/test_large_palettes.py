@@ -137,6 +137,32 @@ def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
     assert not (got == k - 1).any()
     sse = assign_labels_rgb8(px, centers, got)
     assert sse == pytest.approx(assign_labels(px, centers, ref), rel=1e-12)
+    # the quantized colours alone (no labels written), on 1 and 2 threads
+    for n_threads in (1, 2):
+        alone = np.zeros_like(px)
+        assign_labels_rgb8(px, centers, None, colors, alone, n_threads, False)
+        assert_array_equal(alone, colors[ref])
+
+
+@pytest.mark.parametrize("min_region_size", [None, 4])
+def test_quantized_output_through_the_table_in_runs_is_the_labels_colours(
+    min_region_size,
+):
+    # transform(output="quantized") writes no labels through the table
+    # unless region merging needs them; split in runs of images (n_jobs=2)
+    # or not, it is the palette's colours at predict's labels
+    from skseg._engine.assign import LOOKUP_MIN_WORK
+
+    assert 1024 * 768 * 16 >= LOOKUP_MIN_WORK  # each image through the table
+    X = _photo_like(2 * 1024 * 768, seed=7).reshape(2, 1024, 768, 3)
+    seg = KMeansColorSegmenter(16, random_state=0, min_region_size=min_region_size)
+    seg.fit(X)
+    colors = np.rint(seg.cluster_centers_).astype(np.uint8)
+    for n_jobs in (None, 2):
+        seg.set_params(n_jobs=n_jobs)
+        labels = seg.predict(X)
+        assert_array_equal(seg.transform(X), colors[labels])
+        assert_array_equal(seg.transform(list(X)), list(colors[labels]))
 
 
 def test_small_palette_transforms_through_the_table_match_score(monkeypatch):

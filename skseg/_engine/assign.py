@@ -29,7 +29,7 @@ import numpy as np
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
 from .distances import nearest_center
-from .tables import _bitmap_index, _pass_rgb8, _popcount64
+from .tables import THREAD_MIN_PIXELS, _bitmap_index, _popcount64, presence_bitmap
 
 __all__ = [
     "CELL_BITS",
@@ -242,11 +242,13 @@ def _label_codes(codes, centers, starts, items, shift, labels, d2):
 
 @njit(cache=True, nogil=True)
 def _lookup(px, index, label_of_rank, d2_of_rank, labels, colors, out):
-    # Label of every pixel through its colour's rank; with out.shape[0] > 0
-    # also its palette colour (colors[label], the quantized output), and
-    # with d2_of_rank.shape[0] > 0 the sum of the squared distances, in the
-    # same pass. index[w] = (presence bits of word w, colours below it).
+    # Label of every pixel through its colour's rank (unless labels is
+    # empty); with out.shape[0] > 0 also its palette colour (colors[label],
+    # the quantized output), and with d2_of_rank.shape[0] > 0 the sum of
+    # the squared distances, in the same pass. index[w] = (presence bits of
+    # word w, colours below it).
     total = 0.0
+    keep = labels.shape[0] > 0
     write = out.shape[0] > 0
     score = d2_of_rank.shape[0] > 0
     for i in range(px.shape[0]):
@@ -256,7 +258,8 @@ def _lookup(px, index, label_of_rank, d2_of_rank, labels, colors, out):
         below = word & ((np.uint64(1) << np.uint64(code & 63)) - np.uint64(1))
         r = np.int64(index[w, 1]) + np.int64(_popcount64(below))
         a = label_of_rank[r]
-        labels[i] = a
+        if keep:
+            labels[i] = a
         if score:
             total += d2_of_rank[r]
         if write:
@@ -275,8 +278,9 @@ def assign_labels_rgb8(
     ----------
     px : ndarray of shape (n_pixels, 3), uint8
     centers : ndarray of shape (n_clusters, 3), float64
-    labels : ndarray of shape (n_pixels,), int32
-        Output.
+    labels : ndarray of shape (n_pixels,), int32, or None
+        Output. None (with ``out``): the quantized colours alone, no labels
+        written (a 4 Mpx photo's labels are 16 MB).
     colors : ndarray of shape (n_clusters, 3), uint8, optional
         With ``out``: the palette's colours, written for every pixel into
         ``out`` (shape ``(n_pixels, 3)``, uint8) in the same pass.
@@ -294,10 +298,10 @@ def assign_labels_rgb8(
         (None unless ``with_sse``).
     """
     centers = np.ascontiguousarray(centers, dtype=np.float64)
-    # The presence bitmap and colour ranks of the palette engine's counting.
-    bits = np.zeros(2**18, np.uint64)
-    no_ranks = np.empty(0, np.int64)
-    _pass_rgb8(px, bits, no_ranks, no_ranks, False)
+    # The presence bitmap and colour ranks of the palette engine's counting
+    # (the bitmap on the threads, as the counting makes it, for a large run).
+    n = px.shape[0]
+    bits = presence_bitmap([px], n_threads if n >= THREAD_MIN_PIXELS else 1)
     prefix, codes = _bitmap_index(bits)
     # Each distinct colour labelled once among its cell's candidates:
     # label_of_rank[r] (and d2_of_rank[r]) of the colour of rank r.
@@ -324,7 +328,8 @@ def assign_labels_rgb8(
     if out is None:
         colors = np.zeros((1, 3), np.uint8)
         out = np.empty((0, 3), np.uint8)
-    n = px.shape[0]
+    if labels is None:
+        labels = np.empty(0, np.int32)
     starts = list(range(0, n, LOOKUP_PIECE))
     sse = np.zeros(len(starts))
 
@@ -336,14 +341,15 @@ def assign_labels_rgb8(
             index,
             label_of_rank,
             d2_of_rank,
-            labels[a:b],
+            labels[a:b] if labels.shape[0] else labels,
             colors,
             out[a:b] if out.shape[0] else out,
         )
 
     if n_threads > 1 and len(starts) > 1:
         # fresh output pages touched by one thread first (see fault_in)
-        fault_in(labels)
+        if labels.shape[0]:
+            fault_in(labels)
         if out.shape[0]:
             fault_in(out)
     run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)

@@ -255,12 +255,7 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         # and counts, added up after (integers: the same table on any number
         # of threads).
         n_threads = fit_threads() if n_pixels and n_pixels >= THREAD_MIN_PIXELS else 1
-        bits = [np.zeros(2**18, np.uint64) for _ in range(n_threads)]
-        no_ranks = np.empty(0, np.int64)
-        _rgb8_passes(pixel_chunks, bits, no_ranks, no_ranks, n_threads)
-        for other in bits[1:]:
-            bits[0] |= other
-        bits = bits[0]
+        bits = presence_bitmap(pixel_chunks, n_threads)
         prefix, codes = _bitmap_index(bits)
         total = codes.shape[0]
         counts = [np.zeros(total, np.int64) for _ in range(n_threads)]
@@ -292,6 +287,22 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
 
 #: Pixels from which count_colors splits a uint8 RGB count between threads.
 THREAD_MIN_PIXELS = 1 << 20
+
+
+def presence_bitmap(pixel_chunks, n_threads=1):
+    """The presence bitmap of the colours of uint8 RGB pixel arrays.
+
+    Bit ``code & 63`` of word ``code >> 6`` (2**18 words, 2 MiB) is set for
+    every colour ``code = r << 16 | g << 8 | b`` that occurs. Each chunk is
+    split between ``n_threads`` threads, each with its own bitmap, and the
+    bitmaps are or-ed after: the same bitmap on any number of threads.
+    """
+    bits = [np.zeros(2**18, np.uint64) for _ in range(n_threads)]
+    no_ranks = np.empty(0, np.int64)
+    _rgb8_passes(pixel_chunks, bits, no_ranks, no_ranks, n_threads)
+    for other in bits[1:]:
+        bits[0] |= other
+    return bits[0]
 
 
 def _rgb8_passes(pixel_chunks, bits, prefix, counts, n_threads):
