@@ -9,8 +9,10 @@ upscaled bilinearly, as the other benchmarks):
    - skimage: ``skimage.feature.canny(gray)`` (sigma=1, thresholds 0.1/0.2);
    - skseg, the same parameters: ``CannyEdgeExtractor().transform(gray[None])``
      (the public path: validation, allocation, edges), at the default
-     ``n_jobs`` (None: one thread) and with ``n_jobs=-1`` (row bands in
-     threads);
+     ``n_jobs`` (None: the row bands of a large image on the threads of
+     ``skseg._parallel.fit_threads``, one per core as OpenMP counts them,
+     since issue 18's stop 25; one thread before) and with ``n_jobs=-1``
+     (row bands on every processor);
    - cv2, the tutorial's call: ``cv2.Canny(gray8, 150, 200)`` alone (OpenCV
      uses ``cv2.getNumThreads()`` threads; its 0/255 map is compared with
      skseg's boolean one outside the timing);

@@ -29,12 +29,14 @@ The image is streamed row by row (:func:`canny_band`): smoothed rows,
 gradients and magnitudes live in ring buffers of a few rows, so the working
 set stays in cache, the image is read once, and the only image-sized array
 written is the candidate map, which becomes the boolean output in place.
-Bands of rows can run in parallel threads; :func:`stitch_bands` joins edges
-across band borders, so the result does not depend on the number of bands.
+Bands of rows can run in parallel threads; a last call of the same kernel
+in its joining mode (:func:`join_bands`) joins edges across band borders, so
+the result does not depend on the number of bands, and cutting an image
+into bands compiles no kernel of its own.
 
 Every kernel is compiled by numba with ``cache=True`` (a second process loads
 the machine code from disk) and ``nogil=True`` (threads run in parallel).
-Only the entry points (:func:`canny_band`, :func:`stitch_bands` and the
+Only the entry points (:func:`canny_band`, :func:`canny_band_u8` and the
 input conversion) are numba dispatchers; the helpers they call are compiled
 inside them (:func:`_subroutine`), so each is compiled and optimised once,
 with its caller, not also on its own.
@@ -589,7 +591,7 @@ def canny_band(
     of the band of ``cand`` are written (0: not a candidate, 1: weak, 2:
     strong, EDGE: edge), so bands can run in parallel threads. Hysteresis is
     done inside the band, row by row; edges crossing band borders are joined
-    by :func:`stitch_bands`.
+    by a call in joining mode (``r0 < 0``, :func:`join_bands`).
 
     The steps a call does not use are given as None: numba removes a branch
     on an argument that is None before typing, so each flavour compiles only
@@ -614,7 +616,10 @@ def canny_band(
     low, high : float
         Thresholds as the flavour compares them.
     r0, r1 : int
-        Rows of the band.
+        Rows of the band. ``r0 < 0``: joining mode instead, the candidates
+        8-connected to the first ``r1`` pixels of ``stack`` (the edges on
+        the band borders) become edges, over the whole image; nothing else
+        is read.
     cand : ndarray of uint8, shape (h, w)
     mag : ndarray of shape (h, w) or (0, 0), working type
         Its dtype is the working type. If not empty, only the magnitudes of
@@ -625,6 +630,9 @@ def canny_band(
         allocation inside the kernel is one more compiled function).
     """
     h, w = src.shape
+    if r0 < 0:
+        _flood(cand, stack, r1, 0, h)
+        return
     l1 = opencv is not None
     ring_s = rows[0:5]  # smoothed rows
     ring_gi = rows[5:8]
@@ -852,7 +860,7 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
         ``floor`` of the thresholds, at most ``2**15 - 1`` (above any
         magnitude).
     r0, r1 : int
-        Rows of the band.
+        Rows of the band; ``r0 < 0``: joining mode, as :func:`canny_band`'s.
     cand : ndarray of uint8, shape (h, w)
     rows : ndarray of int16, shape (10, w + 2)
         Zeroed work rows (:func:`band_buffers_u8`): gradients (3 + 3), the
@@ -863,6 +871,9 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
         First stack of the hysteresis.
     """
     h, w = src.shape
+    if r0 < 0:
+        _flood(cand, stack, r1, 0, h)
+        return
     ring_m = rows[6:9]
     zeros = rows[9]
     low16 = np.int16(low)
@@ -895,22 +906,24 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
             _link_row(cand, n, r0, stack)
 
 
-@njit(**_JIT)
-def stitch_bands(cand, seams, n_cand):
+def join_bands(cand, seams, band):
     """Join edges across band borders: flood from the edges on each seam.
 
-    ``n_cand`` is the number of candidates of the image (the stack size).
+    ``seams`` are the first rows of the bands after the first; ``band(r0,
+    r1, stack)`` calls the image's band kernel (:func:`canny_band` or
+    :func:`canny_band_u8`, whichever found the candidates) with the given
+    rows and stack, so its joining mode (``r0 < 0``) does the flood: the
+    same kernel, no other to compile.
     """
     h, w = cand.shape
-    stack = np.empty(n_cand + 2 * w * len(seams), np.int64)
-    top = 0
-    for r in seams:
-        for i in range(r - 1, r + 1):
-            for j in range(w):
-                if cand[i, j] == EDGE:
-                    stack[top] = (np.int64(i) << 32) | j
-                    top += 1
-    _flood(cand, stack, top, 0, h)
+    near = np.concatenate([cand[r - 1 : r + 1] for r in seams])
+    rows, cols = np.nonzero(near == EDGE)
+    rows = np.asarray(seams)[rows // 2] - 1 + rows % 2
+    top = rows.shape[0]
+    # a pixel is pushed once (when marked): the candidates are enough room
+    stack = np.empty(top + int(np.count_nonzero(cand)), np.int64)
+    stack[:top] = (rows.astype(np.int64) << 32) | cols
+    band(-1, top, stack)
 
 
 def bleed_table(h, w, weights, working, eps):
@@ -1168,13 +1181,14 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         if not params.use_quantiles:
             # the tutorial's cv2.Canny call: integer kernel (same edges)
             low_i, high_i = _integer_threshold(low), _integer_threshold(high)
-            run_bands(
-                lambda r0, r1: canny_band_u8(
-                    src, low_i, high_i, r0, r1, cand, *band_buffers_u8(w)
-                ),
-                bounds,
-            )
-            return _finish(cand, out, bounds, run_bands)
+
+            def band_u8(r0, r1, stack=None):
+                rows, above, first = band_buffers_u8(w)
+                stack = first if stack is None else stack
+                canny_band_u8(src, low_i, high_i, r0, r1, cand, rows, above, stack)
+
+            run_bands(band_u8, bounds)
+            return _finish(cand, out, bounds, run_bands, band_u8)
     # None for the steps not taken: numba compiles only the code of the others
     weights = params.weights if params.smooth else None
     args = (src, weights, bleed, True if params.l1 else None)
@@ -1189,19 +1203,20 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
     none = np.empty((0, 0), working)
-    run_bands(
-        lambda r0, r1: canny_band(
-            *args, low, high, r0, r1, cand, none, *band_buffers(w, working, weights)
-        ),
-        bounds,
-    )
-    return _finish(cand, out, bounds, run_bands)
+
+    def band(r0, r1, stack=None):
+        *buffers, first = band_buffers(w, working, weights)
+        stack = first if stack is None else stack
+        canny_band(*args, low, high, r0, r1, cand, none, *buffers, stack)
+
+    run_bands(band, bounds)
+    return _finish(cand, out, bounds, run_bands, band)
 
 
-def _finish(cand, out, bounds, run_bands):
+def _finish(cand, out, bounds, run_bands, band):
     """Join the bands' edges and turn the candidate map into the edges."""
     if len(bounds) > 2:
-        stitch_bands(cand, bounds[1:-1], np.count_nonzero(cand))
+        join_bands(cand, bounds[1:-1], band)
     # the candidate map becomes the 0/1 edges in place (NumPy: one kernel less
     # to compile, as fast)
     run_bands(lambda r0, r1: np.equal(cand[r0:r1], EDGE, out=out[r0:r1]), bounds)

@@ -20,7 +20,7 @@ from ._glue import (
     dask_aware,
     stateless_plan,
 )
-from ._parallel import n_workers, run_in_threads
+from ._parallel import fit_threads, n_workers, run_in_threads
 
 __all__ = ["CannyEdgeExtractor"]
 
@@ -102,9 +102,13 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
         Number of threads. A batch with at least ``n_jobs`` images is split
         over workers image by image (:class:`joblib.Parallel`, so any joblib
         backend works); otherwise each image is cut into bands of rows
-        processed by threads. ``None`` means 1 unless in a
-        :func:`joblib.parallel_config` context; ``-1`` means all processors.
-        The output does not depend on it.
+        processed by threads. ``-1`` means all processors. ``None`` means
+        one worker unless in a :func:`joblib.parallel_config` context, and
+        an image of at least 512 x 512 pixels is then cut into bands on a
+        thread per core (as scikit-learn's ``KMeans`` and ``cv2.Canny`` use
+        them by default; ``OMP_NUM_THREADS`` or :mod:`threadpoolctl` lower
+        it), unless the call runs in a worker thread already (one thread).
+        ``n_jobs=1``: one thread. The output does not depend on it.
 
     Attributes
     ----------
@@ -412,12 +416,20 @@ class CannyEdgeExtractor(ImageOutputMixin, TransformerMixin, BaseEstimator):
             flat = np.concatenate(results)
         else:
             # Fewer images than workers: each image is split into row bands.
+            # n_jobs=None outside a joblib context: the bands of a large image
+            # go to the threads the palette engine uses (fit_threads, as
+            # OpenMP counts them: scikit-learn's KMeans and cv2.Canny use the
+            # machine's cores by default too); one thread in a worker thread.
+            min_pixels = 0
+            if self.n_jobs is None and workers == 1:
+                workers, min_pixels = fit_threads(), BAND_MIN_PIXELS
             flat = _edges_of_run(
                 [batch.image(i) for i in range(batch.n_images)],
                 params,
                 from_bool,
                 n_bands=workers,
                 run_bands=_thread_runner(workers) if workers > 1 else None,
+                min_band_pixels=min_pixels,
             )
         return batch.rebuild(flat)
 
@@ -482,20 +494,32 @@ def _runs(n, n_runs):
     return [(a, b) for a, b in zip(bounds[:-1], bounds[1:]) if b > a]
 
 
-def _edges_of_run(images, params, from_bool, n_bands=1, run_bands=None):
-    """Edges of a run of images, one flat boolean array (returned to the caller)."""
+#: With ``n_jobs=None``, images of at least this many pixels are cut into
+#: row bands on :func:`~skseg._parallel.fit_threads` threads (smaller ones
+#: on one thread: the bands' start-up costs more than it saves there).
+BAND_MIN_PIXELS = 1 << 18
+
+
+def _edges_of_run(
+    images, params, from_bool, n_bands=1, run_bands=None, min_band_pixels=0
+):
+    """Edges of a run of images, one flat boolean array (returned to the caller).
+
+    Images of fewer than ``min_band_pixels`` pixels are not cut into bands.
+    """
     flat = np.empty(sum(im.shape[0] * im.shape[1] for im in images), np.bool_)
     start = 0
     for image in images:
         stop = start + image.shape[0] * image.shape[1]
         out = flat[start:stop].reshape(image.shape[:2])
+        banded = image.shape[0] * image.shape[1] >= min_band_pixels
         canny_image(
             image,
             params,
             from_bool=from_bool,
             out=out,
-            n_bands=n_bands,
-            run_bands=run_bands,
+            n_bands=n_bands if banded else 1,
+            run_bands=run_bands if banded else None,
         )
         start = stop
     return flat

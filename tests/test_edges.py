@@ -355,6 +355,53 @@ def test_n_jobs_gives_the_same_output(gradient):
     assert_array_equal(got, list(expected))
 
 
+@pytest.mark.parametrize("sigma", [0.0, 1.0])
+def test_bands_join_edges_across_their_borders(sigma, monkeypatch):
+    # the tutorial's integer kernel (sigma=0, uint8, l1) and the float one:
+    # 1, 2 and 3 bands give the same edges, and the joining is needed for
+    # it (without it the banded edges differ: the test can fail)
+    from skseg import _canny
+
+    gray = img_as_ubyte(color.rgb2gray(data.astronaut()))[None]
+    params = {"sigma": sigma, "low_threshold": 20, "high_threshold": 120}
+    params["gradient"] = "l1"
+    one = CannyEdgeExtractor(n_jobs=1, **params).fit_transform(gray)
+    for n_jobs in (2, 3):
+        got = CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(gray)
+        assert_array_equal(got, one)
+    monkeypatch.setattr(_canny, "join_bands", lambda *args: None)
+    unjoined = CannyEdgeExtractor(n_jobs=3, **params).fit_transform(gray)
+    assert (unjoined != one).any() and not (unjoined & ~one).any()
+
+
+@pytest.mark.parametrize("gradient", ["l2", "l1"])
+def test_default_n_jobs_bands_large_images_on_the_fit_threads(gradient, monkeypatch):
+    # n_jobs=None: an image of at least BAND_MIN_PIXELS pixels is cut into
+    # bands on fit_threads() threads (3 here), a smaller one is not; a
+    # ragged batch mixes both; the edges are n_jobs=1's
+    import skseg.edges as edges_module
+
+    bands = []
+    real = edges_module.canny_image
+
+    def spy(image, params, **kwargs):
+        bands.append(kwargs["n_bands"])
+        return real(image, params, **kwargs)
+
+    monkeypatch.setattr(edges_module, "fit_threads", lambda: 3)
+    monkeypatch.setattr(edges_module, "canny_image", spy)
+    astronaut = data.astronaut()
+    assert astronaut.shape[0] * astronaut.shape[1] >= edges_module.BAND_MIN_PIXELS
+    params = {"gradient": gradient, "low_threshold": 10, "high_threshold": 40}
+    images = [astronaut, astronaut[:100, :200]]
+    expected = CannyEdgeExtractor(n_jobs=1, **params).fit_transform(images)
+    bands.clear()
+    got = CannyEdgeExtractor(**params).fit_transform(images)
+    assert bands == [3, 1]
+    for a, b in zip(got, expected):
+        assert_array_equal(a, b)
+
+
 def test_quantile_thresholds_with_bands_match_skimage():
     camera = data.camera()
     expected = feature.canny(
@@ -454,7 +501,6 @@ def test_kernels_are_cached_on_disk_and_release_the_gil():
         "_convert",
         "canny_band",
         "canny_band_u8",
-        "stitch_bands",
     }
     for kernel in kernels:
         assert type(kernel._cache).__name__ == "FunctionCache", kernel
