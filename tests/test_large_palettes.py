@@ -118,7 +118,7 @@ def test_lookup_labels_equal_direct_assignment_bitwise():
     assert sse_got == pytest.approx(sse_ref, rel=1e-12)
 
 
-@pytest.mark.parametrize("k", [4, 8, 16])
+@pytest.mark.parametrize("k", [2, 3, 4, 8, 16])
 def test_small_palette_lookup_equals_direct_assignment_bitwise(k):
     # K <= 16 through the table (labels and quantized output; the SSE too
     # when asked): the direct scan's labels, ties (a duplicated centre)

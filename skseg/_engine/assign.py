@@ -130,17 +130,24 @@ def center_distances(px, centers, out):
 #: 16 and 32 against 55-57 ms by the direct scan at K = 3 (``python
 #: benchmarks/bench_kmeans.py --only-octree``); by the direct scan K = 8 and
 #: 16 took 108 and 203 ms. Predict at K = 256 took 49 ms (section 4).
-LOOKUP_MIN_CLUSTERS = 3
+#: Lowered from 3 once the table's presence bitmap ran on the fit's threads
+#: and the quantized output stopped writing labels: K = 2 and 3 took 12.0
+#: and 12.1 ms through the table against 15.6 and 18.3 ms by the direct
+#: scan (2048x2048 astronaut, transform, best of 9, one process).
+LOOKUP_MIN_CLUSTERS = 1
 
 #: ... and, for palettes of up to :data:`LOOKUP_SCORE_MIN_CLUSTERS` colours,
 #: when pixels x colours is at least this: the table has a fixed cost (a
 #: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
-#: does not pay. Measured (transform, 2 cores, best of 7 calls in fresh
-#: processes, by a one-off script): the 1024x1024 astronaut at K = 4 took
-#: 16 ms by the direct scan and 15-24 ms through the table, at K = 8 28 and
-#: 18 ms, K = 16 51 and 24 ms; 2048x2048 at K = 4 64 and 41 ms; 512x512 at
-#: K = 16 13.0 and 9.6 ms.
-LOOKUP_MIN_WORK = 1 << 23
+#: does not pay. Measured (transform, quantized, 2 cores, best of 9 calls,
+#: one process, direct scan against the table): the 1024x1024 astronaut at
+#: K = 2 5.8 and 6.5 ms, K = 3 7.3 and 6.6, K = 4 8.9 and 6.6, K = 8 15.1
+#: and 6.8; 512x512 at K = 4 2.2 and 2.8, K = 8 3.8 and 3.0; 1448x1448 at
+#: K = 2 8.0 and 7.2. (Was 2**23, measured before the bitmap ran on threads:
+#: 1024x1024 at K = 4 16 ms direct, 15-24 ms through the table.) A first
+#: K = 2-3 call on such an image compiles the table's two kernels instead
+#: of the direct scan's (measured +0.08 s of compilation).
+LOOKUP_MIN_WORK = 1 << 22
 
 #: The sum of squared distances (``score``) goes through the table above
 #: this many colours only: up to it, the direct scan's sum, whose order of
