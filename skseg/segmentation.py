@@ -582,7 +582,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             whole = batch.array is not None and batch.array.flags.c_contiguous
             n_chunks = 1 if whole else batch.n_images
             chunks = _Reiterable(lambda: (px for _, _, px in batch.chunks(n_chunks)))
-            if self._fit_pixels(chunk_passes(chunks), batch):
+            if self._fit_pixels(chunk_passes(chunks, fit_threads()), batch):
                 release_free_memory()
                 return
         self._fit_table(count_batch(batch), batch)

@@ -264,6 +264,29 @@ def test_float_path_inertia_exact_and_error_bound(small_float_threshold):
     assert labels.shape == X.shape[:3]
 
 
+def test_float_path_does_not_depend_on_threads(small_float_threshold, monkeypatch):
+    # the passes with small accumulators cut a run into pieces of
+    # PASS_PIECE pixels on the fit's threads, combined in piece order: 1 and
+    # 3 threads give the same palette and WCSS, bitwise, and the WCSS is the
+    # one over all pixels
+    from skseg._engine import floatpath
+
+    monkeypatch.setattr(floatpath, "PASS_PIECE", 8 * 512)
+    assert floatpath.PASS_PIECE % floatpath.SUBSAMPLE == 0
+    rng = np.random.default_rng(10)
+    X = rng.random((1, 150, 160, 3), dtype=np.float32)
+    X[0, :70] *= 0.4
+    fits = []
+    for n_threads in (1, 3):
+        monkeypatch.setattr(segmentation, "fit_threads", lambda n=n_threads: n)
+        fits.append(KMeansColorSegmenter(n_clusters=5, random_state=0).fit(X))
+    assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
+    assert fits[0].inertia_ == fits[1].inertia_
+    px = X.reshape(-1, 3)
+    wcss = _brute_wcss(px, fits[0].cluster_centers_)
+    assert fits[0].inertia_ == pytest.approx(wcss, 1e-9)
+
+
 def test_float_path_same_result_for_list_and_strided_input(small_float_threshold):
     rng = np.random.default_rng(8)
     X = rng.random((2, 100, 120, 3))

@@ -28,6 +28,7 @@ from functools import partial
 import numpy as np
 
 from .._jit import njit
+from .._parallel import run_in_threads
 from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
 from .distances import _abs_tol, nearest_center
 from .strategy import _best_restart
@@ -98,18 +99,51 @@ def _lloyd_pass(px, C, sums, wsum, step):
 # init, combine)`` runs ``kernel(pixels, acc)`` over every run of pixels
 # (arrays of shape (n, n_channels)) and returns the accumulated ``acc``.
 # In memory (:func:`chunk_passes`) one ``acc = init()`` takes every run in
-# turn; the dask adapter gives each block its own and adds them up with
-# ``combine(a, b)`` where the blocks are. The kernels and accumulators below
-# are module-level so that they pickle.
+# turn (a large run in pieces with their own, combined in order, when the
+# accumulator is small); the dask adapter gives each block its own and adds
+# them up with ``combine(a, b)`` where the blocks are. The kernels and
+# accumulators below are module-level so that they pickle.
 
 
-def chunk_passes(chunks):
-    """``passes`` over a re-iterable of pixel arrays, in memory, in order."""
+#: Pixels per piece of an in-memory pass whose accumulator is small (a
+#: multiple of SUBSAMPLE, so that the subsample is the same pixels).
+PASS_PIECE = 1 << 20
+
+
+#: Passes whose accumulator takes at most this many bytes (the bounds, the
+#: cluster sums of the Lloyd steps; not the grid's 8 MB of cell sums) cut
+#: a large run of pixels into pieces of PASS_PIECE pixels.
+PIECE_MAX_BYTES = 1 << 16
+
+
+def chunk_passes(chunks, n_threads=1):
+    """``passes`` over a re-iterable of pixel arrays, in memory, in order.
+
+    A pass with a small accumulator (bounds, cluster sums) cuts a run of
+    more than ``PASS_PIECE`` pixels into pieces of ``PASS_PIECE`` pixels,
+    each with its own accumulator, on ``n_threads`` threads (the kernels
+    release the GIL), and combines them in piece order: the pieces do not
+    depend on ``n_threads``, so neither does the result. A pass with a large
+    one (the grid) takes each run whole, on one thread.
+    """
 
     def passes(kernel, init, combine):
         acc = init()
+        small = sum(np.asarray(a).nbytes for a in acc) <= PIECE_MAX_BYTES
         for px in chunks:
-            kernel(px, acc)
+            n = px.shape[0]
+            if not small or n <= PASS_PIECE:
+                kernel(px, acc)
+                continue
+            starts = range(0, n, PASS_PIECE)
+            parts = [init() for _ in starts]
+
+            def piece(p, a):
+                kernel(px[a : a + PASS_PIECE], parts[p])
+
+            run_in_threads(piece, list(enumerate(starts)), n_threads)
+            for part in parts:
+                acc = combine(acc, part)
         return acc
 
     return passes
