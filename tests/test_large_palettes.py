@@ -104,6 +104,9 @@ def test_cell_candidates_label_as_the_full_scan_bitwise(k):
     assert (np.diff(starts) >= 1).all()
     if k == 256:
         assert np.diff(starts).mean() < 40
+    # the slabs of cells on threads: the same lists
+    for got, want in zip(cell_candidates(centers, n_threads=3), (starts, items)):
+        assert_array_equal(got, want)
 
 
 def test_lookup_labels_equal_direct_assignment_bitwise():

@@ -168,7 +168,7 @@ LABEL_PIECE = 1 << 16
 LOOKUP_PIECE = 1 << 20
 
 
-def cell_candidates(centers, bits=CELL_BITS):
+def cell_candidates(centers, bits=CELL_BITS, n_threads=1):
     """The centres that can be nearest to a colour of each cell of the cube.
 
     The RGB cube is cut into ``2**bits`` slices per channel. For a cell and a
@@ -182,6 +182,9 @@ def cell_candidates(centers, bits=CELL_BITS):
     ----------
     centers : ndarray of shape (n_clusters, 3), float64
     bits : int
+    n_threads : int, default=1
+        Threads for the slabs of cells (NumPy releases the GIL); the result
+        does not depend on it.
 
     Returns
     -------
@@ -205,14 +208,17 @@ def cell_candidates(centers, bits=CELL_BITS):
         np.maximum(np.abs(c[:, f] - lo), np.abs(c[:, f] - hi)) ** 2 for f in range(3)
     ]
     starts = np.zeros(n**3 + 1, np.int64)
-    items = []
-    for r in range(n):  # a slab of n x n cells (g, b) at a time: bounded memory
+    items = [None] * n
+
+    def slab(r):  # a slab of n x n cells (g, b) at a time: bounded memory
         slab_near = near[0][r] + near[1][:, None, :] + near[2][None, :, :]
         slab_far = far[0][r] + far[1][:, None, :] + far[2][None, :, :]
         bound = slab_far.reshape(n * n, -1).min(axis=1)
         keep = slab_near.reshape(n * n, -1) <= bound[:, None] * (1.0 + 1e-9) + 1e-6
         starts[r * n * n + 1 : (r + 1) * n * n + 1] = keep.sum(axis=1)
-        items.append(np.nonzero(keep)[1].astype(np.int32))
+        items[r] = np.nonzero(keep)[1].astype(np.int32)
+
+    run_in_threads(slab, [(r,) for r in range(n)], n_threads)
     np.cumsum(starts, out=starts)
     return starts, np.concatenate(items)
 
@@ -315,7 +321,7 @@ def assign_labels_rgb8(
     n_colors = codes.shape[0]
     label_of_rank = np.empty(n_colors, np.int32)
     d2_of_rank = np.empty(n_colors if with_sse else 0)
-    starts, items = cell_candidates(centers)
+    starts, items = cell_candidates(centers, n_threads=n_threads)
     shift = 8 - CELL_BITS
 
     def label(a, part):
