@@ -165,4 +165,8 @@ def _column_stats(X, out, variance):
 
 def _abs_tol(X, tol):
     # scikit-learn's convention: tol is relative to the mean feature variance.
+    # column_stats' variance (the same numbers), without the range it would
+    # also compute: 1.2 of the 1.9 ms it took on a fine coreset of 29 k rows.
+    if X.shape[0] < _STATS_MIN_ROWS:
+        return float(tol * np.mean(np.var(X, axis=0)))
     return float(tol * np.mean(column_stats(X)[2]))
