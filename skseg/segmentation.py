@@ -220,8 +220,8 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
     more than 2**17 colours too). At transform time uint8 RGB images are labelled
     through their distinct colours (each colour once, against the few
     centres that can be nearest in its cell of the RGB cube) for palettes
-    of more than 16 colours, and of 4 to 16 on large images (pixels x
-    colours of at least 2**23), so a 256-colour palette costs about what a
+    of more than 16 colours, and of 2 to 16 on large images (pixels x
+    colours of at least 2**22), so a 256-colour palette costs about what a
     3-colour one does.
 
     Float batches of at least ``2**20`` pixels (e.g. after

@@ -4,9 +4,11 @@ Compiled loops over pixels (numba, cached on disk) that read the pixels in
 their own dtype (no float64 copy of a uint8 photo) and write into arrays the
 caller allocates, so a whole batch is labelled with one output array.
 
-uint8 RGB pixels against more than 3 centres go through their distinct
-colours (:func:`assign_labels_rgb8`). A photo of 4 Mpx has about 0.5 M
-distinct colours. Labelling every pixel against K centres costs
+uint8 RGB pixels go through their distinct colours
+(:func:`assign_labels_rgb8`) for palettes of more than
+``LOOKUP_SCORE_MIN_CLUSTERS`` colours, and of 2 or more when pixels x
+colours is at least ``LOOKUP_MIN_WORK`` (the caller decides). A photo of
+4 Mpx has about 0.5 M distinct colours. Labelling every pixel against K centres costs
 ``n_pixels x K`` distances; labelling every distinct colour once and
 looking each pixel's label up costs two passes over the pixels whatever K
 is. A distinct colour is compared only with the centres that can be the
