@@ -167,10 +167,7 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
             inertia += w[i] * d2[i]
         return centers, inertia, n_iter
     for i in range(n):
-        best = np.inf
-        for j in range(k):
-            best = min(best, _sq_dist(X, i, centers, j))
-        inertia += w[i] * best
+        inertia += w[i] * nearest_center(X, i, centers)[1]
     return centers, inertia, n_iter
 
 
