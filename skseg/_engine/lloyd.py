@@ -199,12 +199,23 @@ def use_blocks(X, n_colors):
 
 @njit(cache=True, nogil=True)
 def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
-    # One assignment pass of _lloyd over the points [lo, hi): their labels
-    # and squared distances, and their weighted sums added to sums and wsum.
-    # Returns the number of labels that changed.
-    c = X.shape[1]
+    # One assignment pass of _lloyd over the points [lo, hi) (3 channels):
+    # their labels and squared distances, and their weighted sums added to
+    # sums and wsum. Returns the number of labels that changed.
+    #
+    # The sums of a run of points with one label are kept in registers (read
+    # from sums at its start, written back at its end): the same additions
+    # in the same order as adding into sums point by point, without a
+    # store and a load per addition (neighbouring colours of a table mostly
+    # share a label: 0.5 against 1.2 ms for the sums of a 0.5 M-colour
+    # table, one thread).
     xb, best, arg = block_buffers()
     changed = 0
+    cur = -1
+    sw = 0.0
+    s0 = 0.0
+    s1 = 0.0
+    s2 = 0.0
     for i0 in range(lo, hi, BLOCK):
         m = BLOCK if i0 + BLOCK <= hi else hi - i0
         nearest_block(X, i0, m, centers, xb, best, arg)
@@ -215,9 +226,27 @@ def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
                 changed += 1
                 labels[i] = a
             d2[i] = best[p]
-            wsum[a] += w[i]
-            for f in range(c):
-                sums[a, f] += w[i] * X[i, f]
+            if a != cur:
+                if cur >= 0:
+                    wsum[cur] = sw
+                    sums[cur, 0] = s0
+                    sums[cur, 1] = s1
+                    sums[cur, 2] = s2
+                cur = a
+                sw = wsum[a]
+                s0 = sums[a, 0]
+                s1 = sums[a, 1]
+                s2 = sums[a, 2]
+            wi = w[i]
+            sw += wi
+            s0 += wi * X[i, 0]
+            s1 += wi * X[i, 1]
+            s2 += wi * X[i, 2]
+    if cur >= 0:
+        wsum[cur] = sw
+        sums[cur, 0] = s0
+        sums[cur, 1] = s1
+        sums[cur, 2] = s2
     return changed
 
 
