@@ -16,7 +16,13 @@ from numba import types
 
 from .._jit import njit, subroutine
 
-__all__ = ["BLOCK", "block_buffers", "column_stats", "nearest_block", "nearest_center"]
+__all__ = [
+    "BLOCK",
+    "block_buffers",
+    "column_stats",
+    "nearest_block",
+    "nearest_center",
+]
 
 
 @njit(cache=True, nogil=True, inline="always")
@@ -56,17 +62,25 @@ BLOCK = 64
 
 @njit(cache=True, nogil=True, inline="always")
 def block_buffers():
-    # Work arrays of nearest_block: (xb, best, arg).
-    return np.empty((3, BLOCK)), np.empty(BLOCK), np.empty(BLOCK, np.int64)
+    # Work arrays of nearest_block: (xb, best, second, arg, rows).
+    return (
+        np.empty((3, BLOCK)),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK, np.int64),
+        np.empty(BLOCK, np.int64),
+    )
 
 
 @subroutine(types.none)
-def nearest_block(X, i0, m, C, xb, best, arg):
-    # Nearest centre of the m <= BLOCK rows i0, i0 + 1, ... of X (in X's own
-    # dtype) by a full scan of C (first minimum: ties to the lowest index):
-    # arg[p] and its squared distance best[p] for row i0 + p. Work arrays
-    # from block_buffers. Compiled into each kernel that calls
-    # it, once (a subroutine: called per block, its call costs nothing).
+def nearest_block(X, rows, m, C, xb, best, second, arg):
+    # Nearest centre of the m <= BLOCK rows rows[0], ..., rows[m - 1] of X
+    # (in X's own dtype) by a full scan of C (first minimum: ties to the
+    # lowest index): arg[p] and its squared distance best[p] for row
+    # rows[p], and second[p] the squared distance to the nearest of the
+    # other centres (a tie gives second[p] == best[p]). Work arrays from
+    # block_buffers. Compiled into each kernel that calls it, once (a
+    # subroutine: called per block, its call costs nothing).
     #
     # Every squared distance is _sq_dist's bit for bit (x - c per channel,
     # squares added in channel order). For 3 channels the loop runs over the
@@ -79,11 +93,12 @@ def nearest_block(X, i0, m, C, xb, best, arg):
     x1 = xb[1]
     x2 = xb[2]
     for p in range(BLOCK):
-        i = i0 + (p if p < m else 0)
+        i = rows[p] if p < m else rows[0]
         x0[p] = np.float64(X[i, 0])
         x1[p] = np.float64(X[i, 1])
         x2[p] = np.float64(X[i, 2])
         best[p] = np.inf
+        second[p] = np.inf
         arg[p] = 0
     for j in range(k):
         c0 = C[j, 0]
@@ -95,6 +110,10 @@ def nearest_block(X, i0, m, C, xb, best, arg):
             t2 = x2[p] - c2
             d = t0 * t0 + t1 * t1 + t2 * t2
             b = best[p]
+            # the second: min(second, max(best, d)), as selects
+            high = d if d > b else b
+            s = second[p]
+            second[p] = high if high < s else s
             better = d < b
             best[p] = d if better else b
             arg[p] = j if better else arg[p]

@@ -15,7 +15,13 @@ import numpy as np
 
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
-from .distances import BLOCK, _sq_dist, block_buffers, nearest_block, nearest_center
+from .distances import (
+    BLOCK,
+    _sq_dist,
+    block_buffers,
+    nearest_block,
+    nearest_center,
+)
 
 __all__ = []
 
@@ -95,11 +101,14 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
     # moved to the point that is worst served. Returns centres, WCSS, n_iter.
     #
     # The nearest centres are found a point at a time (nearest_center), or,
-    # with blocks=True (use_blocks; 3 channels only), a block of points at
-    # a time by the passes of _lloyd_range: 2-4x faster at K = 8-32, bitwise
-    # the same result, but ~0.3 s more to compile. The two are compiled
-    # separately (numba drops the branch on a None argument before typing),
-    # so a fit that never passes blocks never compiles the blocked scan.
+    # with blocks=True (use_blocks; 3 channels only), by the passes of
+    # _lloyd_range (blocks of points at a time; after the first pass only
+    # the points whose bounds do not settle their label): 2-4x faster at
+    # K = 8-32, bitwise the same result, but slower to compile (with
+    # _lloyd_range 1.9 s against 0.7 s for the point-at-a-time variant). The
+    # two are compiled separately (numba drops the branch on a None argument
+    # before typing), so a fit that never passes blocks never compiles the
+    # blocked scan.
     n, c = X.shape
     k = init.shape[0]
     # Plain loops rather than init.copy(), np.full, sums[:] = 0.0: those
@@ -114,6 +123,14 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
     d2 = np.empty(n)
     sums = np.empty((k, c))
     wsum = np.empty(k)
+    # the blocked passes' bounds (_lloyd_range): each point's gap, and how far
+    # each centre moved in the last update (the most, last)
+    # the passes start at point 0, typed int64 as lloyd_threads passes it
+    # (a literal 0, or a literal mode, made numba compile _lloyd_range a
+    # second time: 0.4 s)
+    first = n - n
+    gap = np.empty(n if blocks is not None else 0)
+    drift = np.zeros(k + 1)
     n_iter = 0
     settled = False  # d2 holds the distances to the returned centres
     for it in range(max_iter):
@@ -134,17 +151,32 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
                 for f in range(c):
                     sums[arg, f] += w[i] * X[i, f]
         if blocks is not None:
-            changed = _lloyd_range(X, w, centers, labels, d2, sums, wsum, 0, n) > 0
+            mode = FULL if it == 0 else BOUNDED
+            n_changed = _lloyd_range(
+                X, w, centers, labels, d2, gap, drift, sums, wsum, first, n, mode
+            )
+            changed = n_changed > 0
         if not changed and it > 0:
             settled = True
             break
+        if blocks is not None and it > 0:
+            for j in range(k):
+                if not wsum[j] > 0:
+                    # an empty cluster takes the worst-served point: every
+                    # distance of this pass, not only those it scanned
+                    for i in range(n):
+                        d2[i] = _sq_dist(X, i, centers, labels[i])
+                    break
         shift = 0.0
+        top = 0.0
         for j in range(k):
+            moved = 0.0
             if wsum[j] > 0:
                 for f in range(c):
                     new = sums[j, f] / wsum[j]
                     t = new - centers[j, f]
                     shift += t * t
+                    moved += t * t
                     centers[j, f] = new
             else:
                 far = _argmax_product(w, d2)
@@ -152,13 +184,23 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
                 for f in range(c):
                     t = X[far, f] - centers[j, f]
                     shift += t * t
+                    moved += t * t
                     centers[j, f] = X[far, f]
+            drift[j] = np.sqrt(moved)
+            if drift[j] > top:
+                top = drift[j]
+        drift[k] = top
         if shift <= tol:
             break
     inertia = 0.0
-    if blocks is not None and not settled:
-        # the distances to the final centres, summed below (sums: scratch)
-        _lloyd_range(X, w, centers, labels, d2, sums, wsum, 0, n)
+    if blocks is not None:
+        # the distances to the final centres, summed below (sums: scratch);
+        # after a pass that kept every label the centres did not move
+        if settled:
+            for j in range(k + 1):
+                drift[j] = 0.0
+        mode = first + FINAL  # int64, not a literal (see first)
+        _lloyd_range(X, w, centers, labels, d2, gap, drift, sums, wsum, first, n, mode)
         settled = True
     if settled:
         # the last pass kept every label, so the centres did not move: its
@@ -197,11 +239,45 @@ def use_blocks(X, n_colors):
     return X.shape[1] == 3 and n_colors >= BLOCK_MIN_COLORS
 
 
+#: Modes of _lloyd_range. FULL: every point scanned (the first pass), sums
+#: added in point order;
+#: BOUNDED: only points whose bounds do not settle their label scanned, sums
+#: in point order; FINAL: as BOUNDED, and every point's distance to its
+#: centre. For integer points and weights (exact sums in any order): DELTA,
+#: as BOUNDED but the sums get only the changes (a point that changed label
+#: subtracted from its old cluster, added to its new); DISTANCES, as FINAL
+#: without sums.
+FULL, BOUNDED, FINAL, DELTA, DISTANCES = 0, 1, 2, 3, 4
+
+
+#: A point keeps its label without a scan while its gap (see _lloyd_range)
+#: is above this: the rounding errors of the distances are ~1e-10 of it.
+GAP_SLACK = 1e-6
+
+
+#: Points whose bounds _lloyd_range tests before scanning those that need it.
+CHUNK = 4096
+
+
 @njit(cache=True, nogil=True)
-def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
+def _lloyd_range(X, w, centers, labels, d2, gap, drift, sums, wsum, lo, hi, mode):
     # One assignment pass of _lloyd over the points [lo, hi) (3 channels):
-    # their labels and squared distances, and their weighted sums added to
-    # sums and wsum. Returns the number of labels that changed.
+    # their labels, and their weighted sums added to sums and wsum in point
+    # order, as _lloyd adds them (DELTA: see the modes above). Returns the
+    # number of labels that changed.
+    #
+    # Hamerly's bounds (2010), kept as one number per point: gap[i] is a
+    # lower bound of (distance to the nearest other centre) - (distance to
+    # its own centre), exact after a scan. A centre that moved by drift[j]
+    # (drift[k]: the most any moved) shrinks it by at most drift[label] +
+    # drift[k]; while it stays above GAP_SLACK the label cannot change and
+    # the point is not scanned. Per chunk of CHUNK points the bounds are
+    # tested first, and the points that need a scan are scanned together,
+    # BLOCK at a time (nearest_block, vectorised; one copy of it in the
+    # kernel, for every mode: each copy cost ~0.3 s of compilation). The labels,
+    # and the distances the scans, FINAL and DISTANCES write to d2, are
+    # those of a full scan bit for bit, so the result is _lloyd's without
+    # bounds. BOUNDED and DELTA write d2 for the points they scan only.
     #
     # The sums of a run of points with one label are kept in registers (read
     # from sums at its start, written back at its end): the same additions
@@ -209,23 +285,59 @@ def _lloyd_range(X, w, centers, labels, d2, sums, wsum, lo, hi):
     # store and a load per addition (neighbouring colours of a table mostly
     # share a label: 0.5 against 1.2 ms for the sums of a 0.5 M-colour
     # table, one thread).
-    xb, best, arg = block_buffers()
+    k = centers.shape[0]
+    xb, best, second, arg, rows = block_buffers()
+    todo = np.empty(CHUNK, np.int64)
+    top = drift[k]
     changed = 0
     cur = -1
     sw = 0.0
     s0 = 0.0
     s1 = 0.0
     s2 = 0.0
-    for i0 in range(lo, hi, BLOCK):
-        m = BLOCK if i0 + BLOCK <= hi else hi - i0
-        nearest_block(X, i0, m, centers, xb, best, arg)
-        for p in range(m):
-            i = i0 + p
-            a = arg[p]
-            if labels[i] != a:
-                changed += 1
-                labels[i] = a
-            d2[i] = best[p]
+    for c0 in range(lo, hi, CHUNK):
+        c1 = c0 + CHUNK if c0 + CHUNK <= hi else hi
+        n_todo = 0
+        if mode == FULL:
+            for i in range(c0, c1):
+                todo[n_todo] = i
+                n_todo += 1
+        else:  # the points whose bounds do not settle their label
+            for i in range(c0, c1):
+                g = gap[i] - (drift[labels[i]] + top)
+                gap[i] = g
+                todo[n_todo] = i  # kept if it needs a scan (no branch)
+                n_todo += 1 if g <= GAP_SLACK else 0
+        for t0 in range(0, n_todo, BLOCK):
+            m = BLOCK if t0 + BLOCK <= n_todo else n_todo - t0
+            for p in range(m):
+                rows[p] = todo[t0 + p]
+            nearest_block(X, rows, m, centers, xb, best, second, arg)
+            for p in range(BLOCK):  # BLOCK long: vectorised
+                second[p] = np.sqrt(second[p]) - np.sqrt(best[p])
+            for p in range(m):
+                i = rows[p]
+                a = arg[p]
+                old = labels[i]
+                if old != a:
+                    changed += 1
+                    labels[i] = a
+                    if mode == DELTA:
+                        wi = w[i]
+                        wsum[old] -= wi
+                        wsum[a] += wi
+                        for f in range(3):
+                            sums[old, f] -= wi * X[i, f]
+                            sums[a, f] += wi * X[i, f]
+                d2[i] = best[p]
+                gap[i] = second[p]
+        if mode == FINAL or mode == DISTANCES:
+            for i in range(c0, c1):
+                d2[i] = _sq_dist(X, i, centers, labels[i])
+        if mode >= DELTA:
+            continue
+        for i in range(c0, c1):
+            a = labels[i]
             if a != cur:
                 if cur >= 0:
                     wsum[cur] = sw
@@ -254,52 +366,67 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
     """:func:`_lloyd` with each assignment pass split between threads.
 
     For points and weights with integer values (a table of integer colours
-    and their pixel counts): the threads' cluster sums are then exact
-    integers, so adding them up gives the sums of one thread, and the
-    result (centres, WCSS, iterations) is bitwise that of :func:`_lloyd`.
-    The centre update and the stopping rules are ``_lloyd``'s, in the same
-    order of floating-point operations; the WCSS is added up point by point
-    in order (``np.cumsum``), as ``_lloyd`` adds it.
+    and their pixel counts): cluster sums are then exact integers in any
+    order, so the threads' sums add up to those of one thread, and after
+    the first pass the sums are updated by the changes of labels alone
+    (``DELTA``); the result (centres, WCSS, iterations) is bitwise that of
+    :func:`_lloyd`. The centre update and the stopping rules are
+    ``_lloyd``'s, in the same order of floating-point operations; the WCSS
+    is added up point by point in order (``np.cumsum``), as ``_lloyd`` adds
+    it.
     """
     n, c = X.shape
     k = init.shape[0]
     centers = np.array(init, dtype=np.float64, order="C")
     labels = np.full(n, -1, np.int64)
     d2 = np.empty(n)
+    gap = np.empty(n)
     fault_in(d2)  # fresh pages first touched by one thread (see fault_in)
+    fault_in(gap)
+    drift = np.zeros(k + 1)
     cuts = np.linspace(0, n, n_threads + 1).astype(np.int64)
     part_sums = np.empty((n_threads, k, c))
     part_wsum = np.empty((n_threads, k))
     changed = np.zeros(n_threads, np.int64)
 
-    def run(t):
+    def run(t, mode):
         changed[t] = _lloyd_range(
-            X, w, centers, labels, d2, part_sums[t], part_wsum[t], cuts[t], cuts[t + 1]
-        )
+            X, w, centers, labels, d2, gap, drift, part_sums[t], part_wsum[t],
+            cuts[t], cuts[t + 1], mode,
+        )  # fmt: skip
 
-    def assign():
+    def assign(mode):
         part_sums[...] = 0.0
         part_wsum[...] = 0.0
-        run_in_threads(run, [(t,) for t in range(n_threads)], n_threads)
+        run_in_threads(run, [(t, mode) for t in range(n_threads)], n_threads)
         return int(changed.sum())
 
     n_iter = 0
     settled = False
+    sums = np.zeros((k, c))
+    wsum = np.zeros(k)
     for it in range(max_iter):
         n_iter = it + 1
-        n_changed = assign()
+        n_changed = assign(FULL if it == 0 else DELTA)
         if n_changed == 0 and it > 0:
             settled = True
             break
-        sums = part_sums.sum(axis=0)  # integers: exact in any order
-        wsum = part_wsum.sum(axis=0)
+        sums += part_sums.sum(axis=0)  # integers: exact in any order
+        wsum += part_wsum.sum(axis=0)
+        if it > 0 and not (wsum > 0).all():
+            # an empty cluster takes the worst-served point: every distance
+            # of this pass (drift 0: the same centres, the same labels)
+            drift[:] = 0.0
+            assign(DISTANCES)
         shift = 0.0
         for j in range(k):  # _lloyd's update, operation by operation
+            moved = 0.0
             if wsum[j] > 0:
                 for f in range(c):
                     new = sums[j, f] / wsum[j]
                     t = new - centers[j, f]
                     shift += t * t
+                    moved += t * t
                     centers[j, f] = new
             else:
                 wd = w * d2
@@ -308,11 +435,15 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
                 for f in range(c):
                     t = X[far, f] - centers[j, f]
                     shift += t * t
+                    moved += t * t
                     centers[j, f] = X[far, f]
+            drift[j] = np.sqrt(moved)
+        drift[k] = drift[:k].max()
         if shift <= tol:
             break
-    if not settled:
-        assign()  # the distances to the final centres
+    if settled:  # the last pass kept every label: the centres did not move
+        drift[:] = 0.0
+    assign(DISTANCES)  # the distances to the final centres
     # the WCSS added up point by point in order, as _lloyd adds it
     wd = np.multiply(w, d2, out=d2)
     inertia = float(np.cumsum(wd, out=wd)[-1]) if n else 0.0

@@ -24,9 +24,12 @@ exact table (compiled; :class:`sklearn.cluster.KMeans` with ``sample_weight``
 returned centres are a k-means fixed point of the objective over all pixels
 and ``inertia`` is its exact WCSS. On tables of at least ``BLOCK_MIN_COLORS``
 colours the compiled Lloyd scans blocks of colours at a time
-(:func:`skseg._engine.distances.nearest_block`) and its exact iterations
-are split between the fit's threads (:func:`lloyd_threads`); the result is
-bitwise the same as one thread's point-at-a-time scan.
+(:func:`skseg._engine.distances.nearest_block`), after its first pass only
+the colours whose bounds (Hamerly's) do not settle their label, and its
+exact iterations are split between the fit's threads (:func:`lloyd_threads`,
+which after the first pass updates the cluster sums by the colours that
+changed label); the result is bitwise the same as one thread's
+point-at-a-time scan.
 
 Above ``LARGE_K`` (16) colours :func:`fit_palette` takes the path of
 :func:`fit_large_k`: fewer restarts above 64 colours, and an exact
