@@ -362,6 +362,10 @@ def _lloyd_range(X, w, centers, labels, d2, gap, drift, sums, wsum, lo, hi, mode
     return changed
 
 
+#: Runs of points per thread in each pass of lloyd_threads.
+PIECES_PER_THREAD = 4
+
+
 def lloyd_threads(X, w, init, max_iter, tol, n_threads):
     """:func:`_lloyd` with each assignment pass split between threads.
 
@@ -384,21 +388,26 @@ def lloyd_threads(X, w, init, max_iter, tol, n_threads):
     fault_in(d2)  # fresh pages first touched by one thread (see fault_in)
     fault_in(gap)
     drift = np.zeros(k + 1)
-    cuts = np.linspace(0, n, n_threads + 1).astype(np.int64)
+    # PIECES_PER_THREAD runs of points per thread, taken as threads come
+    # free, each thread adding into its own sums (a thread can be slower
+    # than the other on the same work)
+    n_pieces = n_threads * PIECES_PER_THREAD
+    cuts = np.linspace(0, n, n_pieces + 1).astype(np.int64)
     part_sums = np.empty((n_threads, k, c))
     part_wsum = np.empty((n_threads, k))
-    changed = np.zeros(n_threads, np.int64)
+    changed = np.zeros(n_pieces, np.int64)
 
-    def run(t, mode):
-        changed[t] = _lloyd_range(
-            X, w, centers, labels, d2, gap, drift, part_sums[t], part_wsum[t],
-            cuts[t], cuts[t + 1], mode,
+    def run(slot, piece, mode):
+        changed[piece] = _lloyd_range(
+            X, w, centers, labels, d2, gap, drift, part_sums[slot],
+            part_wsum[slot], cuts[piece], cuts[piece + 1], mode,
         )  # fmt: skip
 
     def assign(mode):
         part_sums[...] = 0.0
         part_wsum[...] = 0.0
-        run_in_threads(run, [(t, mode) for t in range(n_threads)], n_threads)
+        pieces = [(p, mode) for p in range(n_pieces)]
+        run_in_threads(run, pieces, n_threads, slots=True)
         return int(changed.sum())
 
     n_iter = 0
