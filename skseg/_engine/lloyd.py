@@ -105,7 +105,8 @@ def _lloyd(X, w, init, max_iter, tol, blocks=None):
     # _lloyd_range (blocks of points at a time; after the first pass only
     # the points whose bounds do not settle their label): 2-4x faster at
     # K = 8-32, bitwise the same result, but slower to compile (with
-    # _lloyd_range 1.9 s against 0.7 s for the point-at-a-time variant). The
+    # _lloyd_range 1.6-1.7 s against 0.5-0.6 s for the point-at-a-time
+    # variant, empty cache). The
     # two are compiled separately (numba drops the branch on a None argument
     # before typing), so a fit that never passes blocks never compiles the
     # blocked scan.
@@ -248,13 +249,12 @@ def use_blocks(X, n_colors):
 
 
 #: Modes of _lloyd_range. FULL: every point scanned (the first pass), sums
-#: added in point order;
-#: BOUNDED: only points whose bounds do not settle their label scanned, sums
-#: in point order; FINAL: as BOUNDED, and every point's distance to its
-#: centre. For integer points and weights (exact sums in any order): DELTA,
-#: as BOUNDED but the sums get only the changes (a point that changed label
-#: subtracted from its old cluster, added to its new); DISTANCES, as FINAL
-#: without sums.
+#: added in point order; BOUNDED: only the points whose bounds do not settle
+#: their label scanned, sums in point order; FINAL: as BOUNDED, and every
+#: point's distance to its centre. For integer points and weights (exact
+#: sums in any order): DELTA, as BOUNDED but the sums get only the changes
+#: (a point that changed label subtracted from its old cluster, added to its
+#: new); DISTANCES, as FINAL without sums.
 FULL, BOUNDED, FINAL, DELTA, DISTANCES = 0, 1, 2, 3, 4
 
 
@@ -282,10 +282,11 @@ def _lloyd_range(X, w, centers, labels, d2, gap, drift, sums, wsum, lo, hi, mode
     # the point is not scanned. Per chunk of CHUNK points the bounds are
     # tested first, and the points that need a scan are scanned together,
     # BLOCK at a time (nearest_block, vectorised; one copy of it in the
-    # kernel, for every mode: each copy cost ~0.3 s of compilation). The labels,
-    # and the distances the scans, FINAL and DISTANCES write to d2, are
-    # those of a full scan bit for bit, so the result is _lloyd's without
-    # bounds. BOUNDED and DELTA write d2 for the points they scan only.
+    # kernel for every mode: each copy cost ~0.3 s of compilation). The
+    # labels, and the distances the scans, FINAL and DISTANCES write to d2,
+    # are those of a full scan bit for bit, so the result is _lloyd's
+    # without bounds. BOUNDED and DELTA write d2 for the points they scan
+    # only.
     #
     # The sums of a run of points with one label are kept in registers (read
     # from sums at its start, written back at its end): the same additions
