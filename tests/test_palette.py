@@ -320,6 +320,49 @@ def test_threaded_direct_assignment_labels_as_one_thread():
     assert sse == assign_labels(px, centers, two, n_threads=2)  # with_sse: one pass
 
 
+@pytest.mark.parametrize("kind", ["uint8", "float", "one_bin"])
+def test_grid_sums_on_two_threads_are_one_pass_bitwise(kind):
+    # the table cut at a change of first-axis bin: no cell in both halves,
+    # each cell's colours added in order, the sums of one pass bit for bit
+    from skseg._engine.coresets import (
+        FINE_CELLS,
+        SPLIT_MIN_COLORS,
+        _bin_change,
+        _per_axis,
+        table_grid_sums,
+    )
+
+    rng = np.random.default_rng(7)
+    n = 3 * SPLIT_MIN_COLORS
+    if kind == "uint8":
+        px = rng.integers(0, 256, (4 * n, 3)).astype(np.uint8)
+        table = count_colors([px], px.dtype, 3)
+        colors = table.colors.astype(np.float64)
+        weights = table.counts.astype(np.float64)
+    else:
+        colors = rng.uniform(0, 1, (n, 3))
+        if kind == "one_bin":
+            colors[:, 0] = 0.5  # nowhere to cut: one pass
+        colors = colors[np.lexsort(colors.T[::-1])]
+        weights = rng.uniform(0.5, 2.0, n)
+    box = colors.min(axis=0), colors.max(axis=0)
+    one = table_grid_sums(colors, weights, FINE_CELLS, box)
+    two = table_grid_sums(colors, weights, FINE_CELLS, box, n_threads=2)
+    assert_array_equal(two[0], one[0])
+    assert_array_equal(two[1], one[1])
+    per_axis = _per_axis(FINE_CELLS, 3)
+    span = np.where(box[1] > box[0], box[1] - box[0], 1.0)
+    cut = _bin_change(colors[:, 0], box[0][0], per_axis / span[0], per_axis)
+    if kind == "one_bin":
+        assert cut == 0
+    else:
+        first_bin = np.minimum(
+            ((colors[:, 0] - box[0][0]) * (per_axis / span[0])).astype(int),
+            per_axis - 1,
+        )
+        assert 0 < cut < len(colors) and first_bin[cut - 1] < first_bin[cut]
+
+
 def test_coarse_coreset_from_the_fine_one_is_the_table_grid_bitwise():
     # integer colours and counts: the coarse grid made from the fine cells'
     # sums is exactly the coarse grid over the table; float colours: the

@@ -14,9 +14,12 @@ level from the one below it.
 
 from __future__ import annotations
 
+import bisect
+
 import numpy as np
 
 from .._jit import njit
+from .._parallel import run_in_threads
 from .distances import _abs_tol, column_stats
 
 __all__ = ["CORESET_MIN_COLORS", "nested_levels"]
@@ -46,26 +49,89 @@ def _per_axis(cells, c):
     return max(2, int(round(cells ** (1.0 / c))))
 
 
-def _grid_coreset(colors, weights, cells, box=None, raw=False):
+def _grid_coreset(colors, weights, cells, box=None, raw=False, dense=None):
     """Grid coreset: weighted mean colour and total weight of every occupied cell.
 
     ``box``: ``(lo, hi)``, the colours' bounding box if known. With ``raw``,
     also the occupied cells' numbers and their weighted colour sums.
+    ``dense``: the grid's ``(wsum, sums)`` over every cell if already made
+    (:func:`table_grid_sums`).
     """
     n, c = colors.shape
-    per_axis = _per_axis(cells, c)
-    lo, hi, _ = column_stats(colors, variance=False) if box is None else (*box, None)
-    span = hi - lo
-    span[span == 0] = 1.0
-    wsum = np.zeros(per_axis**c)
-    sums = np.zeros((per_axis**c, c))
-    _grid_accumulate(colors, weights, lo, per_axis / span, per_axis, wsum, sums)
+    if dense is None:
+        dense = table_grid_sums(colors, weights, cells, box)
+    wsum, sums = dense
     occupied = np.flatnonzero(wsum)
     w = wsum[occupied]
     sums = sums[occupied]
     if raw:
         return sums / w[:, None], w, occupied, sums
     return sums / w[:, None], w
+
+
+#: Colours from which table_grid_sums splits its pass between threads.
+SPLIT_MIN_COLORS = 1 << 16
+
+
+def table_grid_sums(colors, weights, cells, box=None, n_threads=1):
+    """Weight and weighted colour sum of every cell of a grid (dense arrays).
+
+    The grid of about ``cells`` cells over ``box`` (``(lo, hi)``, the
+    colours' bounding box; computed if None), as :func:`_grid_coreset`
+    bins. With ``n_threads`` > 1 and a large table, whose colours are
+    sorted (by the first channel first, as tables are), the colours are cut
+    in two at a change of first-axis bin near the middle and the halves are
+    binned on two threads: no cell has colours in both, and each cell's
+    colours are added in order by one thread, so the sums are those of one
+    pass bit for bit. Returns ``(wsum, sums)``.
+    """
+    n, c = colors.shape
+    per_axis = _per_axis(cells, c)
+    lo, hi, _ = column_stats(colors, variance=False) if box is None else (*box, None)
+    span = hi - lo
+    span[span == 0] = 1.0
+    scale = per_axis / span
+    wsum = np.zeros(per_axis**c)
+    sums = np.zeros((per_axis**c, c))
+    cut = _bin_change(colors[:, 0], lo[0], scale[0], per_axis) if n_threads > 1 else 0
+    if n < SPLIT_MIN_COLORS or not 0 < cut < n:
+        _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums)
+        return wsum, sums
+    parts = [(0, cut), (cut, n)]
+
+    def run(a, b):
+        _grid_accumulate(colors[a:b], weights[a:b], lo, scale, per_axis, wsum, sums)
+
+    run_in_threads(run, parts, 2)
+    return wsum, sums
+
+
+def _bin_change(first, lo, scale, per_axis, tries=64):
+    """An index near the middle of the sorted ``first`` where its bin changes.
+
+    The first index whose bin (as _grid_accumulate computes it) is above
+    that of the value before the middle; 0 if there is none, or if the
+    bisection on the bin's upper edge misses by more than ``tries`` places.
+    """
+    n = first.shape[0]
+
+    def bin_of(x):
+        return min(int((x - lo) * scale), per_axis - 1)
+
+    if n < 2:
+        return 0
+    here = bin_of(first[n // 2 - 1])
+    if here >= per_axis - 1:
+        return 0
+    i = bisect.bisect_left(first, lo + (here + 1) / scale)
+    for _ in range(tries):  # the edge's rounding: a few places either way
+        if i > 0 and bin_of(first[i - 1]) > here:
+            i -= 1
+        elif i < n and bin_of(first[i]) <= here:
+            i += 1
+        else:
+            return i if i < n else 0
+    return 0
 
 
 def _halved_grid(occupied, sums, w, per_axis, c):
@@ -197,13 +263,14 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False, box=None)
     return tuple(grids[::-1])
 
 
-def _coreset_levels(colors, weights, tol, k_max, min_colors, box=None):
+def _coreset_levels(colors, weights, tol, k_max, min_colors, box=None, fine=None):
     """Coarse and fine grid coresets of a large table, or None for a small one.
 
     Each level is ``(points, weights, absolute tolerance)``. A table is small
     when it has fewer than ``min_colors`` colours, more than 8 channels, or
     too few occupied coarse cells for ``k_max`` clusters. ``box``: the
-    colours' ``(lo, hi)`` if known.
+    colours' ``(lo, hi)`` if known. ``fine``: the fine grid's dense sums
+    (:func:`table_grid_sums` with ``FINE_CELLS``) if already made.
     """
     if colors.shape[0] < min_colors or colors.shape[1] > 8:
         return None
@@ -212,7 +279,7 @@ def _coreset_levels(colors, weights, tol, k_max, min_colors, box=None):
     c = colors.shape[1]
     fine_bins, coarse_bins = _per_axis(FINE_CELLS, c), _per_axis(COARSE_CELLS, c)
     fine, fine_w, occupied, sums = _grid_coreset(
-        colors, weights, FINE_CELLS, box, raw=True
+        colors, weights, FINE_CELLS, box, raw=True, dense=fine
     )
     if fine_bins == 2 * coarse_bins:  # nested grids (3 channels): one pass
         coarse, coarse_w = _halved_grid(occupied, sums, fine_w, fine_bins, c)

@@ -59,7 +59,13 @@ from sklearn.utils import check_random_state
 
 from .._jit import njit
 from .._parallel import n_workers, run_in_threads
-from .coresets import CORESET_MIN_COLORS, _coreset_levels, nested_levels
+from .coresets import (
+    CORESET_MIN_COLORS,
+    FINE_CELLS,
+    _coreset_levels,
+    nested_levels,
+    table_grid_sums,
+)
 from .distances import _abs_tol, nearest_center
 from .hamerly import hamerly
 from .lloyd import (
@@ -268,10 +274,20 @@ def fit_palette(
             colors, weights, k, starts, levels, max_iter, tol_exact, n_threads
         )
         return _sorted(Palette(best, float(inertia), int(n_iter)))
+    # the fine grid's sums first, on the threads (table_grid_sums), then the
+    # rest of the coresets beside the variance
+    large = table.n_colors >= CORESET_MIN_COLORS and colors.shape[1] <= 8
+    fine = (
+        table_grid_sums(colors, weights, FINE_CELLS, (lo, hi), n_threads)
+        if large
+        else None
+    )
     tol_exact, levels = _beside(
         exact_tolerance,
-        lambda: _coreset_levels(colors, weights, tol, k, CORESET_MIN_COLORS, (lo, hi)),
-        n_threads if table.n_colors >= CORESET_MIN_COLORS else 1,
+        lambda: _coreset_levels(
+            colors, weights, tol, k, CORESET_MIN_COLORS, (lo, hi), fine
+        ),
+        n_threads if large else 1,
     )
     # Small tables run Lloyd on the exact weighted colours themselves.
     exact = None if levels is not None else (colors, weights, tol_exact)
