@@ -8,10 +8,10 @@ uint8 RGB pixels go through their distinct colours
 (:func:`assign_labels_rgb8`) for palettes of more than
 ``LOOKUP_SCORE_MIN_CLUSTERS`` colours, and of 2 or more when pixels x
 colours is at least ``LOOKUP_MIN_WORK`` (the caller decides). A photo of
-4 Mpx has about 0.5 M distinct colours. Labelling every pixel against K centres costs
-``n_pixels x K`` distances; labelling every distinct colour once and
-looking each pixel's label up costs two passes over the pixels whatever K
-is. A distinct colour is compared only with the centres that can be the
+4 Mpx has about 0.5 M distinct colours. Labelling every pixel against K
+centres costs ``n_pixels x K`` distances; labelling every distinct colour
+once and looking each pixel's label up costs two passes over the pixels
+whatever K is. A distinct colour is compared only with the centres that can be the
 nearest to some colour of its cell of the RGB cube (:func:`cell_candidates`:
 16**3 cells of 16**3 colours; a centre is a candidate unless even its
 nearest point of the cell is farther than some other centre's farthest),

@@ -93,8 +93,9 @@ def table_grid_sums(colors, weights, cells, box=None, n_threads=1):
     scale = per_axis / span
     wsum = np.zeros(per_axis**c)
     sums = np.zeros((per_axis**c, c))
-    cut = _bin_change(colors[:, 0], lo[0], scale[0], per_axis) if n_threads > 1 else 0
-    if n < SPLIT_MIN_COLORS or not 0 < cut < n:
+    split = n_threads > 1 and n >= SPLIT_MIN_COLORS
+    cut = _bin_change(colors[:, 0], lo[0], scale[0], per_axis) if split else 0
+    if not 0 < cut < n:
         _grid_accumulate(colors, weights, lo, scale, per_axis, wsum, sums)
         return wsum, sums
     parts = [(0, cut), (cut, n)]
@@ -251,12 +252,7 @@ def nested_levels(colors, weights, tol, k, min_colors=None, mid=False, box=None)
             w = wsum
             X = sums / w[:, None]
         else:
-            wsum = np.zeros(per_axis**c)
-            sums = np.zeros((per_axis**c, c))
-            _grid_accumulate(X, w, lo, per_axis / span, per_axis, wsum, sums)
-            occupied = np.flatnonzero(wsum)
-            w = wsum[occupied]
-            X = sums[occupied] / w[:, None]
+            X, w = _grid_coreset(X, w, cells, (lo, hi))
         grids.append((X, w, _abs_tol(X, tol)))
     if grids[-1][0].shape[0] < 8 * k:
         return None
