@@ -345,14 +345,7 @@ class RunningGrid:
         occupied = np.flatnonzero(self.wsum)
         w = self.wsum[occupied]
         fine = self.sums[occupied] / w[:, None]
-        c = fine.shape[1]
-        per_axis = max(2, int(round(COARSE_CELLS ** (1.0 / c))))
-        wsum = np.zeros(per_axis**c)
-        sums = np.zeros((per_axis**c, c))
-        _grid_accumulate(fine, w, self.lo, per_axis / self.span, per_axis, wsum, sums)
-        occupied = np.flatnonzero(wsum)
-        wc = wsum[occupied]
-        coarse = sums[occupied] / wc[:, None]
+        coarse, wc = _grid_coreset(fine, w, COARSE_CELLS, (self.lo, self.hi))
         if coarse.shape[0] < 8 * k:
             return None
         return (coarse, wc, _abs_tol(coarse, tol)), (fine, w, _abs_tol(fine, tol))
