@@ -118,13 +118,14 @@ def _runs(images):
     if "uint8 RGB" in images:
 
         def large_palette(rng=np.random.RandomState(2)):
-            # K > 16: Hamerly's Lloyd and the distinct-colour label lookup, on
+            # K > 16: Hamerly's Lloyd and the distinct-colour label lookups, on
             # a table large enough for the threaded iterations and the
             # column-statistics kernel (> 2**17 colours)
             X = rng.randint(0, 256, size=(1, 512, 512, 3)).astype(np.uint8)
             km = KMeansColorSegmenter(32, n_init=1, random_state=0)
             km.fit_transform(X)
             km.predict(X)
+            km.score(X)  # the lookup by colour rank, with the sum
 
         runs.append(
             ("segment", "KMeansColorSegmenter", "uint8 RGB K=32", large_palette)

@@ -17,13 +17,11 @@ from sklearn.utils.validation import _check_feature_names_in, check_is_fitted
 
 from ._batch import check_batch, user_stacklevel
 from ._engine.assign import (
-    LOOKUP_MIN_CLUSTERS,
-    LOOKUP_MIN_WORK,
-    LOOKUP_SCORE_MIN_CLUSTERS,
     assign_labels,
     assign_labels_rgb8,
     center_distances,
     gather_colors,
+    through_table,
 )
 from ._engine.coresets import CORESET_MIN_COLORS
 from ._engine.floatpath import FLOAT_MIN_PIXELS, chunk_passes, fit_float_palette
@@ -1066,14 +1064,7 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
     lookup = (
         px.dtype == np.uint8
         and px.shape[1] == 3
-        and (
-            k > LOOKUP_SCORE_MIN_CLUSTERS
-            or (
-                not with_sse
-                and k > LOOKUP_MIN_CLUSTERS
-                and px.shape[0] * k >= LOOKUP_MIN_WORK
-            )
-        )
+        and through_table(px.shape[0], k, with_sse)
     )
     if lookup and spec.output == "quantized":
         # the labels (when asked for) and the quantized colours in one pass

@@ -94,7 +94,9 @@ def test_cell_candidates_label_as_the_full_scan_bitwise(k):
     starts, items = cell_candidates(centers)
     labels, d2 = np.empty(len(codes), np.int32), np.empty(len(codes))
     shift = 8 - CELL_BITS
-    _label_codes(codes.astype(np.int64), centers, starts, items, shift, labels, d2)
+    _label_codes(
+        codes.astype(np.int64), centers, starts, items, shift, labels, d2, False
+    )
     ref = np.empty(len(colors), np.int32)
     assign_labels(colors.astype(np.uint8), centers, ref)
     assert_array_equal(labels, ref)
@@ -386,6 +388,63 @@ def test_fit_threads_follows_sklearn_and_stays_single_in_workers():
     worker.start()
     worker.join()
     assert seen == [1]
+
+
+@pytest.mark.parametrize("k", [3, 16, 256, 257])
+def test_label_per_colour_of_the_cube_is_the_direct_scan_bitwise(k, monkeypatch):
+    # A large run without the SSE looks labels up by colour code (a label
+    # per colour of the cube) for K <= 256, by rank above: both are the
+    # direct scan's labels, ties (a duplicated centre) included, on 1 and 2
+    # threads, labels and quantized colours together or alone.
+    from skseg._engine import assign
+    from skseg._engine.assign import BY_CODE_MIN_PIXELS, LOOKUP_PIECE
+
+    px = _photo_like(max(BY_CODE_MIN_PIXELS, LOOKUP_PIECE) + 300_000, seed=k)
+    rng = np.random.default_rng(k)
+    centers = px[rng.choice(len(px), k, replace=False)].astype(np.float64) + 0.25
+    centers[-1] = centers[0]
+    colors = rng.integers(0, 256, (k, 3)).astype(np.uint8)
+    ref = np.empty(len(px), np.int32)
+    assign_labels(px, centers, ref)
+    calls = []
+    real = assign._lookup_by_code
+    monkeypatch.setattr(
+        assign, "_lookup_by_code", lambda *a: calls.append(1) or real(*a)
+    )
+    for n_threads in (1, 2):
+        labels, out = np.empty(len(px), np.int32), np.empty_like(px)
+        assign_labels_rgb8(px, centers, labels, colors, out, n_threads, False)
+        assert_array_equal(labels, ref)
+        assert_array_equal(out, colors[ref])
+        alone = np.empty_like(px)
+        assign_labels_rgb8(px, centers, None, colors, alone, n_threads, False)
+        assert_array_equal(alone, colors[ref])
+        only = np.empty(len(px), np.int32)
+        assign_labels_rgb8(px, centers, only, n_threads=n_threads, with_sse=False)
+        assert_array_equal(only, ref)
+    assert not (ref == k - 1).any()
+    assert bool(calls) == (k <= 256)
+
+
+def test_which_runs_go_through_the_table():
+    from skseg._engine.assign import (
+        BY_CODE_MIN_PIXELS,
+        LOOKUP_BY_CODE_MIN_WORK,
+        LOOKUP_MIN_WORK,
+        through_table,
+    )
+
+    assert LOOKUP_BY_CODE_MIN_WORK < LOOKUP_MIN_WORK
+    big = max(BY_CODE_MIN_PIXELS, LOOKUP_BY_CODE_MIN_WORK // 2)
+    assert through_table(big, 2, False)  # by code: the lower threshold
+    assert not through_table(big - 1, 2, False)
+    small = BY_CODE_MIN_PIXELS - 1
+    k = LOOKUP_BY_CODE_MIN_WORK // small + 1  # over the lower threshold only
+    assert k <= 16 and small * k < LOOKUP_MIN_WORK
+    assert not through_table(small, k, False)
+    assert through_table(small, 17, True)  # large palettes: always, sum too
+    assert not through_table(1 << 24, 16, True)  # the direct scan's sum
+    assert not through_table(1 << 24, 1, False)
 
 
 def test_lookup_writes_quantized_colours_and_ignores_threads():

@@ -272,33 +272,44 @@ def test_get_feature_names_out():
     )
 
 
-@pytest.mark.parametrize("k", [3, 32])
-def test_integer_images_are_not_copied_to_float64(k):
-    # K = 3: the direct scan; K = 32: through the table of distinct colours,
-    # whose working arrays scale with the colours, never a float copy of
-    # the pixels.
+@pytest.mark.parametrize("k, side", [(3, 512), (3, 1024), (32, 1024)])
+def test_integer_images_are_not_copied_to_float64(k, side):
+    # 512x512 at K = 3: the direct scan; otherwise through the table of
+    # distinct colours, whose working arrays scale with the colours (and a
+    # label per colour of the cube for a run of 1 Mpx), never a float copy
+    # of the pixels.
     import tracemalloc
 
+    from skseg._engine.assign import BY_CODE_MIN_PIXELS, through_table
     from skseg._engine.tables import count_colors
 
-    X = (transform.resize(data.astronaut(), (1024, 1024)) * 255).astype(np.uint8)
+    X = (transform.resize(data.astronaut(), (side, side)) * 255).astype(np.uint8)
     X = X[None]
+    n = side * side
     n_colors = count_colors([X.reshape(-1, 3)], X.dtype, 3).n_colors
     seg = KMeansColorSegmenter(k, random_state=0).fit(X)
-    seg.transform(X)  # compile
+    seg.transform(X), seg.score(X)  # compile
     float_copy = X.size * 8
     tracemalloc.start()
     q = seg.transform(X)
     labels = seg.predict(X)
     _, peak = tracemalloc.get_traced_memory()
+    tracemalloc.reset_peak()
+    seg.score(X)
+    _, score_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert q.dtype == np.uint8
     outputs = q.nbytes + labels.nbytes  # uint8 output and int32 labels
-    if k == 3:  # a fraction of one float64 copy
-        assert peak < 0.5 * float_copy, peak
-    else:  # plus a few arrays the size of the distinct colours and the
-        # 2**24-colour index (8 MiB), whatever the number of pixels
-        assert peak < outputs + 48 * n_colors + 8 * 2**20, (peak, n_colors)
+    by_code = 2**24 if n >= BY_CODE_MIN_PIXELS else 0  # the label per colour
+    # the table's arrays: a few the size of the distinct colours and the
+    # 2**24-colour index (8 MiB), whatever the number of pixels
+    table = 48 * n_colors + 8 * 2**20
+    if not through_table(n, k, with_sse=False):
+        assert peak < 0.5 * float_copy, peak  # a fraction of one float64 copy
+    else:
+        assert peak < outputs + table + by_code, (peak, n_colors)
+    if through_table(n, k, with_sse=True):  # by colour rank, and labels
+        assert score_peak < labels.nbytes + table, (score_peak, n_colors)
     del labels
 
 

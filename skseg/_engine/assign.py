@@ -7,7 +7,7 @@ caller allocates, so a whole batch is labelled with one output array.
 uint8 RGB pixels go through their distinct colours
 (:func:`assign_labels_rgb8`) for palettes of more than
 ``LOOKUP_SCORE_MIN_CLUSTERS`` colours, and of 2 or more when pixels x
-colours is at least ``LOOKUP_MIN_WORK`` (the caller decides). A photo of
+colours is large enough (:func:`through_table`; the caller decides). A photo of
 4 Mpx has about 0.5 M distinct colours. Labelling every pixel against K
 centres costs ``n_pixels x K`` distances; labelling every distinct colour
 once and looking each pixel's label up costs two passes over the pixels
@@ -15,10 +15,13 @@ whatever K is. A distinct colour is compared only with the centres that can be t
 nearest to some colour of its cell of the RGB cube (:func:`cell_candidates`:
 16**3 cells of 16**3 colours; a centre is a candidate unless even its
 nearest point of the cell is farther than some other centre's farthest),
-a handful at K = 256. The lookup goes through a presence
-bitmap of the 2**24 colours (2 MiB) and the rank of a colour among the
-present ones (a prefix count per 64-bit word plus a popcount), so no
-2**24-entry label array is made.
+a handful at K = 256. The distinct colours come from a presence bitmap of
+the 2**24 colours (2 MiB). A large run labelled without the sum of squared
+distances by at most 256 colours looks each pixel's label up in a label
+per colour of the cube (16 MiB, only the present colours written and
+read); otherwise the lookup goes through the rank of a colour among the
+present ones (a prefix count per 64-bit word plus a popcount) and a label
+per present colour.
 
 The labels are bitwise those of the direct scan
 (:func:`assign_labels`: nearest centre, ties to the lowest index).
@@ -35,14 +38,12 @@ from .tables import THREAD_MIN_PIXELS, _bitmap_index, _popcount64, presence_bitm
 
 __all__ = [
     "CELL_BITS",
-    "LOOKUP_MIN_CLUSTERS",
-    "LOOKUP_MIN_WORK",
-    "LOOKUP_SCORE_MIN_CLUSTERS",
     "assign_labels",
     "assign_labels_rgb8",
     "cell_candidates",
     "center_distances",
     "gather_colors",
+    "through_table",
 ]
 
 
@@ -139,7 +140,8 @@ def center_distances(px, centers, out):
 LOOKUP_MIN_CLUSTERS = 1
 
 #: ... and, for palettes of up to :data:`LOOKUP_SCORE_MIN_CLUSTERS` colours,
-#: when pixels x colours is at least this: the table has a fixed cost (a
+#: when pixels x colours is at least this (or LOOKUP_BY_CODE_MIN_WORK): the
+#: table has a fixed cost (a
 #: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
 #: does not pay. Measured (transform, quantized, 2 cores, best of 9 calls,
 #: one process, direct scan against the table): the 1024x1024 astronaut at
@@ -150,6 +152,13 @@ LOOKUP_MIN_CLUSTERS = 1
 #: K = 2-3 call on such an image compiles the table's two kernels instead
 #: of the direct scan's (measured +0.08 s of compilation).
 LOOKUP_MIN_WORK = 1 << 22
+
+#: ... or this, for runs that look labels up by colour code (see
+#: BY_CODE_MIN_PIXELS). Measured (quantized, 2 cores, best of 15, by code
+#: against the direct scan): 724x724 at K = 2 5.0 and 3.9 ms, K = 3 4.9
+#: and 5.1, K = 4 5.0 and 6.3; 1024x1024 at K = 2 6.7 and 7.8, K = 3 6.9
+#: and 10.2 ms.
+LOOKUP_BY_CODE_MIN_WORK = 1 << 21
 
 #: The sum of squared distances (``score``) goes through the table above
 #: this many colours only: up to it, the direct scan's sum, whose order of
@@ -165,9 +174,41 @@ CELL_BITS = 4
 LABEL_PIECE = 1 << 16
 
 
+#: Runs of at least this many pixels, labelled without the sum of squared
+#: distances by a palette of at most 256 colours, look each pixel's label
+#: up in a label per colour of the cube (a 16 MiB uint8 array indexed by
+#: the colour itself; only the present colours are written and read): one
+#: load per pixel instead of a bitmap word, a popcount and a label by rank,
+#: two dependent loads. On the 2048x2048 astronaut (K = 16, one thread)
+#: the lookup pass took 7.2 ms against 21.0 ms; quantized output on 2
+#: threads, best of 15 (K = 8 and 64): 7.3 and 9.2 against 11.8 and
+#: 13.4 ms at 1024x1024, 3.9 and 5.5 ms against 5.1 and 6.8 ms at 512x512.
+#: From 1 Mpx only: the 16 MiB are then at most two thirds of a float64
+#: copy of the run's pixels (at 512x512 they would be 2.7 copies).
+BY_CODE_MIN_PIXELS = 1 << 20
+
+
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
 #: distances is added in the same order whatever the number of threads.
 LOOKUP_PIECE = 1 << 20
+
+
+def through_table(n_pixels, n_clusters, with_sse):
+    """Whether a run of uint8 RGB pixels is labelled through its colours.
+
+    By :func:`assign_labels_rgb8` rather than the direct scan of
+    :func:`assign_labels`: for palettes of more than
+    ``LOOKUP_SCORE_MIN_CLUSTERS`` colours; for smaller ones of more than
+    ``LOOKUP_MIN_CLUSTERS`` without the sum of squared distances, when the
+    direct scan's work (pixels x colours) exceeds the table's fixed cost.
+    """
+    if n_clusters > LOOKUP_SCORE_MIN_CLUSTERS:
+        return True
+    if with_sse or n_clusters <= LOOKUP_MIN_CLUSTERS:
+        return False
+    work = n_pixels * n_clusters
+    by_code = n_pixels >= BY_CODE_MIN_PIXELS
+    return work >= (LOOKUP_BY_CODE_MIN_WORK if by_code else LOOKUP_MIN_WORK)
 
 
 def cell_candidates(centers, bits=CELL_BITS, n_threads=1):
@@ -226,11 +267,13 @@ def cell_candidates(centers, bits=CELL_BITS, n_threads=1):
 
 
 @njit(cache=True, nogil=True)
-def _label_codes(codes, centers, starts, items, shift, labels, d2):
+def _label_codes(codes, centers, starts, items, shift, labels, d2, by_code):
     # Nearest centre of every colour code (r << 16 | g << 8 | b) among its
     # cell's candidates, in increasing index order: the first minimum, as
     # the direct scan's (the same differences and sum order); with
-    # d2.shape[0] > 0 also the squared distance.
+    # d2.shape[0] > 0 also the squared distance. The label goes to
+    # labels[code] if by_code (a label per colour of the cube), else to
+    # labels[i].
     score = d2.shape[0] > 0
     bits = 8 - shift
     for i in range(codes.shape[0]):
@@ -250,9 +293,29 @@ def _label_codes(codes, centers, starts, items, shift, labels, d2):
             if d < best:
                 best = d
                 arg = j
-        labels[i] = arg
+        if by_code:
+            labels[code] = arg
+        else:
+            labels[i] = arg
         if score:
             d2[i] = best
+
+
+@njit(cache=True, nogil=True)
+def _lookup_by_code(px, label_of_code, labels, colors, out):
+    # Label of every pixel from the label of its colour (unless labels is
+    # empty); with out.shape[0] > 0 also its palette colour (colors[label]).
+    keep = labels.shape[0] > 0
+    write = out.shape[0] > 0
+    for i in range(px.shape[0]):
+        code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
+        a = label_of_code[code]
+        if keep:
+            labels[i] = a
+        if write:
+            out[i, 0] = colors[a, 0]
+            out[i, 1] = colors[a, 1]
+            out[i, 2] = colors[a, 2]
 
 
 @njit(cache=True, nogil=True)
@@ -318,10 +381,17 @@ def assign_labels_rgb8(
     n = px.shape[0]
     bits = presence_bitmap([px], n_threads if n >= THREAD_MIN_PIXELS else 1)
     prefix, codes = _bitmap_index(bits)
-    # Each distinct colour labelled once among its cell's candidates:
-    # label_of_rank[r] (and d2_of_rank[r]) of the colour of rank r.
     n_colors = codes.shape[0]
-    label_of_rank = np.empty(n_colors, np.int32)
+    # Each distinct colour labelled once among its cell's candidates: into
+    # label_of[code] (a label per colour of the cube) for a large run
+    # without the sum, else into label_of[r] (and d2_of_rank[r]) for the
+    # colour of rank r.
+    by_code = not with_sse and n >= BY_CODE_MIN_PIXELS and len(centers) <= 256
+    if by_code:
+        del bits, prefix
+        label_of = np.empty(1 << 24, np.uint8)  # only present colours are read
+    else:
+        label_of = np.empty(n_colors, np.int32)
     d2_of_rank = np.empty(n_colors if with_sse else 0)
     starts, items = cell_candidates(centers, n_threads=n_threads)
     shift = 8 - CELL_BITS
@@ -329,23 +399,46 @@ def assign_labels_rgb8(
     def label(a, part):
         b = a + part.shape[0]
         _label_codes(
-            part, centers, starts, items, shift, label_of_rank[a:b],
+            part, centers, starts, items, shift,
+            label_of if by_code else label_of[a:b],
             d2_of_rank[a:b] if with_sse else d2_of_rank,
+            by_code,
         )  # fmt: skip
 
     parts = [(a, codes[a : a + LABEL_PIECE]) for a in range(0, n_colors, LABEL_PIECE)]
     run_in_threads(label, parts, n_threads)
     del codes, parts
-    index = np.empty((bits.shape[0], 2), np.uint64)
-    index[:, 0] = bits
-    index[:, 1] = prefix
-    del bits, prefix
     if out is None:
         colors = np.zeros((1, 3), np.uint8)
         out = np.empty((0, 3), np.uint8)
     if labels is None:
         labels = np.empty(0, np.int32)
     starts = list(range(0, n, LOOKUP_PIECE))
+    if n_threads > 1 and len(starts) > 1:
+        # fresh output pages touched by one thread first (see fault_in)
+        if labels.shape[0]:
+            fault_in(labels)
+        if out.shape[0]:
+            fault_in(out)
+    if by_code:
+
+        def piece(p):
+            a = starts[p]
+            b = min(a + LOOKUP_PIECE, n)
+            _lookup_by_code(
+                px[a:b],
+                label_of,
+                labels[a:b] if labels.shape[0] else labels,
+                colors,
+                out[a:b] if out.shape[0] else out,
+            )
+
+        run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
+        return None
+    index = np.empty((bits.shape[0], 2), np.uint64)
+    index[:, 0] = bits
+    index[:, 1] = prefix
+    del bits, prefix
     sse = np.zeros(len(starts))
 
     def piece(p):
@@ -354,18 +447,12 @@ def assign_labels_rgb8(
         sse[p] = _lookup(
             px[a:b],
             index,
-            label_of_rank,
+            label_of,
             d2_of_rank,
             labels[a:b] if labels.shape[0] else labels,
             colors,
             out[a:b] if out.shape[0] else out,
         )
 
-    if n_threads > 1 and len(starts) > 1:
-        # fresh output pages touched by one thread first (see fault_in)
-        if labels.shape[0]:
-            fault_in(labels)
-        if out.shape[0]:
-            fault_in(out)
     run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
     return float(sse.sum()) if with_sse else None
