@@ -257,13 +257,13 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         n_threads = fit_threads() if n_pixels and n_pixels >= THREAD_MIN_PIXELS else 1
         bits = presence_bitmap(pixel_chunks, n_threads)
         prefix, codes = _bitmap_index(bits)
-        total = codes.shape[0]
-        counts = [np.zeros(total, np.int64) for _ in range(n_threads)]
-        _rgb8_passes(pixel_chunks, bits, prefix, counts, n_threads)
+        counts = _rgb8_passes(
+            pixel_chunks, bits, prefix, lambda: np.zeros(codes.shape[0], np.int64),
+            n_threads,
+        )  # fmt: skip
         for other in counts[1:]:
             counts[0] += other
-        counts = counts[0]
-        return ColorTable(_rgb8_colors(codes), counts)
+        return ColorTable(_rgb8_colors(codes), counts[0])
     if dtype == np.uint8 and n_channels <= 2:
         counts = np.zeros(256**n_channels, count_dtype)
         for px in pixel_chunks:
@@ -293,9 +293,10 @@ def presence_bitmap(pixel_chunks, n_threads=1):
     split between ``n_threads`` threads, each with its own bitmap, and the
     bitmaps are or-ed after: the same bitmap on any number of threads.
     """
-    bits = [np.zeros(2**18, np.uint64) for _ in range(n_threads)]
     no_ranks = np.empty(0, np.int64)
-    _rgb8_passes(pixel_chunks, bits, no_ranks, no_ranks, n_threads)
+    bits = _rgb8_passes(
+        pixel_chunks, None, no_ranks, lambda: np.zeros(2**18, np.uint64), n_threads
+    )
     for other in bits[1:]:
         bits[0] |= other
     return bits[0]
@@ -309,27 +310,36 @@ def presence_bitmap(pixel_chunks, n_threads=1):
 STRIPES_PER_THREAD = 8
 
 
-def _rgb8_passes(pixel_chunks, bits, prefix, counts, n_threads):
+def _rgb8_passes(pixel_chunks, bits, prefix, make, n_threads):
     """One pass of :func:`_pass_rgb8` over every chunk, split between threads.
 
-    The bitmap pass (``prefix`` empty) takes ``bits`` as one bitmap per
-    thread; the counting pass takes the one merged bitmap and ``counts`` as
-    one array per thread. Each chunk is cut into ``STRIPES_PER_THREAD``
-    stripes of rows per thread, taken by the threads as they come free.
+    The bitmap pass (``prefix`` empty) fills one bitmap per thread; the
+    counting pass reads the merged bitmap ``bits`` and fills one counts
+    array per thread. Each thread's array is made by ``make()`` on that
+    thread, at its first stripe (zeroed in its own core's cache: the
+    bitmap pass of the 2048x2048 astronaut on 2 threads took 2.9 against
+    3.9 ms with bitmaps zeroed by the calling thread). Each chunk is cut
+    into ``STRIPES_PER_THREAD`` stripes of rows per thread, taken by the
+    threads as they come free. Returns the arrays of the threads that ran.
     """
     count = prefix.shape[0] > 0
     n_stripes = n_threads * STRIPES_PER_THREAD if n_threads > 1 else 1
+    own = [None] * n_threads
     for px in pixel_chunks:
         cuts = np.linspace(0, px.shape[0], n_stripes + 1).astype(np.int64)
 
         def run(slot, r):
+            if own[slot] is None:
+                own[slot] = make()
             part = px[cuts[r] : cuts[r + 1]]
             if count:
-                _pass_rgb8(part, bits, prefix, counts[slot], True)
+                _pass_rgb8(part, bits, prefix, own[slot], True)
             else:
-                _pass_rgb8(part, bits[slot], prefix, counts, False)
+                _pass_rgb8(part, own[slot], prefix, prefix, False)
 
         run_in_threads(run, [(r,) for r in range(n_stripes)], n_threads, slots=True)
+    made = [a for a in own if a is not None]
+    return made if made else [make()]
 
 
 def _rgb8_colors(codes):
