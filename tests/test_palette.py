@@ -275,6 +275,33 @@ def test_blocked_lloyd_compiles_its_pass_once():
     assert len(_lloyd_range.signatures) == 1
 
 
+def test_rgb8_passes_compile_one_kernel():
+    # The counting pass, the presence bitmap (of counting, transform and
+    # table merges) share one compiled signature of _pass_rgb8: 32-bit
+    # prefix counts and counts (a fresh process: what earlier tests
+    # compiled does not count)
+    import subprocess
+    import sys
+
+    code = (
+        "import numpy as np\n"
+        "from skseg import KMeansColorSegmenter\n"
+        "from skseg._engine.tables import _pass_rgb8, count_colors\n"
+        "rng = np.random.default_rng(0)\n"
+        "X = rng.integers(0, 256, (2, 1024, 512, 3)).astype(np.uint8)\n"
+        "seg = KMeansColorSegmenter(20, n_init=1, random_state=0)\n"
+        "seg.fit(X).transform(X)\n"
+        "seg.partial_fit(X[:1]).partial_fit(X[1:])\n"
+        "count_colors([X.reshape(-1, 3)], X.dtype, 3)\n"
+        "print(len(_pass_rgb8.signatures))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    )
+    assert out.stdout.split()[-1] == "1", out.stdout
+
+
+
 def _blobs_and_strays(seed):
     # a few tight blobs and stray colours, integer weights, 8-13 centres
     # drawn in the box: cases where a cluster empties after the first pass
