@@ -447,6 +447,33 @@ def test_which_runs_go_through_the_table():
     assert not through_table(1 << 24, 1, False)
 
 
+def test_cell_candidates_are_kept_for_the_last_palettes(monkeypatch):
+    # a palette's candidates are computed once for the images it segments,
+    # again for another palette, and only the last CANDIDATES_KEPT are kept
+    from skseg._engine import assign
+
+    calls = []
+    real = assign.cell_candidates
+    monkeypatch.setattr(
+        assign, "cell_candidates", lambda *a, **k: calls.append(1) or real(*a, **k)
+    )
+    monkeypatch.setattr(assign, "_candidates", type(assign._candidates)())
+    px = _photo_like(50_000, seed=2)
+    rng = np.random.default_rng(2)
+    palettes = [rng.uniform(0, 255, (20, 3)) for _ in range(assign.CANDIDATES_KEPT + 1)]
+    ref = np.empty(len(px), np.int32)
+    for centers in palettes:
+        assign_labels(px, centers, ref)
+        for _ in range(2):
+            got = np.empty(len(px), np.int32)
+            assign_labels_rgb8(px, centers, got, with_sse=False)
+            assert_array_equal(got, ref)
+    assert len(calls) == len(palettes)
+    assert len(assign._candidates) == assign.CANDIDATES_KEPT
+    assign_labels_rgb8(px, palettes[0], ref, with_sse=False)  # dropped first
+    assert len(calls) == len(palettes) + 1
+
+
 def test_lookup_writes_quantized_colours_and_ignores_threads():
     # More than one lookup piece: labels, colours and the SSE do not depend
     # on the thread count; the colours are those of the labels.

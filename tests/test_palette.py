@@ -301,7 +301,6 @@ def test_rgb8_passes_compile_one_kernel():
     assert out.stdout.split()[-1] == "1", out.stdout
 
 
-
 def _blobs_and_strays(seed):
     # a few tight blobs and stray colours, integer weights, 8-13 centres
     # drawn in the box: cases where a cluster empties after the first pass

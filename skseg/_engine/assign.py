@@ -29,6 +29,9 @@ The labels are bitwise those of the direct scan
 
 from __future__ import annotations
 
+import collections
+import threading
+
 import numpy as np
 
 from .._jit import njit
@@ -209,6 +212,36 @@ def through_table(n_pixels, n_clusters, with_sse):
     work = n_pixels * n_clusters
     by_code = n_pixels >= BY_CODE_MIN_PIXELS
     return work >= (LOOKUP_BY_CODE_MIN_WORK if by_code else LOOKUP_MIN_WORK)
+
+
+#: Palettes whose cell candidates _palette_candidates keeps.
+CANDIDATES_KEPT = 8
+
+_candidates = collections.OrderedDict()
+_candidates_lock = threading.Lock()
+
+
+def _palette_candidates(centers, n_threads):
+    """:func:`cell_candidates` of ``centers``, kept for the last few palettes.
+
+    A fitted palette segments image after image (a folder, a video, the
+    blocks of a dask array): its candidates (1.3-1.8 ms at K = 16) are
+    computed once. Keyed by the centres' bytes; the arrays are shared
+    (the kernels only read them; read-only flags would make numba compile
+    them again for read-only arrays).
+    """
+    key = centers.tobytes()
+    with _candidates_lock:
+        found = _candidates.get(key)
+        if found is not None:
+            _candidates.move_to_end(key)
+            return found
+    found = cell_candidates(centers, n_threads=n_threads)
+    with _candidates_lock:
+        _candidates[key] = found
+        while len(_candidates) > CANDIDATES_KEPT:
+            _candidates.popitem(last=False)
+    return found
 
 
 def cell_candidates(centers, bits=CELL_BITS, n_threads=1):
@@ -393,7 +426,7 @@ def assign_labels_rgb8(
     else:
         label_of = np.empty(n_colors, np.int32)
     d2_of_rank = np.empty(n_colors if with_sse else 0)
-    starts, items = cell_candidates(centers, n_threads=n_threads)
+    starts, items = _palette_candidates(centers, n_threads)
     shift = 8 - CELL_BITS
 
     def label(a, part):
