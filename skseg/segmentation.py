@@ -838,9 +838,13 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
         else:
             workers = n_workers(self.n_jobs)
             runs = list(batch.chunks(1 if workers == 1 else 4 * workers))
-            results = self._run(
-                _segment_with_palette, runs, offsets, spec, self.cluster_centers_
-            )
+            centers = self.cluster_centers_
+            # one run: the fitted table's colours are a hint for the lookup
+            # (the data fitted, transformed: no presence bitmap of its own)
+            table = self.__dict__.get("_table") if len(runs) == 1 else None
+            known = getattr(table, "codes", None)
+            segment = functools.partial(_segment_with_palette, known=known)
+            results = self._run(segment, runs, offsets, spec, centers)
         if len(results) == 1 and len(runs[0][2]) == total:
             labels, out = results[0].labels, results[0].out
         else:
@@ -1051,8 +1055,12 @@ class _RunResult:
         self.centers = centers  # the palette the run was segmented with
 
 
-def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
-    """Segment a run of images (pixels ``px``) with the palette ``centers``."""
+def _segment_with_palette(px, pixel_counts, spec, centers, short=False, known=None):
+    """Segment a run of images (pixels ``px``) with the palette ``centers``.
+
+    ``known``: sorted codes of colours the run likely has (uint8 RGB), see
+    :func:`assign_labels_rgb8`.
+    """
     labels = np.empty(px.shape[0], np.int32)
     out = spec.allocate(px.shape[0], px.shape[1], len(pixel_counts))
     # uint8 RGB through the distinct colours (each labelled once, then
@@ -1071,13 +1079,15 @@ def _segment_with_palette(px, pixel_counts, spec, centers, short=False):
         colors = _quantize_colors(centers, out.dtype)
         labels = labels if spec.keep_labels else None
         assign_labels_rgb8(
-            px, centers, labels, colors, out, fit_threads(), with_sse=False
-        )
+            px, centers, labels, colors, out, fit_threads(), with_sse=False,
+            known=known,
+        )  # fmt: skip
         return _RunResult(0.0, labels, out, short, centers)
     if lookup:
         sse = assign_labels_rgb8(
-            px, centers, labels, n_threads=fit_threads(), with_sse=with_sse
-        )
+            px, centers, labels, n_threads=fit_threads(), with_sse=with_sse,
+            known=known,
+        )  # fmt: skip
         sse = sse if with_sse else 0.0
     else:
         sse = assign_labels(

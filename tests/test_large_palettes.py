@@ -474,6 +474,76 @@ def test_cell_candidates_are_kept_for_the_last_palettes(monkeypatch):
     assert len(calls) == len(palettes) + 1
 
 
+def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch):
+    # A run looked up through known colours (the fitted table's) is the
+    # direct scan's; a run with a colour they lack (away from the sampled
+    # pixels, in its last lookup piece) or with far more known colours than
+    # pixels goes the usual way, with the same result.
+    from skseg._engine import assign
+    from skseg._engine.assign import BY_CODE_MIN_PIXELS, KNOWN_SAMPLE, LOOKUP_PIECE
+
+    n = max(BY_CODE_MIN_PIXELS, LOOKUP_PIECE) + 300_000
+    px = _photo_like(n, seed=11) // 4 * 4  # fewer colours than n // 2
+    wide = px.astype(np.int64)
+    known = np.unique((wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2])
+    rng = np.random.default_rng(11)
+    centers = px[rng.choice(n, 12, replace=False)].astype(np.float64) + 0.25
+    colors = rng.integers(0, 256, (12, 3)).astype(np.uint8)
+    results = []
+    real = assign._assign_known
+    monkeypatch.setattr(
+        assign, "_assign_known", lambda *a: results.append(real(*a)) or results[-1]
+    )
+    stranger = px.copy()
+    sampled = set(np.linspace(0, n - 1, KNOWN_SAMPLE).astype(np.int64).tolist())
+    spots = [i for i in range(n - 1000, n) if i not in sampled][:5]
+    stranger[spots] = [1, 255, 1]  # not among the photo's colours
+    assert not np.isin(0x01FF01, known) and len(known) <= n // 2
+    for image, hint, used in (
+        (px, known, True),
+        (stranger, known, False),
+        (px, np.arange(n // 2 + 1, dtype=np.int64) * 31, False),
+    ):
+        ref = np.empty(n, np.int32)
+        assign_labels(image, centers, ref)
+        for n_threads in (1, 2):
+            results.clear()
+            labels, out = np.empty(n, np.int32), np.empty_like(image)
+            assign_labels_rgb8(
+                image, centers, labels, colors, out, n_threads, False, known=hint
+            )
+            assert_array_equal(labels, ref)
+            assert_array_equal(out, colors[ref])
+            assert results == [used]
+
+
+def test_transform_of_the_fitted_photo_looks_up_its_table(monkeypatch):
+    # transform and predict of the data fitted look labels up through the
+    # fitted table's colours (no presence bitmap of their own); an
+    # unpickled copy holds no codes and goes the usual way: same outputs
+    import pickle
+
+    from skseg._engine import assign
+
+    X = (_photo_like(1100 * 1000, seed=3) // 4 * 4).reshape(1, 1100, 1000, 3)
+    seg = KMeansColorSegmenter(8, random_state=0).fit(X)
+    results = []
+    real = assign._assign_known
+    monkeypatch.setattr(
+        assign, "_assign_known", lambda *a: results.append(real(*a)) or results[-1]
+    )
+    q, labels = seg.transform(X), seg.predict(X)
+    assert results == [True, True]
+    ref = np.empty(X[0].size // 3, np.int32)
+    assign_labels(X.reshape(-1, 3), seg.cluster_centers_, ref)
+    assert_array_equal(labels.reshape(-1), ref)
+    assert_array_equal(q.reshape(-1, 3), np.rint(seg.cluster_centers_[ref]))
+    clone = pickle.loads(pickle.dumps(seg))
+    assert getattr(clone.__dict__.get("_table"), "codes", None) is None
+    assert_array_equal(clone.transform(X), q)
+    assert results == [True, True]
+
+
 def test_lookup_writes_quantized_colours_and_ignores_threads():
     # More than one lookup piece: labels, colours and the SSE do not depend
     # on the thread count; the colours are those of the labels.

@@ -191,6 +191,11 @@ LABEL_PIECE = 1 << 16
 BY_CODE_MIN_PIXELS = 1 << 20
 
 
+#: label_of_code's mark of a colour not labelled (_assign_known), for
+#: palettes of fewer colours than it.
+UNLABELLED = 255
+
+
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
 #: distances is added in the same order whatever the number of threads.
 LOOKUP_PIECE = 1 << 20
@@ -335,20 +340,25 @@ def _label_codes(codes, centers, starts, items, shift, labels, d2, by_code):
 
 
 @njit(cache=True, nogil=True)
-def _lookup_by_code(px, label_of_code, labels, colors, out):
+def _lookup_by_code(px, label_of_code, labels, colors, out, unlabelled):
     # Label of every pixel from the label of its colour (unless labels is
     # empty); with out.shape[0] > 0 also its palette colour (colors[label]).
+    # Stops at the first pixel whose colour's label is ``unlabelled`` and
+    # returns its index (-1: none; -1 as ``unlabelled`` never stops).
     keep = labels.shape[0] > 0
     write = out.shape[0] > 0
     for i in range(px.shape[0]):
         code = (np.int64(px[i, 0]) << 16) | (np.int64(px[i, 1]) << 8) | px[i, 2]
         a = label_of_code[code]
+        if a == unlabelled:
+            return i
         if keep:
             labels[i] = a
         if write:
             out[i, 0] = colors[a, 0]
             out[i, 1] = colors[a, 1]
             out[i, 2] = colors[a, 2]
+    return -1
 
 
 @njit(cache=True, nogil=True)
@@ -381,8 +391,9 @@ def _lookup(px, index, label_of_rank, d2_of_rank, labels, colors, out):
 
 
 def assign_labels_rgb8(
-    px, centers, labels, colors=None, out=None, n_threads=1, with_sse=True
-):
+    px, centers, labels, colors=None, out=None, n_threads=1, with_sse=True,
+    known=None,
+):  # fmt: skip
     """As :func:`assign_labels` for uint8 pixels of 3 channels.
 
     Parameters
@@ -401,6 +412,14 @@ def assign_labels_rgb8(
         the result does not depend on it.
     with_sse : bool, default=True
         Whether to return the sum of squared distances.
+    known : ndarray of int64, optional
+        Sorted codes ``r << 16 | g << 8 | b`` of colours the pixels likely
+        have (the fitted table's, for a transform of the data fitted): a
+        large run looked up by colour code labels these instead of making
+        the run's presence bitmap, if a sample of its pixels has only such
+        colours and they are not many more than the pixels; a pixel of
+        another colour (the lookup stops there) sends the run the usual
+        way. The result does not depend on it.
 
     Returns
     -------
@@ -409,9 +428,22 @@ def assign_labels_rgb8(
         (None unless ``with_sse``).
     """
     centers = np.ascontiguousarray(centers, dtype=np.float64)
+    n = px.shape[0]
+    by_code = not with_sse and n >= BY_CODE_MIN_PIXELS and len(centers) <= 256
+    if out is None:
+        colors = np.zeros((1, 3), np.uint8)
+        out = np.empty((0, 3), np.uint8)
+    if labels is None:
+        labels = np.empty(0, np.int32)
+    if (
+        by_code
+        and known is not None
+        and len(centers) < UNLABELLED
+        and _assign_known(px, centers, labels, colors, out, n_threads, known)
+    ):
+        return None
     # The presence bitmap and colour ranks of the palette engine's counting
     # (the bitmap on the threads, as the counting makes it, for a large run).
-    n = px.shape[0]
     bits = presence_bitmap([px], n_threads if n >= THREAD_MIN_PIXELS else 1)
     prefix, codes = _bitmap_index(bits)
     n_colors = codes.shape[0]
@@ -419,7 +451,6 @@ def assign_labels_rgb8(
     # label_of[code] (a label per colour of the cube) for a large run
     # without the sum, else into label_of[r] (and d2_of_rank[r]) for the
     # colour of rank r.
-    by_code = not with_sse and n >= BY_CODE_MIN_PIXELS and len(centers) <= 256
     if by_code:
         del bits, prefix
         label_of = np.empty(1 << 24, np.uint8)  # only present colours are read
@@ -441,11 +472,6 @@ def assign_labels_rgb8(
     parts = [(a, codes[a : a + LABEL_PIECE]) for a in range(0, n_colors, LABEL_PIECE)]
     run_in_threads(label, parts, n_threads)
     del codes, parts
-    if out is None:
-        colors = np.zeros((1, 3), np.uint8)
-        out = np.empty((0, 3), np.uint8)
-    if labels is None:
-        labels = np.empty(0, np.int32)
     starts = list(range(0, n, LOOKUP_PIECE))
     if n_threads > 1 and len(starts) > 1:
         # fresh output pages touched by one thread first (see fault_in)
@@ -464,6 +490,7 @@ def assign_labels_rgb8(
                 labels[a:b] if labels.shape[0] else labels,
                 colors,
                 out[a:b] if out.shape[0] else out,
+                -1,
             )
 
         run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
@@ -489,3 +516,53 @@ def assign_labels_rgb8(
 
     run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
     return float(sse.sum()) if with_sse else None
+
+
+#: Pixels of a run whose colours _assign_known looks up in the known codes
+#: before labelling them.
+KNOWN_SAMPLE = 1024
+
+
+def _assign_known(px, centers, labels, colors, out, n_threads, known):
+    # assign_labels_rgb8 by colour code through the known colours, labelled
+    # into a label per colour of the cube marked UNLABELLED elsewhere: no
+    # presence bitmap of the run. False (nothing written that the usual way
+    # does not overwrite) when they do not hold every colour of the run.
+    n = px.shape[0]
+    if known.shape[0] > n // 2:
+        return False
+    sample = px[np.linspace(0, n - 1, min(n, KNOWN_SAMPLE)).astype(np.int64)]
+    sample = sample.astype(np.int64)
+    sample = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
+    where = np.minimum(np.searchsorted(known, sample), known.shape[0] - 1)
+    if not (known[where] == sample).all():
+        return False
+    starts, items = _palette_candidates(centers, n_threads)
+    label_of = np.full(1 << 24, UNLABELLED, np.uint8)
+    shift = 8 - CELL_BITS
+
+    def label(part):
+        _label_codes(part, centers, starts, items, shift, label_of, _NO_D2, True)
+
+    pieces = range(0, known.shape[0], LABEL_PIECE)
+    run_in_threads(label, [(known[a : a + LABEL_PIECE],) for a in pieces], n_threads)
+    cuts = list(range(0, n, LOOKUP_PIECE)) + [n]
+    if n_threads > 1 and len(cuts) > 2:
+        if labels.shape[0]:
+            fault_in(labels)
+        if out.shape[0]:
+            fault_in(out)
+    missed = np.empty(len(cuts) - 1, np.int64)
+
+    def piece(p):
+        a, b = cuts[p], cuts[p + 1]
+        missed[p] = _lookup_by_code(
+            px[a:b], label_of, labels[a:b] if labels.shape[0] else labels,
+            colors, out[a:b] if out.shape[0] else out, UNLABELLED,
+        )  # fmt: skip
+
+    run_in_threads(piece, [(p,) for p in range(len(cuts) - 1)], n_threads)
+    return bool((missed < 0).all())
+
+
+_NO_D2 = np.empty(0)

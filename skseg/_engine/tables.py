@@ -14,7 +14,7 @@ its tables with one accumulator, :class:`TableAccumulator`.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -43,10 +43,22 @@ class ColorTable:
         it is an integer dtype, else float64.
     counts : ndarray of shape (n_colors,), dtype int64
         Number of pixels of each colour.
+    codes : ndarray of shape (n_colors,), dtype int64, or None
+        For a table of uint8 RGB pixels counted by :func:`count_colors`,
+        the colours' codes ``r << 16 | g << 8 | b`` (increasing), which a
+        transform of the pixels counted looks up
+        (:func:`skseg._engine.assign.assign_labels_rgb8`'s ``known``). Not
+        pickled.
     """
 
     colors: np.ndarray
     counts: np.ndarray
+    codes: np.ndarray | None = field(default=None, repr=False, compare=False)
+
+    def __getstate__(self):
+        state = dict(self.__dict__)
+        state["codes"] = None
+        return state
 
     @property
     def n_colors(self):
@@ -270,7 +282,7 @@ def count_colors(chunks, dtype, n_channels, n_pixels=None):
         total = counts[0].astype(np.int64)
         for other in counts[1:]:
             total += other
-        return ColorTable(_rgb8_colors(codes), total)
+        return ColorTable(_rgb8_colors(codes), total, codes)
     if dtype == np.uint8 and n_channels <= 2:
         counts = np.zeros(256**n_channels, count_dtype)
         for px in pixel_chunks:
