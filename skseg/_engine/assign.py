@@ -472,6 +472,9 @@ def assign_labels_rgb8(
     parts = [(a, codes[a : a + LABEL_PIECE]) for a in range(0, n_colors, LABEL_PIECE)]
     run_in_threads(label, parts, n_threads)
     del codes, parts
+    if by_code:
+        _lookup_pieces(px, label_of, labels, colors, out, n_threads, -1)
+        return None
     starts = list(range(0, n, LOOKUP_PIECE))
     if n_threads > 1 and len(starts) > 1:
         # fresh output pages touched by one thread first (see fault_in)
@@ -479,22 +482,6 @@ def assign_labels_rgb8(
             fault_in(labels)
         if out.shape[0]:
             fault_in(out)
-    if by_code:
-
-        def piece(p):
-            a = starts[p]
-            b = min(a + LOOKUP_PIECE, n)
-            _lookup_by_code(
-                px[a:b],
-                label_of,
-                labels[a:b] if labels.shape[0] else labels,
-                colors,
-                out[a:b] if out.shape[0] else out,
-                -1,
-            )
-
-        run_in_threads(piece, [(p,) for p in range(len(starts))], n_threads)
-        return None
     index = np.empty((bits.shape[0], 2), np.uint64)
     index[:, 0] = bits
     index[:, 1] = prefix
@@ -529,7 +516,7 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
     # presence bitmap of the run. False (nothing written that the usual way
     # does not overwrite) when they do not hold every colour of the run.
     n = px.shape[0]
-    if known.shape[0] > n // 2:
+    if not 0 < known.shape[0] <= n // 2:
         return False
     sample = px[np.linspace(0, n - 1, min(n, KNOWN_SAMPLE)).astype(np.int64)]
     sample = sample.astype(np.int64)
@@ -546,8 +533,16 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
 
     pieces = range(0, known.shape[0], LABEL_PIECE)
     run_in_threads(label, [(known[a : a + LABEL_PIECE],) for a in pieces], n_threads)
+    return _lookup_pieces(px, label_of, labels, colors, out, n_threads, UNLABELLED)
+
+
+def _lookup_pieces(px, label_of, labels, colors, out, n_threads, unlabelled):
+    # _lookup_by_code over runs of LOOKUP_PIECE pixels on the threads; False
+    # if a run met a colour labelled ``unlabelled``.
+    n = px.shape[0]
     cuts = list(range(0, n, LOOKUP_PIECE)) + [n]
     if n_threads > 1 and len(cuts) > 2:
+        # fresh output pages touched by one thread first (see fault_in)
         if labels.shape[0]:
             fault_in(labels)
         if out.shape[0]:
@@ -558,7 +553,7 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
         a, b = cuts[p], cuts[p + 1]
         missed[p] = _lookup_by_code(
             px[a:b], label_of, labels[a:b] if labels.shape[0] else labels,
-            colors, out[a:b] if out.shape[0] else out, UNLABELLED,
+            colors, out[a:b] if out.shape[0] else out, unlabelled,
         )  # fmt: skip
 
     run_in_threads(piece, [(p,) for p in range(len(cuts) - 1)], n_threads)
