@@ -7,12 +7,13 @@ caller allocates, so a whole batch is labelled with one output array.
 uint8 RGB pixels go through their distinct colours
 (:func:`assign_labels_rgb8`) for palettes of more than
 ``LOOKUP_SCORE_MIN_CLUSTERS`` colours, and of 2 or more when pixels x
-colours is large enough (:func:`through_table`; the caller decides). A photo of
-4 Mpx has about 0.5 M distinct colours. Labelling every pixel against K
-centres costs ``n_pixels x K`` distances; labelling every distinct colour
-once and looking each pixel's label up costs two passes over the pixels
-whatever K is. A distinct colour is compared only with the centres that can be the
-nearest to some colour of its cell of the RGB cube (:func:`cell_candidates`:
+colours is large enough (:func:`through_table`; the caller decides). A
+photo of 4 Mpx has about 0.5 M distinct colours. Labelling every pixel
+against K centres costs ``n_pixels x K`` distances; labelling every
+distinct colour once and looking each pixel's label up costs two passes
+over the pixels whatever K is. A distinct colour is compared only with the
+centres that can be the nearest to some colour of its cell of the RGB cube
+(:func:`cell_candidates`:
 16**3 cells of 16**3 colours; a centre is a candidate unless even its
 nearest point of the cell is farther than some other centre's farthest),
 a handful at K = 256. The distinct colours come from a presence bitmap of
@@ -144,10 +145,10 @@ LOOKUP_MIN_CLUSTERS = 1
 
 #: ... and, for palettes of up to :data:`LOOKUP_SCORE_MIN_CLUSTERS` colours,
 #: when pixels x colours is at least this (or LOOKUP_BY_CODE_MIN_WORK): the
-#: table has a fixed cost (a
-#: 2 MiB presence bitmap, a 4 MiB index) that a small image's direct scan
-#: does not pay. Measured (transform, quantized, 2 cores, best of 9 calls,
-#: one process, direct scan against the table): the 1024x1024 astronaut at
+#: table has a fixed cost (a 2 MiB presence bitmap, a 4 MiB index) that a
+#: small image's direct scan does not pay. Measured (transform, quantized,
+#: 2 cores, best of 9 calls, one process, direct scan against the table):
+#: the 1024x1024 astronaut at
 #: K = 2 5.8 and 6.5 ms, K = 3 7.3 and 6.6, K = 4 8.9 and 6.6, K = 8 15.1
 #: and 6.8; 512x512 at K = 4 2.2 and 2.8, K = 8 3.8 and 3.0; 1448x1448 at
 #: K = 2 8.0 and 7.2. (Was 2**23, measured before the bitmap ran on threads:
@@ -214,9 +215,15 @@ def through_table(n_pixels, n_clusters, with_sse):
         return True
     if with_sse or n_clusters <= LOOKUP_MIN_CLUSTERS:
         return False
-    work = n_pixels * n_clusters
-    by_code = n_pixels >= BY_CODE_MIN_PIXELS
-    return work >= (LOOKUP_BY_CODE_MIN_WORK if by_code else LOOKUP_MIN_WORK)
+    by_code = _by_code(n_pixels, n_clusters, with_sse)
+    min_work = LOOKUP_BY_CODE_MIN_WORK if by_code else LOOKUP_MIN_WORK
+    return n_pixels * n_clusters >= min_work
+
+
+def _by_code(n_pixels, n_clusters, with_sse):
+    # Whether assign_labels_rgb8 looks a run's labels up by colour code (see
+    # BY_CODE_MIN_PIXELS) rather than by colour rank.
+    return not with_sse and n_pixels >= BY_CODE_MIN_PIXELS and n_clusters <= 256
 
 
 #: Palettes whose cell candidates _palette_candidates keeps.
@@ -429,7 +436,7 @@ def assign_labels_rgb8(
     """
     centers = np.ascontiguousarray(centers, dtype=np.float64)
     n = px.shape[0]
-    by_code = not with_sse and n >= BY_CODE_MIN_PIXELS and len(centers) <= 256
+    by_code = _by_code(n, len(centers), with_sse)
     if out is None:
         colors = np.zeros((1, 3), np.uint8)
         out = np.empty((0, 3), np.uint8)

@@ -669,14 +669,14 @@ def _map(func, args, n_jobs):
 
 
 def _beside(first, second, n_threads):
-    """``(first(), second())``, the two calls on two threads if there are."""
-    out = [None, None]
+    """``(first(), second())``, the two calls on two threads if there are.
 
-    def one(i):
-        out[i] = (first, second)[i]()
-
-    run_in_threads(one, [(1,), (0,)], min(int(n_threads), 2))
-    return out[0], out[1]
+    ``second`` is dealt first (the calling thread takes it).
+    """
+    done_second, done_first = _in_threads(
+        lambda call: call(), [second, first], min(int(n_threads), 2)
+    )
+    return done_first, done_second
 
 
 def _in_threads(func, items, n_threads):
