@@ -219,6 +219,49 @@ def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
         assert got[1:] == ref[1:]
 
 
+@pytest.mark.parametrize("channels", [1, 3, 4, 5, 8])
+@pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
+@pytest.mark.parametrize("k", [1, 3, 8, 13])
+def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
+    # nearest_rows (through assign_labels and the float path's Lloyd pass):
+    # labels with ties to the lowest index, and the sum of squared distances
+    # added in pixel order, bit for bit, for any number of channels (padded
+    # to a multiple of 4) and a number of pixels or a step that leaves a
+    # short last block
+    from skseg._engine.assign import assign_labels
+    from skseg._engine.floatpath import _lloyd_pass
+
+    rng = np.random.default_rng(100 * k + channels)
+    n = 1000 + 37
+    if dtype == np.uint8:
+        X = rng.integers(0, 256, (n, channels)).astype(dtype)
+    else:
+        # multiples of 1/64: the equidistant centres below are exact
+        X = (np.round(rng.normal(0, 30, (n, channels)) * 64) / 64).astype(dtype)
+    C = rng.uniform(-40, 255, (k, channels))
+    if k > 2:
+        C[0] = X[5] + 0.5
+        C[2] = C[0]  # a duplicate: never chosen over centre 0
+        C[1] = 2 * X[5].astype(np.float64) - C[0]  # 0 and 1 equidistant from 5
+    ref_labels, ref_d2 = _scan_reference(X, C)
+    labels = np.empty(n, np.int32)
+    sse = assign_labels(X, C, labels)
+    assert_array_equal(labels, ref_labels)
+    assert sse == sum(ref_d2.tolist())  # in pixel order
+    if k > 2:
+        assert ref_labels[5] == 0
+    for step in (1, 3, 8):
+        rows = np.arange(0, n, step)
+        sums, wsum = np.zeros((k, channels)), np.zeros(k)
+        total = _lloyd_pass(X, C, sums, wsum, step)
+        assert total == sum(ref_d2[rows].tolist())
+        assert_array_equal(wsum, np.bincount(ref_labels[rows], minlength=k))
+        ref_sums = np.zeros((k, channels))
+        for i in rows:  # in pixel order, as the pass adds them
+            ref_sums[ref_labels[i]] += X[i]
+        assert_array_equal(sums, ref_sums)
+
+
 @pytest.mark.parametrize("n_threads", [2, 3])
 @pytest.mark.parametrize("k", [3, 8, 16])
 def test_threaded_lloyd_is_lloyd_bitwise_on_integer_tables(n_threads, k):

@@ -37,7 +37,7 @@ import numpy as np
 
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
-from .distances import nearest_center
+from .distances import BLOCK, nearest_rows, row_buffers
 from .tables import THREAD_MIN_PIXELS, _bitmap_index, _popcount64, presence_bitmap
 
 __all__ = [
@@ -53,11 +53,17 @@ __all__ = [
 
 @njit(cache=True, nogil=True)
 def _nearest(px, centers, labels):
+    # Labels of the pixels, a block at a time (nearest_rows); returns the
+    # sum of their squared distances, added in pixel order.
+    Cp, xb, dist, best, arg = row_buffers(centers)
     total = 0.0
-    for i in range(px.shape[0]):
-        arg, best = nearest_center(px, i, centers)
-        labels[i] = arg
-        total += best
+    n = px.shape[0]
+    for a in range(0, n, BLOCK):
+        m = min(BLOCK, n - a)
+        nearest_rows(px, a, 1, m, Cp, xb, dist, best, arg)
+        for p in range(m):
+            labels[a + p] = arg[p]
+            total += best[p]
     return total
 
 

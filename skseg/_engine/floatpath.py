@@ -30,7 +30,7 @@ import numpy as np
 from .._jit import njit
 from .._parallel import run_in_threads
 from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
-from .distances import _abs_tol, nearest_center
+from .distances import BLOCK, _abs_tol, nearest_rows, row_buffers
 from .strategy import _best_restart
 from .tables import ColorTable
 
@@ -83,14 +83,21 @@ def _grid_pixels(px, lo, scale, per_axis, wsum, sums):
 def _lloyd_pass(px, C, sums, wsum, step):
     # Nearest centre of every step-th pixel (first minimum): adds the pixel
     # to that centre's sums; returns their WCSS against C.
+    # A block of BLOCK such pixels at a time (nearest_rows).
     n, c = px.shape
+    Cp, xb, dist, best, arg = row_buffers(C)
     total = 0.0
-    for i in range(0, n, step):
-        arg, best = nearest_center(px, i, C)
-        total += best
-        wsum[arg] += 1.0
-        for f in range(c):
-            sums[arg, f] += px[i, f]
+    n_rows = (n + step - 1) // step
+    for r in range(0, n_rows, BLOCK):
+        m = min(BLOCK, n_rows - r)
+        nearest_rows(px, r * step, step, m, Cp, xb, dist, best, arg)
+        for p in range(m):
+            i = (r + p) * step
+            j = arg[p]
+            total += best[p]
+            wsum[j] += 1.0
+            for f in range(c):
+                sums[j, f] += px[i, f]
     return total
 
 
