@@ -255,11 +255,48 @@ def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
         sums, wsum = np.zeros((k, channels)), np.zeros(k)
         total = _lloyd_pass(X, C, sums, wsum, step)
         assert total == sum(ref_d2[rows].tolist())
+        # no rows of sums: the WCSS only, the same sum
+        assert _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step) == total
         assert_array_equal(wsum, np.bincount(ref_labels[rows], minlength=k))
         ref_sums = np.zeros((k, channels))
         for i in rows:  # in pixel order, as the pass adds them
             ref_sums[ref_labels[i]] += X[i]
         assert_array_equal(sums, ref_sums)
+
+
+@pytest.mark.parametrize("channels", [1, 3, 4, 6])
+def test_pixel_scan_guesses_are_exact(channels):
+    # Runs of pixels near one centre (from a run's second block on, every
+    # block takes its guess, the previous block's last label), pixels on
+    # the guess threshold and pixels equidistant from two centres in a
+    # block guessed as the higher one: labels (ties to the lowest index)
+    # and squared distances as the point-by-point scan's
+    from skseg._engine.assign import assign_labels
+    from skseg._engine.floatpath import _lloyd_pass
+
+    rng = np.random.default_rng(channels)
+    C = rng.integers(-20, 20, (5, channels)).astype(np.float64) * 2  # even
+    C[4] = C[3]  # a duplicate: its threshold is 0, centre 3 is chosen
+    runs = []
+    for j in rng.integers(0, 5, 30):
+        runs.append(C[j] + rng.normal(0, 0.5, (200, channels)))
+    mid = (C[0] + C[1]) / 2  # exactly equidistant from centres 0 and 1
+    near_1 = C[1] + rng.normal(0, 0.1, (200, channels))
+    near_1[130::7] = mid  # blocks guessed as 1 holding equidistant points
+    edge = np.linalg.norm(C[0] - C[2]) / 2
+    on_edge = C[2] + (C[0] - C[2]) / np.linalg.norm(C[0] - C[2]) * edge * (
+        1 - rng.uniform(0, 2e-6, (64, 1))
+    )  # on and just inside centre 2's threshold
+    X = np.concatenate(runs + [near_1, on_edge, C[2] + np.zeros((70, channels))])
+    ref_labels, ref_d2 = _scan_reference(X, C)
+    assert (ref_labels[len(X) - 334 :][130:200:7] == 0).all()
+    labels = np.empty(len(X), np.int32)
+    sse = assign_labels(X, C, labels)
+    assert_array_equal(labels, ref_labels)
+    assert sse == sum(ref_d2.tolist())
+    for step in (1, 2):
+        total = _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step)
+        assert total == sum(ref_d2[::step].tolist())
 
 
 @pytest.mark.parametrize("n_threads", [2, 3])

@@ -55,12 +55,12 @@ __all__ = [
 def _nearest(px, centers, labels):
     # Labels of the pixels, a block at a time (nearest_rows); returns the
     # sum of their squared distances, added in pixel order.
-    Cp, xb, dist, best, arg = row_buffers(centers)
+    Cp, thr, xb, dist, best, arg = row_buffers(centers)
     total = 0.0
     n = px.shape[0]
     for a in range(0, n, BLOCK):
         m = min(BLOCK, n - a)
-        nearest_rows(px, a, 1, m, Cp, xb, dist, best, arg)
+        nearest_rows(px, a, 1, m, Cp, thr, xb, dist, best, arg)
         for p in range(m):
             labels[a + p] = arg[p]
             total += best[p]

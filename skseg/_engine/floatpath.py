@@ -94,15 +94,23 @@ def _grid_pixels(px, lo, scale, per_axis, wsum, sums):
 @njit(cache=True, nogil=True)
 def _lloyd_pass(px, C, sums, wsum, step):
     # Nearest centre of every step-th pixel (first minimum): adds the pixel
-    # to that centre's sums; returns their WCSS against C.
+    # to that centre's sums (unless sums and wsum have no rows: the WCSS
+    # only, a third faster); returns their WCSS against C.
     # A block of BLOCK such pixels at a time (nearest_rows).
     n, c = px.shape
-    Cp, xb, dist, best, arg = row_buffers(C)
+    Cp, thr, xb, dist, best, arg = row_buffers(C)
     total = 0.0
+    if wsum.shape[0] == 0:
+        for r in range(0, (n + step - 1) // step, BLOCK):
+            m = min(BLOCK, (n + step - 1) // step - r)
+            nearest_rows(px, r * step, step, m, Cp, thr, xb, dist, best, arg)
+            for p in range(m):
+                total += best[p]
+        return total
     n_rows = (n + step - 1) // step
     for r in range(0, n_rows, BLOCK):
         m = min(BLOCK, n_rows - r)
-        nearest_rows(px, r * step, step, m, Cp, xb, dist, best, arg)
+        nearest_rows(px, r * step, step, m, Cp, thr, xb, dist, best, arg)
         for p in range(m):
             i = (r + p) * step
             j = arg[p]
@@ -196,6 +204,11 @@ def _lloyd_init(k, n_channels):
     return np.zeros((k, n_channels)), np.zeros(k), np.zeros(1)
 
 
+def _wcss_init(k, n_channels):
+    # no rows of sums: _lloyd_pass adds the squared distances only
+    return np.zeros((0, n_channels)), np.zeros(0), np.zeros(1)
+
+
 def _lloyd_kernel(C, step, px, acc):
     acc[2][0] += _lloyd_pass(px, C, acc[0], acc[1], step)
 
@@ -223,6 +236,12 @@ def _lloyd_sums(passes, C, step):
         partial(_lloyd_kernel, C, step), partial(_lloyd_init, *C.shape), _add
     )
     return sums, wsum, float(total[0])
+
+
+def _wcss(passes, C):
+    """WCSS of all pixels against C (the squared distances of _lloyd_sums)."""
+    total = passes(partial(_lloyd_kernel, C, 1), partial(_wcss_init, *C.shape), _add)[2]
+    return float(total[0])
 
 
 def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng):
@@ -275,5 +294,5 @@ def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng
         full = wsum > 0
         C = C.copy()
         C[full] = sums[full] / wsum[full, None]
-    wcss = _lloyd_sums(passes, C, 1)[2]
+    wcss = _wcss(passes, C)
     return C, wcss, int(n_iter), table
