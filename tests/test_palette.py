@@ -223,12 +223,12 @@ def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 3, 8, 13])
 def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
-    # nearest_rows (through assign_labels and the float path's Lloyd pass):
-    # labels with ties to the lowest index, and the sum of squared distances
-    # added in pixel order, bit for bit, for any number of channels (padded
-    # to a multiple of 4) and a number of pixels or a step that leaves a
-    # short last block
+    # nearest_guessed (through assign_labels and the float path's Lloyd
+    # pass): labels with ties to the lowest index, and the sum of squared
+    # distances added in pixel order, bit for bit, for any number of
+    # channels, dtypes and steps
     from skseg._engine.assign import assign_labels
+    from skseg._engine.distances import guess_thresholds
     from skseg._engine.floatpath import _lloyd_pass
 
     rng = np.random.default_rng(100 * k + channels)
@@ -250,13 +250,15 @@ def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
     assert sse == sum(ref_d2.tolist())  # in pixel order
     if k > 2:
         assert ref_labels[5] == 0
+    thr = guess_thresholds(C)
     for step in (1, 3, 8):
         rows = np.arange(0, n, step)
         sums, wsum = np.zeros((k, channels)), np.zeros(k)
-        total = _lloyd_pass(X, C, sums, wsum, step)
+        total = _lloyd_pass(X, C, sums, wsum, step, thr)
         assert total == sum(ref_d2[rows].tolist())
         # no rows of sums: the WCSS only, the same sum
-        assert _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step) == total
+        empty = np.zeros((0, channels)), np.zeros(0)
+        assert _lloyd_pass(X, C, *empty, step, thr) == total
         assert_array_equal(wsum, np.bincount(ref_labels[rows], minlength=k))
         ref_sums = np.zeros((k, channels))
         for i in rows:  # in pixel order, as the pass adds them
@@ -266,12 +268,12 @@ def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
 
 @pytest.mark.parametrize("channels", [1, 3, 4, 6])
 def test_pixel_scan_guesses_are_exact(channels):
-    # Runs of pixels near one centre (from a run's second block on, every
-    # block takes its guess, the previous block's last label), pixels on
-    # the guess threshold and pixels equidistant from two centres in a
-    # block guessed as the higher one: labels (ties to the lowest index)
-    # and squared distances as the point-by-point scan's
+    # Runs of pixels near one centre (each pixel takes its guess, the label
+    # before it), pixels on the guess threshold and pixels equidistant from
+    # two centres after pixels of the higher one: labels (ties to the lowest
+    # index) and squared distances as the point-by-point scan's
     from skseg._engine.assign import assign_labels
+    from skseg._engine.distances import guess_thresholds
     from skseg._engine.floatpath import _lloyd_pass
 
     rng = np.random.default_rng(channels)
@@ -294,8 +296,9 @@ def test_pixel_scan_guesses_are_exact(channels):
     sse = assign_labels(X, C, labels)
     assert_array_equal(labels, ref_labels)
     assert sse == sum(ref_d2.tolist())
+    thr = guess_thresholds(C)
     for step in (1, 2):
-        total = _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step)
+        total = _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step, thr)
         assert total == sum(ref_d2[::step].tolist())
 
 

@@ -37,7 +37,7 @@ import numpy as np
 
 from .._jit import njit
 from .._parallel import fault_in, run_in_threads
-from .distances import BLOCK, nearest_rows, row_buffers
+from .distances import guess_thresholds, nearest_guessed
 from .tables import THREAD_MIN_PIXELS, _bitmap_index, _popcount64, presence_bitmap
 
 __all__ = [
@@ -52,18 +52,16 @@ __all__ = [
 
 
 @njit(cache=True, nogil=True)
-def _nearest(px, centers, labels):
-    # Labels of the pixels, a block at a time (nearest_rows); returns the
-    # sum of their squared distances, added in pixel order.
-    Cp, thr, xb, dist, best, arg = row_buffers(centers)
+def _nearest(px, centers, labels, thr):
+    # Labels of the pixels, each pixel's guess the label before it
+    # (nearest_guessed, thr from guess_thresholds); returns the sum of their
+    # squared distances, added in pixel order.
     total = 0.0
-    n = px.shape[0]
-    for a in range(0, n, BLOCK):
-        m = min(BLOCK, n - a)
-        nearest_rows(px, a, 1, m, Cp, thr, xb, dist, best, arg)
-        for p in range(m):
-            labels[a + p] = arg[p]
-            total += best[p]
+    arg = 0
+    for i in range(px.shape[0]):
+        arg, best = nearest_guessed(px, i, centers, thr, arg)
+        labels[i] = arg
+        total += best
     return total
 
 
@@ -119,14 +117,15 @@ def assign_labels(px, centers, labels, n_threads=1, with_sse=True):
     """
     n = px.shape[0]
     if with_sse or n_threads <= 1 or n <= LOOKUP_PIECE:
-        sse = _nearest(px, centers, labels)
+        sse = _nearest(px, centers, labels, guess_thresholds(centers))
         return sse if with_sse else None
     centers = np.ascontiguousarray(centers, dtype=np.float64)
+    thr = guess_thresholds(centers)
     fault_in(labels)  # fresh output pages touched by one thread first
 
     def piece(a):
         b = min(a + LOOKUP_PIECE, n)
-        _nearest(px[a:b], centers, labels[a:b])
+        _nearest(px[a:b], centers, labels[a:b], thr)
 
     run_in_threads(piece, [(a,) for a in range(0, n, LOOKUP_PIECE)], n_threads)
     return None

@@ -21,9 +21,9 @@ __all__ = [
     "block_buffers",
     "column_stats",
     "nearest_block",
+    "guess_thresholds",
     "nearest_center",
-    "nearest_rows",
-    "row_buffers",
+    "nearest_guessed",
 ]
 
 
@@ -121,208 +121,48 @@ def nearest_block(X, rows, m, C, xb, best, second, arg):
             arg[p] = j if better else arg[p]
 
 
-#: A block's guess (the last label of the block before it) is taken for
-#: every point nearer to it than this fraction of half the distance to the
+#: A pixel's guess (the label of the pixel before it) is taken when the
+#: pixel is nearer to it than this fraction of half the distance to the
 #: guess's nearest other centre (squared: (1 - GUESS_MARGIN) * d2 / 4).
 #: The margin is far above the rounding of the squared distances (a few
-#: units in the 16th digit): another centre is then farther in exact
-#: arithmetic by a factor 1 + 2e-6 and so in floating point too.
+#: units in the 16th digit): every other centre is then farther in exact
+#: arithmetic by a factor 1 + 2e-6, and so in floating point too.
 GUESS_MARGIN = 1e-6
 
 
-@njit(cache=True, nogil=True, inline="always")
-def row_buffers(C):
-    # Work arrays of nearest_rows for the centres C, shape (k, c): C with
-    # its channels padded with zeros to a multiple of 4 (Cp), every centre's
-    # guess threshold (thr), and (xb, dist, best, arg); arg starts at 0 (the
-    # first block's guess).
-    k, c = C.shape
-    c4 = 4 * ((c + 3) // 4)
-    Cp = np.zeros((k, c4))
-    for j in range(k):
-        for f in range(c):
-            Cp[j, f] = C[j, f]
-    thr = np.full(k, np.inf)
-    for a in range(k):
-        for j in range(k):
-            if j != a:
-                d = 0.0
-                for f in range(c):
-                    t = C[j, f] - C[a, f]
-                    d += t * t
-                thr[a] = min(thr[a], 0.25 * (1.0 - GUESS_MARGIN) * d)
-    return (
-        Cp,
-        thr,
-        np.zeros((c4, BLOCK)),
-        np.empty(BLOCK),
-        np.empty(BLOCK),
-        np.zeros(BLOCK, np.int64),
-    )
+def guess_thresholds(C):
+    """Every centre's guess threshold for :func:`nearest_guessed`.
+
+    ``thr[a]``: ``(1 - GUESS_MARGIN) / 4`` of the squared distance from
+    centre ``a`` to its nearest other centre (inf for a single centre, 0
+    for a duplicated one: never taken). numpy: nothing to compile.
+    """
+    C = np.asarray(C, dtype=np.float64)
+    d2 = ((C[:, None, :] - C[None, :, :]) ** 2).sum(axis=2)
+    np.fill_diagonal(d2, np.inf)
+    return 0.25 * (1.0 - GUESS_MARGIN) * d2.min(axis=1)
 
 
-@subroutine(types.none)
-def _centre_dist(xb, Cp, j, dist):
-    # dist[p]: squared distance of point p of the block to centre j, as the
-    # scan of nearest_rows adds it up for other than 3 channels (bit for
-    # bit; nearest_rows has the 3-channel loop inline).
-    x0 = xb[0]
-    x1 = xb[1]
-    x2 = xb[2]
-    x3 = xb[3]
-    c0 = Cp[j, 0]
-    c1 = Cp[j, 1]
-    c2 = Cp[j, 2]
-    c3 = Cp[j, 3]
-    if Cp.shape[1] == 4:
-        for p in range(BLOCK):
-            t0 = x0[p] - c0
-            t1 = x1[p] - c1
-            t2 = x2[p] - c2
-            t3 = x3[p] - c3
-            dist[p] = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-        return
-    for p in range(BLOCK):
-        dist[p] = 0.0
-    for h in range(Cp.shape[1] // 4):
-        f = 4 * h
-        y0 = xb[f]
-        y1 = xb[f + 1]
-        y2 = xb[f + 2]
-        y3 = xb[f + 3]
-        c0 = Cp[j, f]
-        c1 = Cp[j, f + 1]
-        c2 = Cp[j, f + 2]
-        c3 = Cp[j, f + 3]
-        for p in range(BLOCK):
-            t0 = y0[p] - c0
-            t1 = y1[p] - c1
-            t2 = y2[p] - c2
-            t3 = y3[p] - c3
-            dist[p] = dist[p] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-
-
-@subroutine(types.none)
-def nearest_rows(X, start, step, m, Cp, thr, xb, dist, best, arg):
-    # Nearest centre of the m <= BLOCK rows start, start + step, ...,
-    # start + (m - 1) * step of X (pixels, in their own dtype, any number
-    # of channels; first minimum: ties to the lowest index): arg[p] and its
-    # squared distance best[p]. Cp, thr and the work arrays from
-    # row_buffers; arg holds the previous block's labels on entry.
-    #
-    # The block's guess is the label of the previous block's last point.
-    # When every point of the block is nearer to it than thr (closer than
-    # half the distance to any other centre, with a margin), it is every
-    # point's nearest centre, strictly: one centre's distances instead of
-    # k (half the blocks of a 12 Mpx photo at K = 8: a third less time).
-    # Otherwise a full scan of the centres.
-    #
-    # The loops run over the block of points, transposed into xb, for one
-    # centre at a time, always BLOCK points long (a short block padded with
-    # its first point): the compiler vectorises them, 2-4x faster at K =
-    # 8-32 than nearest_center's point at a time. Every squared distance is
-    # _sq_dist's bit for bit: x - c per channel, squares added in channel
-    # order, four channels at a time (3 channels, colours, without the
-    # padding channel: 25-40 % faster at K = 3-8); the padding channels are
-    # zeros on both sides and add +0.0, which changes no sum.
-    n_chan = X.shape[1]
-    k = Cp.shape[0]
-    groups = Cp.shape[1] // 4
-    x0 = xb[0]
-    x1 = xb[1]
-    x2 = xb[2]
-    x3 = xb[3]
-    guess = arg[BLOCK - 1]
-    for p in range(BLOCK):
-        i = start + (p if p < m else 0) * step
-        if n_chan == 3:
-            x0[p] = np.float64(X[i, 0])
-            x1[p] = np.float64(X[i, 1])
-            x2[p] = np.float64(X[i, 2])
-        else:
-            for f in range(n_chan):
-                xb[f, p] = np.float64(X[i, f])
-    limit = thr[guess]
-    inside = 0
-    if n_chan == 3:
-        c0 = Cp[guess, 0]
-        c1 = Cp[guess, 1]
-        c2 = Cp[guess, 2]
-        for p in range(BLOCK):
-            t0 = x0[p] - c0
-            t1 = x1[p] - c1
-            t2 = x2[p] - c2
-            d = t0 * t0 + t1 * t1 + t2 * t2
-            dist[p] = d
-            inside += d < limit
-    else:
-        _centre_dist(xb, Cp, guess, dist)
-        for p in range(BLOCK):
-            inside += dist[p] < limit
-    if inside == BLOCK:
-        for p in range(BLOCK):
-            best[p] = dist[p]
-            arg[p] = guess
-        return
-    for p in range(BLOCK):
-        best[p] = np.inf
-        arg[p] = 0
-    if n_chan == 3:  # colours: one fused loop, no padding channel
-        for j in range(k):
-            c0 = Cp[j, 0]
-            c1 = Cp[j, 1]
-            c2 = Cp[j, 2]
-            for p in range(BLOCK):
-                t0 = x0[p] - c0
-                t1 = x1[p] - c1
-                t2 = x2[p] - c2
-                d = t0 * t0 + t1 * t1 + t2 * t2
-                b = best[p]
-                better = d < b
-                best[p] = d if better else b
-                arg[p] = j if better else arg[p]
-    elif groups == 1:  # up to 4 channels: one fused loop
-        for j in range(k):
-            c0 = Cp[j, 0]
-            c1 = Cp[j, 1]
-            c2 = Cp[j, 2]
-            c3 = Cp[j, 3]
-            for p in range(BLOCK):
-                t0 = x0[p] - c0
-                t1 = x1[p] - c1
-                t2 = x2[p] - c2
-                t3 = x3[p] - c3
-                d = t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-                b = best[p]
-                better = d < b
-                best[p] = d if better else b
-                arg[p] = j if better else arg[p]
-    else:
-        for j in range(k):
-            for p in range(BLOCK):
-                dist[p] = 0.0
-            for h in range(groups):
-                f = 4 * h
-                y0 = xb[f]
-                y1 = xb[f + 1]
-                y2 = xb[f + 2]
-                y3 = xb[f + 3]
-                c0 = Cp[j, f]
-                c1 = Cp[j, f + 1]
-                c2 = Cp[j, f + 2]
-                c3 = Cp[j, f + 3]
-                for p in range(BLOCK):
-                    t0 = y0[p] - c0
-                    t1 = y1[p] - c1
-                    t2 = y2[p] - c2
-                    t3 = y3[p] - c3
-                    dist[p] = dist[p] + t0 * t0 + t1 * t1 + t2 * t2 + t3 * t3
-            for p in range(BLOCK):
-                d = dist[p]
-                b = best[p]
-                better = d < b
-                best[p] = d if better else b
-                arg[p] = j if better else arg[p]
+@subroutine(_index_and_distance)
+def nearest_guessed(X, i, C, thr, guess):
+    # nearest_center(X, i, C), the guess tried first: a pixel nearer to
+    # centre ``guess`` than thr[guess] is strictly nearer to it than to any
+    # other centre, and its squared distance is _sq_dist's, so the result is
+    # the full scan's. Neighbouring pixels mostly share their nearest
+    # centre: on a photo at K = 8 one distance instead of 8 for most pixels.
+    # The scan is nearest_center's, written out (called from here, it made
+    # each kernel compile 0.1-0.2 s longer).
+    d = _sq_dist(X, i, C, guess)
+    if d < thr[guess]:
+        return guess, d
+    best = np.inf
+    arg = 0
+    for j in range(C.shape[0]):
+        d = _sq_dist(X, i, C, j)
+        if d < best:
+            best = d
+            arg = j
+    return arg, best
 
 
 @njit(cache=True, nogil=True, inline="always")

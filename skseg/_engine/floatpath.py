@@ -30,7 +30,7 @@ import numpy as np
 from .._jit import njit
 from .._parallel import run_in_threads
 from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
-from .distances import BLOCK, _abs_tol, nearest_rows, row_buffers
+from .distances import _abs_tol, guess_thresholds, nearest_guessed
 from .strategy import _best_restart
 from .tables import ColorTable
 
@@ -67,57 +67,36 @@ def _bounds(px, lo, hi):
 
 @njit(cache=True, nogil=True)
 def _grid_pixels(px, lo, scale, per_axis, wsum, sums):
-    # Pixel count and colour sums of every grid cell, added in pixel order.
-    # The cells of BLOCK pixels at a time first, a channel at a time (a loop
-    # the compiler vectorises, always BLOCK long: a short block repeats its
-    # first pixel), then their sums: 15-20 % faster than a pixel at a time.
+    # Pixel count and colour sums of every grid cell.
     n, c = px.shape
-    cells = np.empty(BLOCK, np.int64)
-    for a in range(0, n, BLOCK):
-        m = min(BLOCK, n - a)
-        for p in range(BLOCK):
-            cells[p] = 0
+    for i in range(n):
+        cell = 0
         for f in range(c):
-            low = lo[f]
-            sf = scale[f]
-            for p in range(BLOCK):
-                i = a + p if p < m else a
-                idx = int((px[i, f] - low) * sf)
-                cells[p] = cells[p] * per_axis + min(max(idx, 0), per_axis - 1)
-        for p in range(m):
-            cell = cells[p]
-            wsum[cell] += 1.0
-            for f in range(c):
-                sums[cell, f] += px[a + p, f]
+            idx = int((px[i, f] - lo[f]) * scale[f])
+            cell = cell * per_axis + min(max(idx, 0), per_axis - 1)
+        wsum[cell] += 1.0
+        for f in range(c):
+            sums[cell, f] += px[i, f]
 
 
 @njit(cache=True, nogil=True)
-def _lloyd_pass(px, C, sums, wsum, step):
-    # Nearest centre of every step-th pixel (first minimum): adds the pixel
+def _lloyd_pass(px, C, sums, wsum, step, thr):
+    # Nearest centre of every step-th pixel (first minimum; each pixel's
+    # guess the label of the one before it, nearest_guessed; thr from
+    # guess_thresholds): adds the pixel
     # to that centre's sums (unless sums and wsum have no rows: the WCSS
     # only, a third faster); returns their WCSS against C.
-    # A block of BLOCK such pixels at a time (nearest_rows).
     n, c = px.shape
-    Cp, thr, xb, dist, best, arg = row_buffers(C)
+    keep = wsum.shape[0] > 0
     total = 0.0
-    if wsum.shape[0] == 0:
-        for r in range(0, (n + step - 1) // step, BLOCK):
-            m = min(BLOCK, (n + step - 1) // step - r)
-            nearest_rows(px, r * step, step, m, Cp, thr, xb, dist, best, arg)
-            for p in range(m):
-                total += best[p]
-        return total
-    n_rows = (n + step - 1) // step
-    for r in range(0, n_rows, BLOCK):
-        m = min(BLOCK, n_rows - r)
-        nearest_rows(px, r * step, step, m, Cp, thr, xb, dist, best, arg)
-        for p in range(m):
-            i = (r + p) * step
-            j = arg[p]
-            total += best[p]
-            wsum[j] += 1.0
+    arg = 0
+    for i in range(0, n, step):
+        arg, best = nearest_guessed(px, i, C, thr, arg)
+        total += best
+        if keep:
+            wsum[arg] += 1.0
             for f in range(c):
-                sums[j, f] += px[i, f]
+                sums[arg, f] += px[i, f]
     return total
 
 
@@ -209,8 +188,8 @@ def _wcss_init(k, n_channels):
     return np.zeros((0, n_channels)), np.zeros(0), np.zeros(1)
 
 
-def _lloyd_kernel(C, step, px, acc):
-    acc[2][0] += _lloyd_pass(px, C, acc[0], acc[1], step)
+def _lloyd_kernel(C, step, thr, px, acc):
+    acc[2][0] += _lloyd_pass(px, C, acc[0], acc[1], step, thr)
 
 
 def _grid_table(passes, n_channels, cells):
@@ -233,14 +212,20 @@ def _grid_table(passes, n_channels, cells):
 def _lloyd_sums(passes, C, step):
     """Cluster sums, counts and WCSS of every ``step``-th pixel against C."""
     sums, wsum, total = passes(
-        partial(_lloyd_kernel, C, step), partial(_lloyd_init, *C.shape), _add
+        partial(_lloyd_kernel, C, step, guess_thresholds(C)),
+        partial(_lloyd_init, *C.shape),
+        _add,
     )
     return sums, wsum, float(total[0])
 
 
 def _wcss(passes, C):
     """WCSS of all pixels against C (the squared distances of _lloyd_sums)."""
-    total = passes(partial(_lloyd_kernel, C, 1), partial(_wcss_init, *C.shape), _add)[2]
+    total = passes(
+        partial(_lloyd_kernel, C, 1, guess_thresholds(C)),
+        partial(_wcss_init, *C.shape),
+        _add,
+    )[2]
     return float(total[0])
 
 
