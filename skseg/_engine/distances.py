@@ -3,6 +3,8 @@
 The one squared distance of the palette kernels (:func:`_sq_dist`, and its
 3-channel form for the large-palette scans), the nearest-centre scans the
 kernels compile into themselves (:func:`nearest_center`, a point at a time;
+:func:`nearest_guessed`, a pixel at a time with the previous pixel's label
+tried first, for the labels and Lloyd passes over pixels;
 :func:`nearest_block`, a block of colours at a time, for the Lloyd
 iterations over large tables), and the column statistics of a table
 (bounds and variance: the tolerance of Lloyd's stopping rule, the boxes of
