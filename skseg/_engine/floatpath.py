@@ -83,9 +83,9 @@ def _grid_pixels(px, lo, scale, per_axis, wsum, sums):
 def _lloyd_pass(px, C, sums, wsum, step, thr):
     # Nearest centre of every step-th pixel (first minimum; each pixel's
     # guess the label of the one before it, nearest_guessed; thr from
-    # guess_thresholds): adds the pixel
-    # to that centre's sums (unless sums and wsum have no rows: the WCSS
-    # only, a third faster); returns their WCSS against C.
+    # guess_thresholds): adds the pixel to that centre's sums (unless sums
+    # and wsum have no rows: the WCSS only, a third faster); returns their
+    # WCSS against C.
     n, c = px.shape
     keep = wsum.shape[0] > 0
     total = 0.0
@@ -209,24 +209,18 @@ def _grid_table(passes, n_channels, cells):
     return sums[occupied] / w[:, None], w
 
 
-def _lloyd_sums(passes, C, step):
-    """Cluster sums, counts and WCSS of every ``step``-th pixel against C."""
+def _lloyd_sums(passes, C, step, with_sums=True):
+    """Cluster sums, counts and WCSS of every ``step``-th pixel against C.
+
+    Without ``with_sums``, the WCSS only (the sums and counts have no rows).
+    """
+    init = _lloyd_init if with_sums else _wcss_init
     sums, wsum, total = passes(
         partial(_lloyd_kernel, C, step, guess_thresholds(C)),
-        partial(_lloyd_init, *C.shape),
+        partial(init, *C.shape),
         _add,
     )
     return sums, wsum, float(total[0])
-
-
-def _wcss(passes, C):
-    """WCSS of all pixels against C (the squared distances of _lloyd_sums)."""
-    total = passes(
-        partial(_lloyd_kernel, C, 1, guess_thresholds(C)),
-        partial(_wcss_init, *C.shape),
-        _add,
-    )[2]
-    return float(total[0])
 
 
 def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng):
@@ -279,5 +273,5 @@ def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng
         full = wsum > 0
         C = C.copy()
         C[full] = sums[full] / wsum[full, None]
-    wcss = _wcss(passes, C)
+    wcss = _lloyd_sums(passes, C, 1, with_sums=False)[2]
     return C, wcss, int(n_iter), table
