@@ -133,9 +133,10 @@ def _runs(images):
     if "float32 RGB" in images:
 
         def float_path(rng=np.random.RandomState(1)):
-            # float batches from 2**20 pixels: the grid-coreset path
+            # float batches from 2**20 pixels: the grid-coreset path, and
+            # labels that try each pixel's guess (GUESS_MIN_PIXELS)
             X = rng.random_sample((1, 1024, 1024, 3)).astype(np.float32)
-            KMeansColorSegmenter(3, n_init=1, random_state=0).fit(X)
+            KMeansColorSegmenter(3, n_init=1, random_state=0).fit(X).predict(X)
 
         runs.append(("segment", "KMeansColorSegmenter", "float32 2**20 px", float_path))
     for kind, X in images.items():

@@ -223,11 +223,12 @@ def test_blocked_scan_is_the_point_by_point_scan_bitwise(k):
 @pytest.mark.parametrize("dtype", [np.uint8, np.float32, np.float64])
 @pytest.mark.parametrize("k", [1, 3, 8, 13])
 def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
-    # nearest_guessed (through assign_labels and the float path's Lloyd
-    # pass): labels with ties to the lowest index, and the sum of squared
-    # distances added in pixel order, bit for bit, for any number of
-    # channels, dtypes and steps
-    from skseg._engine.assign import assign_labels
+    # nearest_guessed (the labels of large runs, _nearest, and the float
+    # path's Lloyd pass) and the plain scan of small runs (assign_labels
+    # below GUESS_MIN_PIXELS): labels with ties to the lowest index, and the
+    # sum of squared distances added in pixel order, bit for bit, for any
+    # number of channels, dtypes and steps
+    from skseg._engine.assign import _nearest, assign_labels
     from skseg._engine.distances import guess_thresholds
     from skseg._engine.floatpath import _lloyd_pass
 
@@ -244,13 +245,14 @@ def test_pixel_scans_are_the_point_by_point_scan_bitwise(channels, dtype, k):
         C[2] = C[0]  # a duplicate: never chosen over centre 0
         C[1] = 2 * X[5].astype(np.float64) - C[0]  # 0 and 1 equidistant from 5
     ref_labels, ref_d2 = _scan_reference(X, C)
-    labels = np.empty(n, np.int32)
-    sse = assign_labels(X, C, labels)
-    assert_array_equal(labels, ref_labels)
-    assert sse == sum(ref_d2.tolist())  # in pixel order
+    thr = guess_thresholds(C)
+    for scan in (assign_labels, lambda X, C, out: _nearest(X, C, out, thr)):
+        labels = np.empty(n, np.int32)
+        sse = scan(X, C, labels)
+        assert_array_equal(labels, ref_labels)
+        assert sse == sum(ref_d2.tolist())  # in pixel order
     if k > 2:
         assert ref_labels[5] == 0
-    thr = guess_thresholds(C)
     for step in (1, 3, 8):
         rows = np.arange(0, n, step)
         sums, wsum = np.zeros((k, channels)), np.zeros(k)
@@ -272,7 +274,7 @@ def test_pixel_scan_guesses_are_exact(channels):
     # before it), pixels on the guess threshold and pixels equidistant from
     # two centres after pixels of the higher one: labels (ties to the lowest
     # index) and squared distances as the point-by-point scan's
-    from skseg._engine.assign import assign_labels
+    from skseg._engine.assign import _nearest
     from skseg._engine.distances import guess_thresholds
     from skseg._engine.floatpath import _lloyd_pass
 
@@ -292,11 +294,11 @@ def test_pixel_scan_guesses_are_exact(channels):
     X = np.concatenate(runs + [near_1, on_edge, C[2] + np.zeros((70, channels))])
     ref_labels, ref_d2 = _scan_reference(X, C)
     assert (ref_labels[len(X) - 334 :][130:200:7] == 0).all()
+    thr = guess_thresholds(C)
     labels = np.empty(len(X), np.int32)
-    sse = assign_labels(X, C, labels)
+    sse = _nearest(X, C, labels, thr)
     assert_array_equal(labels, ref_labels)
     assert sse == sum(ref_d2.tolist())
-    thr = guess_thresholds(C)
     for step in (1, 2):
         total = _lloyd_pass(X, C, np.zeros((0, channels)), np.zeros(0), step, thr)
         assert total == sum(ref_d2[::step].tolist())
@@ -416,13 +418,26 @@ def test_bounded_lloyd_with_a_cluster_emptied_later_is_lloyd_bitwise(seed):
 
 
 def test_threaded_direct_assignment_labels_as_one_thread():
-    from skseg._engine.assign import LOOKUP_PIECE, assign_labels
+    # and a run this large tries the guesses (_nearest), bit for bit the
+    # plain scan of smaller runs (_nearest_scan)
+    from skseg._engine.assign import (
+        GUESS_MIN_PIXELS,
+        LOOKUP_PIECE,
+        _nearest_scan,
+        assign_labels,
+    )
 
     rng = np.random.default_rng(0)
-    px = rng.integers(0, 256, (2 * LOOKUP_PIECE + 1234, 3)).astype(np.uint8)
+    n = max(2 * LOOKUP_PIECE, GUESS_MIN_PIXELS) + 1234
+    # runs of a colour, as in a photo: most guesses are taken
+    px = np.repeat(rng.integers(0, 256, (n // 16 + 1, 3)), 16, axis=0)[:n]
+    px = px.astype(np.uint8)
     centers = rng.uniform(0, 255, (5, 3))
     one = np.empty(len(px), np.int32)
     sse = assign_labels(px, centers, one)
+    plain = np.empty(len(px), np.int32)
+    assert _nearest_scan(px, centers, plain) == sse
+    assert_array_equal(one, plain)
     two = np.empty(len(px), np.int32)
     assert assign_labels(px, centers, two, n_threads=2, with_sse=False) is None
     assert_array_equal(two, one)
