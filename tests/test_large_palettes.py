@@ -95,7 +95,7 @@ def test_cell_candidates_label_as_the_full_scan_bitwise(k):
     labels, d2 = np.empty(len(codes), np.int32), np.empty(len(codes))
     shift = 8 - CELL_BITS
     _label_codes(
-        codes.astype(np.int64), centers, starts, items, shift, labels, d2, False
+        codes.astype(np.uint32), centers, starts, items, shift, labels, d2, False
     )
     ref = np.empty(len(colors), np.int32)
     assign_labels(colors.astype(np.uint8), centers, ref)

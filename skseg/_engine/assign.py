@@ -449,7 +449,7 @@ def assign_labels_rgb8(
         the result does not depend on it.
     with_sse : bool, default=True
         Whether to return the sum of squared distances.
-    known : ndarray of int64, optional
+    known : ndarray of uint32, optional
         Sorted codes ``r << 16 | g << 8 | b`` of colours the pixels likely
         have (the fitted table's, for a transform of the data fitted): a
         large run looked up by colour code labels these instead of making
@@ -556,7 +556,7 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
     if not 0 < known.shape[0] <= n // 2:
         return False
     sample = px[np.linspace(0, n - 1, min(n, KNOWN_SAMPLE)).astype(np.int64)]
-    sample = sample.astype(np.int64)
+    sample = sample.astype(np.uint32)  # known's dtype: no copy to compare
     sample = (sample[:, 0] << 16) | (sample[:, 1] << 8) | sample[:, 2]
     for part in (sample[:32], sample[32:]):  # other photos fail in the first
         where = np.minimum(np.searchsorted(known, part), known.shape[0] - 1)
