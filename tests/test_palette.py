@@ -417,6 +417,26 @@ def test_bounded_lloyd_with_a_cluster_emptied_later_is_lloyd_bitwise(seed):
         assert got[1:] == ref[1:]
 
 
+def test_small_runs_take_the_plain_scan(monkeypatch):
+    # the route of assign_labels: the guessed kernel (slower to compile)
+    # only from GUESS_MIN_PIXELS pixels, the plain scan below
+    from skseg._engine import assign
+
+    def refuse(*args):
+        raise AssertionError("wrong kernel for this run")
+
+    centers = np.array([[0.0, 0.0, 0.0], [255.0, 255.0, 255.0]])
+    n = assign.GUESS_MIN_PIXELS
+    px = np.zeros((n, 3), np.uint8)
+    labels = np.empty(n, np.int32)
+    monkeypatch.setattr(assign, "_nearest", refuse)
+    assert assign.assign_labels(px[: n - 1], centers, labels[: n - 1]) == 0.0
+    monkeypatch.undo()
+    monkeypatch.setattr(assign, "_nearest_scan", refuse)
+    assert assign.assign_labels(px, centers, labels) == 0.0
+    assert not labels.any()
+
+
 def test_threaded_direct_assignment_labels_as_one_thread():
     # and a run this large tries the guesses (_nearest), bit for bit the
     # plain scan of smaller runs (_nearest_scan)
