@@ -609,6 +609,7 @@ class KMeansColorSegmenter(ImageOutputMixin, TransformerMixin, BaseEstimator):
             max_iter=self.max_iter,
             tol=self.tol,
             rng=check_random_state(self.random_state),
+            n_threads=fit_threads(),
         )
         if centers is None:
             return False

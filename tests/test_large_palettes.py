@@ -281,15 +281,47 @@ def test_float_path_does_not_depend_on_threads(small_float_threshold, monkeypatc
     rng = np.random.default_rng(10)
     X = rng.random((1, 150, 160, 3), dtype=np.float32)
     X[0, :70] *= 0.4
+    # the grid pass too: several pieces, shared out by pixels then by cells
+    monkeypatch.setattr(floatpath, "GRID_PIECE", 5000)
     fits = []
     for n_threads in (1, 3):
         monkeypatch.setattr(segmentation, "fit_threads", lambda n=n_threads: n)
+        monkeypatch.setattr(floatpath, "fit_threads", lambda n=n_threads: n)
         fits.append(KMeansColorSegmenter(n_clusters=5, random_state=0).fit(X))
     assert_array_equal(fits[0].cluster_centers_, fits[1].cluster_centers_)
     assert fits[0].inertia_ == fits[1].inertia_
+    assert_array_equal(fits[0]._color_table.colors, fits[1]._color_table.colors)
+    assert_array_equal(fits[0]._color_table.counts, fits[1]._color_table.counts)
     px = X.reshape(-1, 3)
     wcss = _brute_wcss(px, fits[0].cluster_centers_)
     assert fits[0].inertia_ == pytest.approx(wcss, 1e-9)
+
+
+@pytest.mark.parametrize("n_threads", [1, 2, 3])
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_grid_pass_adds_each_cell_in_pixel_order(monkeypatch, n_threads, dtype):
+    # counts and sums of every cell bit for bit those of adding the pixels
+    # one by one in pixel order (np.add.at), whatever the threads and pieces
+    from skseg._engine import floatpath
+
+    monkeypatch.setattr(floatpath, "GRID_PIECE", 4000)
+    monkeypatch.setattr(floatpath, "fit_threads", lambda: n_threads)
+    rng = np.random.default_rng(11)
+    px = rng.random((13_001, 3)).astype(dtype)
+    px[:5000] *= 0.2  # a dense corner, and empty cells
+    per_axis = 16
+    lo = px.min(0).astype(np.float64)
+    scale = per_axis / (px.max(0) - lo)
+    acc = floatpath._grid_init(per_axis**3, 3)
+    floatpath._grid_kernel(lo, scale, per_axis, px, acc)
+    idx = np.clip(((px - lo) * scale).astype(np.int64), 0, per_axis - 1)
+    cells = (idx[:, 0] * per_axis + idx[:, 1]) * per_axis + idx[:, 2]
+    wsum, sums = np.zeros(per_axis**3), np.zeros((per_axis**3, 3))
+    np.add.at(wsum, cells, 1.0)
+    for f in range(3):
+        np.add.at(sums[:, f], cells, px[:, f].astype(np.float64))
+    assert_array_equal(acc[0], wsum)
+    assert_array_equal(acc[1], sums)
 
 
 def test_float_path_same_result_for_list_and_strided_input(small_float_threshold):

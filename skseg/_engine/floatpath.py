@@ -28,7 +28,7 @@ from functools import partial
 import numpy as np
 
 from .._jit import njit
-from .._parallel import run_in_threads
+from .._parallel import fit_threads, run_in_threads
 from .coresets import COARSE_CELLS, FINE_CELLS, _grid_coreset
 from .distances import _abs_tol, guess_thresholds, nearest_guessed
 from .strategy import _best_restart
@@ -66,17 +66,28 @@ def _bounds(px, lo, hi):
 
 
 @njit(cache=True, nogil=True)
-def _grid_pixels(px, lo, scale, per_axis, wsum, sums):
-    # Pixel count and colour sums of every grid cell.
+def _grid_cells(px, lo, scale, per_axis, cells):
+    # The grid cell of every pixel (cells: int64, one per pixel).
     n, c = px.shape
     for i in range(n):
         cell = 0
         for f in range(c):
             idx = int((px[i, f] - lo[f]) * scale[f])
             cell = cell * per_axis + min(max(idx, 0), per_axis - 1)
-        wsum[cell] += 1.0
-        for f in range(c):
-            sums[cell, f] += px[i, f]
+        cells[i] = cell
+
+
+@njit(cache=True, nogil=True)
+def _grid_add(px, cells, wsum, sums, first, stop):
+    # Adds each pixel whose cell is in [first, stop) to that cell's count
+    # and colour sums, in pixel order.
+    n, c = px.shape
+    for i in range(n):
+        cell = cells[i]
+        if cell >= first and cell < stop:
+            wsum[cell] += 1.0
+            for f in range(c):
+                sums[cell, f] += px[i, f]
 
 
 @njit(cache=True, nogil=True)
@@ -130,7 +141,8 @@ def chunk_passes(chunks, n_threads=1):
     each with its own accumulator, on ``n_threads`` threads (the kernels
     release the GIL), and combines them in piece order: the pieces do not
     depend on ``n_threads``, so neither does the result. A pass with a large
-    one (the grid) takes each run whole, on one thread.
+    one (the grid) takes each run whole: its kernel shares the run out over
+    the fit's threads itself, cell by cell (:func:`_grid_kernel`).
     """
 
     def passes(kernel, init, combine):
@@ -175,8 +187,54 @@ def _grid_init(n_cells, n_channels):
     return np.zeros(n_cells), np.zeros((n_cells, n_channels))
 
 
+#: Pixels per piece of the grid pass: their cells are found first (2 MB of
+#: int64), then added up.
+GRID_PIECE = 1 << 18
+
+
 def _grid_kernel(lo, scale, per_axis, px, acc):
-    _grid_pixels(px, lo, scale, per_axis, acc[0], acc[1])
+    """Adds the pixels to the grid's counts and sums, on ``fit_threads()``.
+
+    Piece by piece: the threads first find the cells of the piece's pixels
+    (each a share of the pixels), then add them up (each a share of the
+    cells, every pixel of its cells in pixel order). So every cell gets its
+    pixels in the same order whatever the threads, and the sums are the
+    same bit for bit. Kept apart from the cells, the short loop of additions
+    keeps several misses of the 8 MB grid in flight: on noise, where each
+    pixel falls in a random cell, it waits on memory. Against one loop doing
+    both on one thread (a scratch script, 12 Mpx, medians of 7 interleaved):
+    noise 1.22 s on one thread and 0.77 s on two against 1.49 s; the float
+    photo (HSV cos/sin) 0.13 and 0.15 s against 0.16 s.
+    """
+    wsum, sums = acc
+    n = px.shape[0]
+    n_threads = fit_threads() if n > GRID_PIECE // 4 else 1
+    n_cells = wsum.shape[0]
+    shares = [
+        (n_cells * t // n_threads, n_cells * (t + 1) // n_threads)
+        for t in range(n_threads)
+    ]
+    cells = np.empty(min(GRID_PIECE, n), np.int64)
+    for a in range(0, n, GRID_PIECE):
+        piece = px[a : a + GRID_PIECE]
+        m = piece.shape[0]
+        if n_threads == 1:
+            _grid_cells(piece, lo, scale, per_axis, cells[:m])
+            _grid_add(piece, cells[:m], wsum, sums, 0, n_cells)
+            continue
+
+        def find(b, e):
+            _grid_cells(piece[b:e], lo, scale, per_axis, cells[b:e])
+
+        def add(first, stop):
+            _grid_add(piece, cells[:m], wsum, sums, first, stop)
+
+        run_in_threads(
+            find,
+            [(m * t // n_threads, m * (t + 1) // n_threads) for t in range(n_threads)],
+            n_threads,
+        )
+        run_in_threads(add, shares, n_threads)
 
 
 def _lloyd_init(k, n_channels):
@@ -223,7 +281,9 @@ def _lloyd_sums(passes, C, step, with_sums=True):
     return sums, wsum, float(total[0])
 
 
-def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng):
+def fit_float_palette(
+    passes, n_channels, k, *, init, n_init, max_iter, tol, rng, n_threads=1
+):
     """Weighted k-means of float pixels through a grid coreset.
 
     Parameters
@@ -236,6 +296,9 @@ def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng
     init : {'k-means++', 'random'}
     n_init, max_iter, tol, rng
         As :func:`skseg._engine.strategy.fit_palette` (``rng`` a RandomState).
+    n_threads : int, default=1
+        Threads of the restarts on the coresets (the result does not depend
+        on it; the passes have their own).
 
     Returns
     -------
@@ -259,7 +322,9 @@ def fit_float_palette(passes, n_channels, k, *, init, n_init, max_iter, tol, rng
         (coarse, coarse_w, _abs_tol(coarse, tol)),
         (fine, fine_w, _abs_tol(fine, tol)),
     )
-    C, _, n_iter = _best_restart(k, init, n_init, rng, max_iter, None, levels)
+    C, _, n_iter = _best_restart(
+        k, init, n_init, rng, max_iter, None, levels, n_threads=n_threads
+    )
     C = np.ascontiguousarray(C, dtype=np.float64)
     previous = np.inf
     # Lloyd steps over every SUBSAMPLE-th pixel until they stall, then one
