@@ -54,7 +54,7 @@ def njit(**options):
 _COMPILED_INTO = weakref.WeakKeyDictionary()
 
 
-def subroutine(return_type):
+def subroutine(return_type, inline=True):
     """A helper compiled only inside the kernels that call it.
 
     ``numba.njit`` helpers are compiled twice: once alone (optimised, turned
@@ -65,6 +65,11 @@ def subroutine(return_type):
     ``compile_internal``, as its own builtins are), so it is optimised with
     the caller and never turned into machine code on its own. The arithmetic
     is the same Python function's.
+
+    With ``inline=False`` the helper is marked ``noinline``: a kernel that
+    calls it from several places calls one copy instead of LLVM optimising
+    a copy at each call site (compile time, for a helper whose own loop
+    costs far more than a call).
     """
 
     def decorate(func):
@@ -90,6 +95,9 @@ def subroutine(return_type):
                         context.typing_context, context, library, func,
                         signature.args, signature.return_type, flags, {},
                     )  # fmt: skip
+                    if not inline:
+                        fn = library.get_function(cres.fndesc.mangled_name)
+                        fn.add_function_attribute("noinline")
                     done[key] = cres.fndesc
                 return context.call_internal(builder, done[key], signature, llargs)
 
