@@ -1049,3 +1049,23 @@ def test_fault_in_touches_one_byte_per_page():
     flat = a.reshape(-1).view(np.uint8)
     assert np.count_nonzero(flat[::4096]) == 0
     assert np.count_nonzero(flat) == flat.size - 15  # nothing else written
+
+
+@pytest.mark.parametrize("n_threads", [1, 2])
+@pytest.mark.parametrize("bad", [None, np.nan, np.inf, -np.inf])
+def test_large_float_batches_are_checked_as_small_ones(monkeypatch, n_threads, bad):
+    # at MIN_MAX_PAIR_SIZE values and more the minimum and maximum are found
+    # on two threads at once: the same range, the same errors
+    from skseg import _batch
+
+    monkeypatch.setattr(_batch, "fit_threads", lambda: n_threads)
+    rng = np.random.default_rng(3)
+    X = rng.normal(size=(1, 1024, 1024 + 3)).astype(np.float32)
+    assert X.size >= _batch.MIN_MAX_PAIR_SIZE
+    if bad is None:
+        batch = check_batch(X)
+        assert batch.value_range == (float(X.min()), float(X.max()))
+        return
+    X[0, -1, -1] = bad
+    with pytest.raises(ValueError, match=_NAN_OR_INF):
+        check_batch(X)
