@@ -11,8 +11,9 @@ the grid coresets of a large colour table; the best solution is then refined
 by Lloyd iterations over every ``SUBSAMPLE``-th pixel (streamed in chunks,
 nothing stored per pixel) until an iteration lowers their WCSS by less than
 ``STALL`` of it, and one last pass over *all* pixels computes the exact WCSS
-of the palette returned. Memory is the sums of the grid plus the caller's
-pixels; time is three passes over the pixels plus a few over the subsample.
+of the palette returned. Memory is the sums of the grid (and 2 MB of cell
+indices while it is filled) plus the caller's pixels; time is three passes
+over the pixels plus a few over the subsample.
 
 Measured error (``benchmarks/bench_kmeans.py``, section 5, K=8): on a 12 Mpx
 photo in HSV cos/sin the WCSS is 0.1 % *below* that of exact weighted k-means
