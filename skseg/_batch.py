@@ -243,14 +243,15 @@ MIN_MAX_PAIR_SIZE = 1 << 20
 
 def _min_max(a):
     """``(a.min(), a.max())``, the two at once when ``a`` is large."""
-    if a.size < MIN_MAX_PAIR_SIZE or fit_threads() < 2:
+    if a.size < MIN_MAX_PAIR_SIZE:
         return a.min(), a.max()
     found = [None, None]
 
-    def reduce(i):
+    def extreme(i):
         found[i] = a.min() if i == 0 else a.max()
 
-    run_in_threads(reduce, [(0,), (1,)], 2)
+    # (one thread: run_in_threads makes both calls in this thread)
+    run_in_threads(extreme, [(0,), (1,)], fit_threads())
     return found[0], found[1]
 
 

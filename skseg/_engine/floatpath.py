@@ -210,19 +210,11 @@ def _grid_kernel(lo, scale, per_axis, px, acc):
     wsum, sums = acc
     n = px.shape[0]
     n_threads = fit_threads() if n > GRID_PIECE // 4 else 1
-    n_cells = wsum.shape[0]
-    shares = [
-        (n_cells * t // n_threads, n_cells * (t + 1) // n_threads)
-        for t in range(n_threads)
-    ]
+    by_cell = _shares(wsum.shape[0], n_threads)
     cells = np.empty(min(GRID_PIECE, n), np.int64)
     for a in range(0, n, GRID_PIECE):
         piece = px[a : a + GRID_PIECE]
         m = piece.shape[0]
-        if n_threads == 1:
-            _grid_cells(piece, lo, scale, per_axis, cells[:m])
-            _grid_add(piece, cells[:m], wsum, sums, 0, n_cells)
-            continue
 
         def find(b, e):
             _grid_cells(piece[b:e], lo, scale, per_axis, cells[b:e])
@@ -230,12 +222,14 @@ def _grid_kernel(lo, scale, per_axis, px, acc):
         def add(first, stop):
             _grid_add(piece, cells[:m], wsum, sums, first, stop)
 
-        run_in_threads(
-            find,
-            [(m * t // n_threads, m * (t + 1) // n_threads) for t in range(n_threads)],
-            n_threads,
-        )
-        run_in_threads(add, shares, n_threads)
+        # (one thread: run_in_threads makes the calls in this thread)
+        run_in_threads(find, _shares(m, n_threads), n_threads)
+        run_in_threads(add, by_cell, n_threads)
+
+
+def _shares(n, parts):
+    """``parts`` consecutive ranges ``(start, stop)`` covering ``range(n)``."""
+    return [(n * t // parts, n * (t + 1) // parts) for t in range(parts)]
 
 
 def _lloyd_init(k, n_channels):
