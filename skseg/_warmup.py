@@ -130,6 +130,25 @@ def _runs(images):
         runs.append(
             ("segment", "KMeansColorSegmenter", "uint8 RGB K=32", large_palette)
         )
+
+        def photo(rng=np.random.RandomState(3)):
+            # a photo-sized image (BY_CODE_MIN_PIXELS) with a photo's few
+            # colours: labels looked up by colour code, through the fitted
+            # colours (a uint8 label per colour, uint16 from 255 colours),
+            # and the large-K fit's nested coreset levels
+            side = 1024
+            ramp = np.arange(side) // 4
+            X = np.empty((1, side, side, 3), np.uint8)
+            X[0, ..., 0] = ramp[:, None]
+            X[0, ..., 1] = ramp[None, :]
+            X[0, ..., 2] = (ramp[:, None] + ramp[None, :]) // 2
+            X[0] += rng.randint(0, 3, size=X.shape[1:]).astype(np.uint8)
+            for k in (3, 256):
+                km = KMeansColorSegmenter(k, n_init=1, random_state=0)
+                km.fit_transform(X)
+                km.predict(X)
+
+        runs.append(("segment", "KMeansColorSegmenter", "uint8 RGB photo", photo))
     if "float32 RGB" in images:
 
         def float_path(rng=np.random.RandomState(1)):

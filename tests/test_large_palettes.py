@@ -506,11 +506,13 @@ def test_cell_candidates_are_kept_for_the_last_palettes(monkeypatch):
     assert len(calls) == len(palettes) + 1
 
 
-def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch):
+@pytest.mark.parametrize("k", [12, 255, 256])
+def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch, k):
     # A run looked up through known colours (the fitted table's) is the
     # direct scan's; a run with a colour they lack (away from the sampled
     # pixels, in its last lookup piece) or with far more known colours than
-    # pixels goes the usual way, with the same result.
+    # pixels goes the usual way, with the same result. From 256 colours the
+    # label per colour is uint16: label 255 is not taken for "unlabelled".
     from skseg._engine import assign
     from skseg._engine.assign import BY_CODE_MIN_PIXELS, KNOWN_SAMPLE, LOOKUP_PIECE
 
@@ -519,8 +521,8 @@ def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch):
     wide = px.astype(np.int64)
     known = np.unique((wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2])
     rng = np.random.default_rng(11)
-    centers = px[rng.choice(n, 12, replace=False)].astype(np.float64) + 0.25
-    colors = rng.integers(0, 256, (12, 3)).astype(np.uint8)
+    centers = px[rng.choice(n, k, replace=False)].astype(np.float64) + 0.25
+    colors = rng.integers(0, 256, (k, 3)).astype(np.uint8)
     results = []
     real = assign._assign_known
     monkeypatch.setattr(
@@ -538,6 +540,7 @@ def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch):
     ):
         ref = np.empty(n, np.int32)
         assign_labels(image, centers, ref)
+        assert ref.max() == k - 1 or image is not px  # label 255 of 256 taken
         for n_threads in (1, 2):
             results.clear()
             labels, out = np.empty(n, np.int32), np.empty_like(image)
@@ -547,6 +550,60 @@ def test_known_colours_label_as_the_direct_scan_or_step_aside(monkeypatch):
             assert_array_equal(labels, ref)
             assert_array_equal(out, colors[ref])
             assert results == [used]
+
+
+def test_known_colour_labels_are_kept_per_palette_and_colours(monkeypatch):
+    # The label per colour of the known colours is made once for a palette
+    # and those colours, reused while both stay, remade for another palette,
+    # for other known colours (even equal ones) or once the oldest of more
+    # than LABEL_TABLES_KEPT pairs is dropped, and dropped when its known
+    # colours are gone; the labels are the direct scan's every time.
+    import gc
+
+    from skseg._engine import assign
+    from skseg._engine.assign import BY_CODE_MIN_PIXELS, LABEL_TABLES_KEPT
+
+    n = BY_CODE_MIN_PIXELS + 1000
+    px = _photo_like(n, seed=5) // 4 * 4
+    wide = px.astype(np.int64)
+    known = np.unique((wide[:, 0] << 16) | (wide[:, 1] << 8) | wide[:, 2])
+    known = known.astype(np.uint32)
+    rng = np.random.default_rng(5)
+    palettes = [
+        px[rng.choice(n, 8, replace=False)].astype(np.float64) + 0.25
+        for _ in range(LABEL_TABLES_KEPT + 1)
+    ]
+    made = []
+    real = assign._label_codes
+    monkeypatch.setattr(
+        assign, "_label_codes", lambda *a: made.append(a[0].shape[0]) or real(*a)
+    )
+    monkeypatch.setattr(assign, "_label_tables", type(assign._label_tables)())
+
+    def labels_of(centers, hint):
+        labels = np.empty(n, np.int32)
+        assign_labels_rgb8(px, centers, labels, n_threads=2, with_sse=False, known=hint)
+        ref = np.empty(n, np.int32)
+        assign_labels(px, centers, ref)
+        assert_array_equal(labels, ref)
+        return sum(made)
+
+    assert labels_of(palettes[0], known) == len(known)
+    assert labels_of(palettes[0], known) == len(known)  # kept
+    assert labels_of(palettes[0].copy(), known) == len(known)  # same bytes
+    assert labels_of(palettes[0], known.copy()) == 2 * len(known)  # other array
+    made.clear()
+    for centers in palettes[1:]:  # the first pair is the oldest: dropped
+        labels_of(centers, known)
+    assert sum(made) == LABEL_TABLES_KEPT * len(known)
+    assert labels_of(palettes[-1], known) == LABEL_TABLES_KEPT * len(known)
+    assert labels_of(palettes[0], known) == (LABEL_TABLES_KEPT + 1) * len(known)
+    assert len(assign._label_tables) == LABEL_TABLES_KEPT
+    other = known.copy()
+    del known
+    gc.collect()
+    labels_of(palettes[0], other)  # drops the tables of the deleted colours
+    assert len(assign._label_tables) == 1
 
 
 def test_transform_of_the_fitted_photo_looks_up_its_table(monkeypatch):

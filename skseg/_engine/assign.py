@@ -20,7 +20,9 @@ a handful at K = 256. The distinct colours come from a presence bitmap of
 the 2**24 colours (2 MiB). A large run labelled without the sum of squared
 distances by at most 256 colours looks each pixel's label up in a label
 per colour of the cube (16 MiB, only the present colours written and
-read); otherwise the lookup goes through the rank of a colour among the
+read; for a transform of the photo fitted, the fitted colours' labels,
+kept for the next call with the same palette: LABEL_TABLES_KEPT);
+otherwise the lookup goes through the rank of a colour among the
 present ones (a prefix count per 64-bit word plus a popcount) and a label
 per present colour.
 
@@ -32,6 +34,7 @@ from __future__ import annotations
 
 import collections
 import threading
+import weakref
 
 import numpy as np
 
@@ -223,9 +226,27 @@ LABEL_PIECE = 1 << 16
 BY_CODE_MIN_PIXELS = 1 << 20
 
 
-#: label_of_code's mark of a colour not labelled (_assign_known), for
-#: palettes of fewer colours than it.
+#: label_of_code's mark of a colour not labelled (_assign_known): the
+#: largest value of its dtype, uint8 for palettes of at most 255 colours
+#: (labels 0 to 254), else uint16 (a 32 MiB table).
 UNLABELLED = 255
+
+
+def _known_label_dtype(n_clusters):
+    # dtype of _assign_known's label per colour of the cube: room for every
+    # label and the mark of a colour not labelled (its largest value)
+    return np.uint8 if n_clusters <= UNLABELLED else np.uint16
+
+
+#: Label tables of _assign_known kept for the last few (palette, known
+#: colours) pairs: a fitted photo transformed, then predicted (or
+#: transformed again) labels its known colours once. A table is 16 MiB
+#: (32 MiB from 256 colours); one whose known colours are gone (their
+#: estimator deleted or refitted) is dropped at the next call.
+LABEL_TABLES_KEPT = 2
+
+_label_tables = collections.OrderedDict()
+_label_tables_lock = threading.Lock()
 
 
 #: Pixels per piece of the lookup: fixed, so that the sum of squared
@@ -476,7 +497,6 @@ def assign_labels_rgb8(
     if (
         by_code
         and known is not None
-        and len(centers) < UNLABELLED
         and _assign_known(px, centers, labels, colors, out, n_threads, known)
     ):
         return None
@@ -550,7 +570,8 @@ KNOWN_SAMPLE = 1024
 
 def _assign_known(px, centers, labels, colors, out, n_threads, known):
     # assign_labels_rgb8 by colour code through the known colours, labelled
-    # into a label per colour of the cube marked UNLABELLED elsewhere: no
+    # into a label per colour of the cube marked elsewhere (see UNLABELLED),
+    # kept for the next call with this palette and these colours: no
     # presence bitmap of the run. False (nothing written that the usual way
     # does not overwrite) when they do not hold every colour of the run.
     n = px.shape[0]
@@ -563,8 +584,28 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
         where = np.minimum(np.searchsorted(known, part), known.shape[0] - 1)
         if not (known[where] == part).all():
             return False
+    label_of = _known_label_table(centers, known, n_threads)
+    unlabelled = np.iinfo(label_of.dtype).max
+    return _lookup_pieces(px, label_of, labels, colors, out, n_threads, unlabelled)
+
+
+def _known_label_table(centers, known, n_threads):
+    # The label of each known colour in a label per colour of the cube,
+    # marked with its dtype's largest value elsewhere; kept for the last
+    # LABEL_TABLES_KEPT (palette, known) pairs (see there), keyed by the
+    # centres' bytes and the known array itself (held weakly). The tables
+    # are shared: the lookups only read them.
+    key = (centers.tobytes(), id(known))
+    with _label_tables_lock:
+        for old in [k for k, (ref, _) in _label_tables.items() if ref() is None]:
+            del _label_tables[old]  # known colours gone: their id may recur
+        found = _label_tables.get(key)
+        if found is not None and found[0]() is known:
+            _label_tables.move_to_end(key)
+            return found[1]
+    dtype = _known_label_dtype(len(centers))
+    label_of = np.full(1 << 24, np.iinfo(dtype).max, dtype)
     starts, items = _palette_candidates(centers, n_threads)
-    label_of = np.full(1 << 24, UNLABELLED, np.uint8)
     shift = 8 - CELL_BITS
 
     def label(part):
@@ -572,7 +613,12 @@ def _assign_known(px, centers, labels, colors, out, n_threads, known):
 
     pieces = range(0, known.shape[0], LABEL_PIECE)
     run_in_threads(label, [(known[a : a + LABEL_PIECE],) for a in pieces], n_threads)
-    return _lookup_pieces(px, label_of, labels, colors, out, n_threads, UNLABELLED)
+    with _label_tables_lock:
+        _label_tables[key] = (weakref.ref(known), label_of)
+        _label_tables.move_to_end(key)
+        while len(_label_tables) > LABEL_TABLES_KEPT:
+            _label_tables.popitem(last=False)
+    return label_of
 
 
 def _lookup_pieces(px, label_of, labels, colors, out, n_threads, unlabelled):
