@@ -3,7 +3,8 @@
 skseg's loops are compiled by numba on first use and cached on disk
 (``cache=True``): a fresh process with a filled cache loads machine code
 instead of compiling it. :func:`warmup` fills the cache by running every
-estimator, on small synthetic images, with the input types and options whose
+estimator, on synthetic images (small ones of every kind, and a photo-sized
+one for the colour segmenter), with the input types and options whose
 kernels differ (numba compiles one variant per argument type), so that a
 container image or a cluster worker built after ``skseg warmup`` starts warm.
 """
@@ -216,7 +217,9 @@ def warmup(log=None, *, only=None, dtypes=None):
     """Compile every kernel of skseg for the input types the estimators use.
 
     Runs each estimator on small synthetic images of every supported kind
-    (uint8, uint16, float32, float64 and boolean; colour and grayscale) with
+    (uint8, uint16, float32, float64 and boolean; colour and grayscale), and
+    the colour segmenter also on larger ones whose runs take other kernels
+    (a 1 Mpx uint8 image with a photo's few colours, at K = 3 and 256), with
     the options that select different kernels (Canny's two gradients, with
     and without smoothing, quantile thresholds, row bands in threads; every
     colour space both ways; superpixels and region merging; every elbow

@@ -129,3 +129,40 @@ def test_no_writable_cache_folder_compiles_without_cache(tmp_path):
     assert proc.returncode == 1
     assert "numba cache: None" in proc.stdout
     assert "set NUMBA_CACHE_DIR to a writable folder" in proc.stderr
+
+
+# A fresh process: fit, transform and predict a photo-sized uint8 image with a
+# photo's few colours at K = 8 and 256, reporting the kernels compiled.
+_PHOTO_CHILD = """
+import json
+import numpy as np
+from numba.core.event import install_recorder
+from skseg import KMeansColorSegmenter
+
+rng = np.random.default_rng(0)
+t = rng.random(1100 * 1000)
+base = np.stack([255 * t, 128 + 100 * np.sin(6 * t), 255 * (1 - t) ** 2], 1)
+px = np.clip(base + rng.normal(0, 12, base.shape), 0, 255).astype(np.uint8) // 4 * 4
+X = px.reshape(1, 1100, 1000, 3)
+with install_recorder("numba:compile") as rec:
+    for k in (8, 256):
+        km = KMeansColorSegmenter(k, n_init=1, random_state=0).fit(X)
+        km.transform(X)
+        km.predict(X)
+names = {e.data["dispatcher"].py_func.__name__ for _, e in rec.buffer if e.is_start}
+print(json.dumps(sorted(names)))
+"""
+
+
+def test_warmup_covers_a_photo_sized_image(tmp_path):
+    # Runs of 1 Mpx and more label through a label per colour of the cube,
+    # and the fitted photo's transform through its fitted colours (uint8 up
+    # to 255 colours, uint16 above): kernels the small warm-up images do not
+    # reach. After `skseg warmup` a photo compiles none of them.
+    cache = tmp_path / "warm"
+    args = ["-m", "skseg", "warmup", "--only", "segment", "--dtype", "uint8"]
+    proc = _run(args, cache)
+    assert proc.returncode == 0, proc.stderr
+    child = _run(["-c", _PHOTO_CHILD], cache)
+    assert child.returncode == 0, child.stderr
+    assert json.loads(child.stdout.strip().splitlines()[-1]) == []
