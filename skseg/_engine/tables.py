@@ -172,18 +172,18 @@ def _count_codes_u16(px, counts):
 
 
 @njit(cache=True, nogil=True)
-def _hash_unique_rows(rows, weights, capacity):
+def _hash_unique_rows(rows, weights, slots, first, total):
     # Distinct rows of a (n, n_bytes) uint8 array by open addressing on a
-    # FNV-1a hash of the bytes; returns the index of the first occurrence of
-    # each distinct row and the summed weights.
-    # (Loops, not np.full or slice copies: less for numba to compile.)
+    # FNV-1a hash of the bytes (slots: a power of two of them); writes the
+    # index of the first occurrence of each distinct row into first and the
+    # summed weights into total (entry m set when row m is found), and
+    # returns the number of distinct rows.
+    # (Loops, not np.full or slice copies, and arrays from the caller: less
+    # for numba to compile.)
     n, nb = rows.shape
-    mask = capacity - 1
-    slots = np.empty(capacity, np.int32)
-    for s in range(capacity):
+    mask = slots.shape[0] - 1
+    for s in range(slots.shape[0]):
         slots[s] = -1
-    first = np.empty(n, np.int32)
-    total = np.empty(n, np.int64)  # entry m is set when colour m is found
     m = 0
     for i in range(n):
         h = np.uint64(14695981039346656037)
@@ -208,7 +208,7 @@ def _hash_unique_rows(rows, weights, capacity):
                 total[u] += weights[i]
                 break
             s = (s + 1) & mask
-    return first, total, m
+    return m
 
 
 def _unique_rows(px, weights=None):
@@ -223,7 +223,10 @@ def _unique_rows(px, weights=None):
     capacity = 1 << max(4, int(2 * n - 1).bit_length())
     if n >= 2**31:
         raise ValueError(f"Too many pixels in one chunk to count ({n}); split it.")
-    first, counts, m = _hash_unique_rows(rows, weights.astype(np.int64), capacity)
+    first, counts = np.empty(n, np.int32), np.empty(n, np.int64)
+    slots = np.empty(capacity, np.int32)
+    m = _hash_unique_rows(rows, weights.astype(np.int64), slots, first, counts)
+    del slots
     first, counts = first[:m], counts[:m].copy()
     colors = px[first]
     order = np.lexsort(colors.T[::-1])
