@@ -135,10 +135,10 @@ def _runs(images):
         def photo(rng=np.random.RandomState(3)):
             # a photo-sized image (BY_CODE_MIN_PIXELS) with a photo's few
             # colours: labels looked up by colour code, through the fitted
-            # colours (a uint8 label per colour, uint16 from 255 colours),
+            # colours (a uint8 label per colour, uint16 from 256 colours),
             # and the large-K fit's nested coreset levels
             side = 1024
-            ramp = np.arange(side) // 4
+            ramp = np.arange(side) // 5  # up to 204: no uint8 wrap below
             X = np.empty((1, side, side, 3), np.uint8)
             X[0, ..., 0] = ramp[:, None]
             X[0, ..., 1] = ramp[None, :]
