@@ -538,6 +538,18 @@ def _flood(cand, stack, top, r0, r1):
                     top += 1
 
 
+@_subroutine(types.int64)
+def _count_candidates(cand, r0, r1):
+    """Number of candidates (nonzero values) in rows [r0, r1) of ``cand``."""
+    count = 0
+    for i in range(r0, r1):
+        row = cand[i]
+        for j in range(row.shape[0]):
+            if row[j] != 0:
+                count += 1
+    return count
+
+
 @_subroutine(types.none)
 def _link_row(cand, n, r0, stack):
     """Online hysteresis for row ``n`` once its candidates are known.
@@ -586,8 +598,8 @@ def _link_row(cand, n, r0, stack):
 
 @njit(**_JIT)
 def canny_band(
-    src, weights, bleed, opencv, low, high, r0, r1, cand, mag, rows, mrows, rowbuf,
-    acc, stack,
+    src, weights, bleed, opencv, low, high, r0, start, r1, cand, mag, rows, mrows,
+    rowbuf, acc, stack,
 ):  # fmt: skip
     """Canny on rows [r0, r1) of one image, streaming row by row.
 
@@ -620,11 +632,12 @@ def canny_band(
         scikit-image's. Exactly one of ``bleed`` and ``opencv`` is None.
     low, high : float
         Thresholds as the flavour compares them.
-    r0, r1 : int
-        Rows of the band. ``r0 < 0``: joining mode instead, the candidates
-        8-connected to the first ``r1`` pixels of ``stack`` (the edges on
-        the band borders) become edges, over the whole image; nothing else
-        is read.
+    r0, start, r1 : int
+        Rows of the band, [r0, r1), done from row ``start`` on (rows [r0,
+        start) were done by an earlier call that ran out of stack).
+        ``r0 < 0``: joining mode instead, the candidates 8-connected to the
+        first ``r1`` pixels of ``stack`` (the edges on the band borders)
+        become edges, over the whole image; nothing else is read.
     cand : ndarray of uint8, shape (h, w)
     mag : ndarray of shape (h, w) or (0, 0), working type
         Its dtype is the working type. If not empty, only the magnitudes of
@@ -633,11 +646,17 @@ def canny_band(
     rows, mrows, rowbuf, acc, stack : ndarray
         Work buffers from :func:`band_buffers` (allocated by the caller: an
         allocation inside the kernel is one more compiled function).
+
+    Returns
+    -------
+    stop : int
+        ``r1`` once the band is done, else the row where ``stack`` ran out
+        of room: :func:`run_band` calls again from there with a larger one.
     """
     h, w = src.shape
     if r0 < 0:
         _flood(cand, stack, r1, 0, h)
-        return
+        return r1
     l1 = opencv is not None
     ring_s = rows[0:5]  # smoothed rows
     ring_gi = rows[5:8]
@@ -646,10 +665,12 @@ def canny_band(
     ring_m = mrows[0:3]  # zero-padded magnitude rows
     zeros = mrows[3]
     magnitude_only = mag.shape[0] > 0
-    n_cand = 0
-    s_next = r0 - 2 if r0 > 2 else 0
-    m_next = r0 - 1 if r0 > 1 else 0
-    for n in range(r0, r1):
+    n_cand = _count_candidates(cand, r0, start)
+    s_next = start - 2 if start > 2 else 0
+    m_next = start - 1 if start > 1 else 0
+    for n in range(start, r1):
+        if n_cand + w > stack.shape[0] and not magnitude_only:
+            return n  # the hysteresis could need more room than the stack
         # gradients up to row n + 1, smoothed rows up to row n + 2
         while m_next <= n + 1 and m_next <= h - 1:
             while s_next <= m_next + 1 and s_next <= h - 1:
@@ -706,9 +727,8 @@ def canny_band(
                     c[j] = 0  # scikit-image never marks the image border
         if count:
             n_cand += count
-            if n_cand > stack.shape[0]:
-                stack = np.empty(2 * n_cand, np.int64)
             _link_row(cand, n, r0, stack)
+    return r1
 
 
 # ----------------------------------------------------------------------------
@@ -849,7 +869,7 @@ def _suppress_u8(gi_row, gj_row, m0, m1, m2, above, high, c):
 
 
 @njit(**_JIT)
-def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
+def canny_band_u8(src, low, high, r0, start, r1, cand, rows, above, stack):
     """:func:`canny_band` for ``cv2.Canny``'s own call on a uint8 image.
 
     OpenCV's flavour without smoothing, in integers throughout: 16-bit
@@ -864,8 +884,9 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
     low, high : int
         ``floor`` of the thresholds, at most ``2**15 - 1`` (above any
         magnitude).
-    r0, r1 : int
-        Rows of the band; ``r0 < 0``: joining mode, as :func:`canny_band`'s.
+    r0, start, r1 : int
+        Rows of the band, done from ``start`` on; ``r0 < 0``: joining mode,
+        as :func:`canny_band`'s.
     cand : ndarray of uint8, shape (h, w)
     rows : ndarray of int16, shape (10, w + 2)
         Zeroed work rows (:func:`band_buffers_u8`): gradients (3 + 3), the
@@ -873,18 +894,25 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
     above : ndarray of uint8, shape (3, 8 * ceil(w / 8))
         Zeroed rows of flags of the pixels above ``low``.
     stack : ndarray of int64
-        First stack of the hysteresis.
+        Stack of the hysteresis.
+
+    Returns
+    -------
+    stop : int
+        As :func:`canny_band`'s.
     """
     h, w = src.shape
     if r0 < 0:
         _flood(cand, stack, r1, 0, h)
-        return
+        return r1
     ring_m = rows[6:9]
     zeros = rows[9]
     low16 = np.int16(low)
-    n_cand = 0
-    m_next = r0 - 1 if r0 > 1 else 0
-    for n in range(r0, r1):
+    n_cand = _count_candidates(cand, r0, start)
+    m_next = start - 1 if start > 1 else 0
+    for n in range(start, r1):
+        if n_cand + w > stack.shape[0]:
+            return n
         while m_next <= n + 1 and m_next <= h - 1:
             g = m_next
             _gradient_row_u8(
@@ -906,9 +934,28 @@ def canny_band_u8(src, low, high, r0, r1, cand, rows, above, stack):
         )  # fmt: skip
         if count:
             n_cand += count
-            if n_cand > stack.shape[0]:
-                stack = np.empty(2 * n_cand, np.int64)
             _link_row(cand, n, r0, stack)
+    return r1
+
+
+def run_band(kernel, r0, r1, cand, stack):
+    """Call ``kernel(start, stack)`` (a band kernel on rows [r0, r1)) to the end.
+
+    The hysteresis needs a stack as long as the candidates of the band, which
+    are known only as they are found; the kernel stops at the row where
+    ``stack`` could run out of room (it returns that row), and is called
+    again from there with one twice as long as what is needed so far. (The
+    kernel does not allocate: an allocation inside a kernel is one more
+    function for numba to compile in every first call.)
+    """
+    w = cand.shape[1]
+    start = r0
+    while True:
+        start = kernel(start, stack)
+        if start >= r1:
+            return
+        n_cand = int(np.count_nonzero(cand[r0:start]))
+        stack = np.empty(2 * (n_cand + w), np.int64)
 
 
 def join_bands(cand, seams, band):
@@ -1100,6 +1147,11 @@ def thresholds(params, working, divisor, unit, mag=None):
     return low, high
 
 
+#: rows of candidates the first stack of a band's hysteresis holds (it grows
+#: as needed, :func:`run_band`)
+FIRST_STACK_ROWS = 8
+
+
 def band_buffers(w, working, weights):
     """Zeroed work buffers of :func:`canny_band` for images ``w`` wide.
 
@@ -1117,7 +1169,7 @@ def band_buffers(w, working, weights):
         np.zeros((4, w + 2), working),
         np.zeros(n_acc + 2 * radius if n_acc else 0, working),
         np.empty(n_acc, np.float64),
-        np.empty(1024, np.int64),
+        np.empty(FIRST_STACK_ROWS * w, np.int64),
     )
 
 
@@ -1189,8 +1241,12 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
 
             def band_u8(r0, r1, stack=None):
                 rows, above, first = band_buffers_u8(w)
-                stack = first if stack is None else stack
-                canny_band_u8(src, low_i, high_i, r0, r1, cand, rows, above, stack)
+                run_band(
+                    lambda start, stack: canny_band_u8(
+                        src, low_i, high_i, r0, start, r1, cand, rows, above, stack
+                    ),
+                    r0, r1, cand, first if stack is None else stack,
+                )  # fmt: skip
 
             run_bands(band_u8, bounds)
             return _finish(cand, out, bounds, run_bands, band_u8)
@@ -1201,18 +1257,23 @@ def canny_image(image, params, *, from_bool=False, out=None, n_bands=1, run_band
         mag = np.empty((h, w), working)
         run_bands(
             lambda r0, r1: canny_band(
-                *args, 0.0, 0.0, r0, r1, cand, mag, *band_buffers(w, working, weights)
+                *args, 0.0, 0.0, r0, r0, r1, cand, mag,
+                *band_buffers(w, working, weights),
             ),
             bounds,
-        )
+        )  # fmt: skip
         low, high = thresholds(params, working, divisor, unit, mag)
         del mag
     none = np.empty((0, 0), working)
 
     def band(r0, r1, stack=None):
         *buffers, first = band_buffers(w, working, weights)
-        stack = first if stack is None else stack
-        canny_band(*args, low, high, r0, r1, cand, none, *buffers, stack)
+        run_band(
+            lambda start, stack: canny_band(
+                *args, low, high, r0, start, r1, cand, none, *buffers, stack
+            ),
+            r0, r1, cand, first if stack is None else stack,
+        )  # fmt: skip
 
     run_bands(band, bounds)
     return _finish(cand, out, bounds, run_bands, band)
@@ -1242,5 +1303,5 @@ def band_buffers_u8(w):
     return (
         np.zeros((10, w + 2), np.int16),
         np.zeros((3, 8 * ((w + 7) // 8)), np.uint8),
-        np.empty(1024, np.int64),
+        np.empty(FIRST_STACK_ROWS * w, np.int64),
     )

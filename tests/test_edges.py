@@ -374,6 +374,48 @@ def test_bands_join_edges_across_their_borders(sigma, monkeypatch):
     assert (unjoined != one).any() and not (unjoined & ~one).any()
 
 
+@pytest.mark.parametrize(
+    "params",
+    [
+        {"sigma": 0.0, "gradient": "l1", "low_threshold": 20, "high_threshold": 120},
+        {"sigma": 1.0, "gradient": "l1", "low_threshold": 20, "high_threshold": 120},
+        {"sigma": 1.0, "low_threshold": 0.05, "high_threshold": 0.2},
+    ],
+    ids=["u8-kernel", "opencv-smoothed", "scikit-image"],
+)
+@pytest.mark.parametrize("n_jobs", [1, 3])
+def test_a_band_resumes_where_its_stack_ran_out(params, n_jobs, monkeypatch):
+    # the band kernels stop where the hysteresis stack could run out of room
+    # and run_band calls them again from that row with a larger stack: the
+    # edges are those of a stack large enough from the start, and the test
+    # sees the kernel called again (it can fail both ways)
+    from skseg import _canny
+
+    gray = img_as_ubyte(color.rgb2gray(data.astronaut()))[None]
+    starts = []
+    real = _canny.run_band
+
+    def counting(kernel, r0, r1, cand, stack):
+        def kernel_seen(start, stack):
+            starts.append(start)
+            return kernel(start, stack)
+
+        real(kernel_seen, r0, r1, cand, stack)
+
+    monkeypatch.setattr(_canny, "run_band", counting)
+    n_bands = len(_canny.band_bounds(gray.shape[1], n_jobs)) - 1
+    monkeypatch.setattr(_canny, "FIRST_STACK_ROWS", gray.shape[1])
+    roomy = CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(gray)
+    # one call per band, plus the joining call of several bands
+    assert len(starts) == n_bands + (n_bands > 1)
+    starts.clear()
+    monkeypatch.setattr(_canny, "FIRST_STACK_ROWS", 1)
+    tight = CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(gray)
+    assert len(starts) > n_bands + 3  # the stack doubles: a few resumes per band
+    assert_array_equal(tight, roomy)
+    assert roomy.sum() > 1000
+
+
 @pytest.mark.parametrize("gradient", ["l2", "l1"])
 def test_default_n_jobs_bands_large_images_on_the_fit_threads(gradient, monkeypatch):
     # n_jobs=None: an image of at least BAND_MIN_PIXELS pixels is cut into
