@@ -396,20 +396,20 @@ def test_a_band_resumes_where_its_stack_ran_out(params, n_jobs, monkeypatch):
     real = _canny.run_band
 
     def counting(kernel, r0, r1, cand, stack):
-        def kernel_seen(start, stack):
+        def kernel_seen(start, n_cand, stack):
             starts.append(start)
-            return kernel(start, stack)
+            return kernel(start, n_cand, stack)
 
         real(kernel_seen, r0, r1, cand, stack)
 
     monkeypatch.setattr(_canny, "run_band", counting)
     n_bands = len(_canny.band_bounds(gray.shape[1], n_jobs)) - 1
-    monkeypatch.setattr(_canny, "FIRST_STACK_ROWS", gray.shape[1])
+    monkeypatch.setattr(_canny, "FIRST_STACK_SHARE", 1)  # every pixel
     roomy = CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(gray)
     # one call per band, plus the joining call of several bands
     assert len(starts) == n_bands + (n_bands > 1)
     starts.clear()
-    monkeypatch.setattr(_canny, "FIRST_STACK_ROWS", 1)
+    monkeypatch.setattr(_canny, "FIRST_STACK_SHARE", 10**9)  # a row
     tight = CannyEdgeExtractor(n_jobs=n_jobs, **params).fit_transform(gray)
     assert len(starts) > n_bands + 3  # the stack doubles: a few resumes per band
     assert_array_equal(tight, roomy)
