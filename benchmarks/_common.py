@@ -32,9 +32,15 @@ BENCH_DIR = Path(__file__).resolve().parent
 REPO_ROOT = BENCH_DIR.parent
 DATA_DIR = BENCH_DIR / "_data"
 
+#: environment variable naming another checkout whose skseg a child process
+#: imports instead (``bench_startup.py --against``)
+ROOT_VARIABLE = "SKSEG_BENCH_ROOT"
+
 # Every benchmark imports this module first: benchmark the working tree's
-# skseg, whether or not a copy is installed.
-if str(REPO_ROOT) not in sys.path:
+# skseg, whether or not a copy is installed (or the checkout a parent named).
+if os.environ.get(ROOT_VARIABLE):
+    sys.path.insert(0, os.environ[ROOT_VARIABLE])
+elif str(REPO_ROOT) not in sys.path:
     sys.path.insert(0, str(REPO_ROOT))
 
 #: marker prefixing the single JSON line a child process prints on stdout
@@ -175,6 +181,14 @@ def child_report(payload: dict) -> None:
     print(CHILD_MARKER + json.dumps(payload), flush=True)
 
 
+def child_payload(stdout: str) -> dict | None:
+    """The dict a child passed to :func:`child_report`, from its stdout."""
+    for line in reversed(stdout.splitlines()):
+        if line.startswith(CHILD_MARKER):
+            return json.loads(line[len(CHILD_MARKER) :])
+    return None
+
+
 def run_child(
     script: str | Path,
     args: Sequence[str],
@@ -200,9 +214,9 @@ def run_child(
         env=env,
         timeout=timeout,
     )
-    for line in reversed(proc.stdout.splitlines()):
-        if line.startswith(CHILD_MARKER):
-            return json.loads(line[len(CHILD_MARKER) :])
+    payload = child_payload(proc.stdout)
+    if payload is not None:
+        return payload
     raise RuntimeError(
         f"child {list(args)} failed (exit {proc.returncode}):\n"
         f"{proc.stderr.strip()[-3000:]}"

@@ -26,23 +26,47 @@ Acceptance (issue 9): every first call <= 3.0 s with an empty cache and
 <= 0.6 s with a warm cache; after ``skseg warmup``, every first call is warm
 (<= 0.6 s).
 
+``--against DIR`` compares each first call, empty cache, with that of the
+skseg of another checkout ``DIR`` (for example a ``git worktree`` of an older
+commit; issue 18: no first call slower than 72270d2's). Each round runs every
+case once on each tree, in fresh processes, the order alternating; the table
+gives the medians and the paired differences. On a shared machine two fresh
+processes compiling the same code differ by tenths of a second, so with
+``--instructions`` the script also counts, under valgrind (cachegrind, no cache
+simulation), the instructions each first call executes: the same code gives the
+same count to about 0.1 %, whatever else the machine does. The count of a first
+call is that of a child process making it minus that of one making only the
+imports; the verdict (this tree's count <= DIR's, 0.5 % allowed for the
+count's own spread) needs valgrind on the PATH, and takes about 3 minutes of
+CPU per case and tree (run on all cores).
+
 Run from the repository root (the working-tree skseg is benchmarked)::
 
     python benchmarks/bench_startup.py               # ~2 min
     python benchmarks/bench_startup.py --repeat 3 --json results/startup.json
+    git worktree add /tmp/skseg-ref 72270d2
+    python benchmarks/bench_startup.py --against /tmp/skseg-ref --instructions
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import re
+import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 from _common import (
     REPO_ROOT,
+    ROOT_VARIABLE,
     astronaut_path,
+    child_payload,
     child_report,
     environment,
     finish,
@@ -107,23 +131,29 @@ def _case_call(key, X):
     return calls[key]
 
 
-def child_case(key, image_path):
-    """In a fresh process: import, then time the first call of ``key``."""
+def child_case(key, image_path, call_it=True):
+    """In a fresh process: import, then time the first call of ``key``.
+
+    ``call_it=False``: the imports only (the base of an instruction count).
+    """
     import warnings
 
     t0 = time.perf_counter()
     import numpy as np
 
-    import skseg  # noqa: F401
+    import skseg
 
     call = _case_call(key, np.load(image_path)[None])
     t_import = time.perf_counter() - t0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # the elbow's "no knee" warning
-        t0 = time.perf_counter()
-        call()
-        first = time.perf_counter() - t0
-    child_report({"case": key, "first": first, "import": t_import})
+    first = 0.0
+    if call_it:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # the elbow's "no knee" warning
+            t0 = time.perf_counter()
+            call()
+            first = time.perf_counter() - t0
+    report = {"case": key, "first": first, "import": t_import}
+    child_report({**report, "skseg": str(Path(skseg.__file__).parent.parent)})
 
 
 #: statements whose import time is measured, each in a fresh process
@@ -144,12 +174,59 @@ def child_import(label):
     child_report({"label": label, "import": time.perf_counter() - t0})
 
 
-def run_case(key, cache_dir, image_path):
-    return run_child(
-        __file__,
-        ["--_child", key, "--_image", str(image_path)],
-        env={"NUMBA_CACHE_DIR": str(cache_dir)},
+def run_case(key, cache_dir, image_path, root=None):
+    """The report of ``key``'s first call in a fresh process.
+
+    ``root``: the checkout whose skseg the child imports (default: this one).
+    """
+    env = {"NUMBA_CACHE_DIR": str(cache_dir)}
+    if root is not None:
+        env[ROOT_VARIABLE] = str(root)
+    args = ["--_child", key, "--_image", str(image_path)]
+    report = run_child(__file__, args, env=env)
+    _check_root(report, root)
+    return report
+
+
+def _check_root(report, root):
+    """Raise if the child imported skseg from elsewhere than ``root``."""
+    expected = Path(root or REPO_ROOT).resolve()
+    if report is None:
+        raise RuntimeError("the child reported nothing")
+    if Path(report["skseg"]).resolve() != expected:
+        raise RuntimeError(
+            f"the child imported skseg from {report['skseg']}, not from {expected}"
+        )
+
+
+_IREFS = re.compile(r"I\s+refs:\s+([\d,]+)")
+
+
+def count_instructions(key, image_path, root=None, call_it=True):
+    """Instructions a fresh process executes: imports and, if ``call_it``, the
+    first call of ``key`` with an empty cache (valgrind's cachegrind)."""
+    env = {**os.environ, "PYTHONHASHSEED": "0"}
+    env["PYTHONPATH"] = os.pathsep.join(
+        p for p in (str(REPO_ROOT), env.get("PYTHONPATH", "")) if p
     )
+    env.pop(ROOT_VARIABLE, None)
+    if root is not None:
+        env[ROOT_VARIABLE] = str(root)
+    args = ["--_child", key, "--_image", str(image_path)]
+    if not call_it:
+        args.append("--_imports_only")
+    with tempfile.TemporaryDirectory(prefix="skseg-startup-count-") as cache:
+        env["NUMBA_CACHE_DIR"] = cache
+        command = ["valgrind", "--tool=cachegrind", "--cache-sim=no"]
+        command += ["--cachegrind-out-file=/dev/null", sys.executable, __file__]
+        proc = subprocess.run(
+            command + args, capture_output=True, text=True, env=env
+        )  # fmt: skip
+    found = _IREFS.search(proc.stderr)
+    if proc.returncode or not found:
+        raise RuntimeError(f"valgrind {args} failed:\n{proc.stderr[-3000:]}")
+    _check_root(child_payload(proc.stdout), root)
+    return int(found.group(1).replace(",", ""))
 
 
 def warmup(cache_dir):
@@ -173,7 +250,7 @@ def warmup(cache_dir):
 def main(argv=None):
     args = build_parser().parse_args(argv)
     if args._child:
-        child_case(args._child, args._image)
+        child_case(args._child, args._image, call_it=not args._imports_only)
         return 0
     if args._import:
         child_import(args._import)
@@ -184,6 +261,8 @@ def main(argv=None):
     print(format_environment(info))
     image = astronaut_path(512, 512)
     keys = [k for k, _ in CASES if args.cases is None or k in args.cases]
+    if args.against:
+        return compare(args, keys, image, info)
     cold = {k: [] for k in keys}
     warm = {k: [] for k in keys}
     after = {k: [] for k in keys}
@@ -266,6 +345,96 @@ def main(argv=None):
     return finish(report, checks, args.json)
 
 
+def compare(args, keys, image, info):
+    """First calls, empty cache, against the skseg of ``args.against``."""
+    other = Path(args.against).resolve()
+    if not (other / "skseg" / "__init__.py").is_file():
+        raise SystemExit(f"--against {other}: no skseg package there")
+    times = {key: {"this": [], "other": []} for key in keys}
+    with tempfile.TemporaryDirectory(prefix="skseg-startup-") as root:
+        for r in range(args.repeat):
+            for i, key in enumerate(keys):
+                order = [("this", None), ("other", other)]
+                if (r + i) % 2:
+                    order.reverse()
+                for name, tree in order:
+                    folder = tempfile.mkdtemp(dir=root)
+                    report = run_case(key, folder, image, tree)
+                    times[key][name].append(report["first"])
+            print(f"  round {r + 1}/{args.repeat} done", flush=True)
+
+    print(section(f"First call, empty cache: this tree against {other}"))
+    print(
+        f"seconds; {args.repeat} rounds, each case once per tree per round in"
+        " fresh processes (order alternating); paired difference = this tree"
+        " minus the other in the same round"
+    )
+    rows = []
+    for key, label in CASES:
+        if key not in keys:
+            continue
+        this, that = times[key]["this"], times[key]["other"]
+        diffs = [a - b for a, b in zip(this, that)]
+        rows.append([
+            label,
+            fmt_seconds(statistics.median(this)),
+            fmt_seconds(statistics.median(that)),
+            f"{statistics.median(diffs):+.3f}",
+            f"{sum(d > 0 for d in diffs)}/{len(diffs)}",
+        ])  # fmt: skip
+    headers = ["first call", "this (median)", "other (median)", "paired diff"]
+    print(format_table([*headers, "this slower in"], rows))
+    report = {"environment": info, "against": str(other), "times": times}
+    checks = []
+    if args.instructions:
+        checks = _compare_instructions(keys, image, other, report)
+    return finish(report, checks, args.json)
+
+
+#: the spread allowed to an instruction count (same code, another process)
+COUNT_SPREAD = 0.005
+
+
+def _compare_instructions(keys, image, other, report):
+    """Instruction counts of every first call on both trees; the verdicts."""
+    if shutil.which("valgrind") is None:
+        return [verdict("instruction counts", None, "valgrind is not on the PATH")]
+    jobs = [(key, tree, True) for key in keys for tree in (None, other)]
+    jobs += [(keys[0], tree, False) for tree in (None, other)]  # imports only
+    print(f"\n  counting instructions: {len(jobs)} runs under valgrind", flush=True)
+    with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
+        found = pool.map(lambda job: count_instructions(job[0], image, *job[1:]), jobs)
+        counts = dict(zip(jobs, found))
+    base = {tree: counts[(keys[0], tree, False)] for tree in (None, other)}
+    print(section("Instructions executed by each first call (valgrind), empty cache"))
+    print(
+        "billions of instructions of a fresh process making the first call,"
+        " minus those of one making only the imports (this tree: "
+        f"{base[None] / 1e9:.3f}, other: {base[other] / 1e9:.3f})"
+    )
+    rows, checks, table = [], [], {}
+    for key, label in CASES:
+        if key not in keys:
+            continue
+        this = counts[(key, None, True)] - base[None]
+        that = counts[(key, other, True)] - base[other]
+        table[key] = {"this": this, "other": that}
+        ratio = f"{this / that:.4f}"
+        rows.append([label, f"{this / 1e9:.3f}", f"{that / 1e9:.3f}", ratio])
+        checks.append(
+            verdict(
+                f"{key}: first call executes no more instructions than {other.name}'s"
+                f" (+{COUNT_SPREAD:.1%} spread)",
+                this <= that * (1 + COUNT_SPREAD),
+                f"{this / that:.4f}x ({this / 1e9:.3f} against {that / 1e9:.3f} G)",
+            )
+        )
+    print(format_table(["first call", "this", "other", "this / other"], rows))
+    report["instructions"] = {"imports": {"this": base[None], "other": base[other]}}
+    report["instructions"]["first_call"] = table
+    return checks
+
+
 def build_parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(
         description=__doc__.split("\n\n")[0],
@@ -280,7 +449,18 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--no-warmup", action="store_true", help="skip the 'after warmup' column"
     )
+    p.add_argument(
+        "--against",
+        metavar="DIR",
+        help="compare the empty-cache first calls with the skseg of checkout DIR",
+    )
+    p.add_argument(
+        "--instructions",
+        action="store_true",
+        help="with --against: also count each first call's instructions (valgrind)",
+    )
     p.add_argument("--json", metavar="PATH", help="also write results as JSON")
+    p.add_argument("--_imports_only", action="store_true", help=argparse.SUPPRESS)
     p.add_argument("--_child", help=argparse.SUPPRESS)
     p.add_argument("--_image", help=argparse.SUPPRESS)
     p.add_argument("--_import", help=argparse.SUPPRESS)
