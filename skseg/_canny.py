@@ -754,6 +754,9 @@ _add16 = _int16_op("add", "``a + b`` in int16.")
 _sub16 = _int16_op("sub", "``a - b`` in int16.")
 
 
+# The two row helpers of canny_band_u8 are not inlined: 5.5 % less to compile
+# for its first call (instructions under valgrind), the same speed (a call
+# per row).
 @_subroutine(types.none, inline=False)
 def _gradient_row_u8(sa, sb, sc, low, gi_row, gj_row, m_row, above):
     """Integer Sobel gradients and ``|gi| + |gj|`` of the middle row ``sb``.
