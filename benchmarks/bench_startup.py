@@ -35,8 +35,8 @@ processes compiling the same code differ by tenths of a second, so with
 ``--instructions`` the script also counts, under valgrind (cachegrind, no cache
 simulation), the instructions each first call executes: the same code gives the
 same count to about 0.1 %, whatever else the machine does. The count of a first
-call is that of a child process making it minus that of one making only the
-imports; the verdict (this tree's count <= DIR's, 0.5 % allowed for the
+call is that of a child process making it minus the median of three making
+only the imports; the verdict (this tree's count <= DIR's, 0.5 % allowed for the
 count's own spread) needs valgrind on the PATH, and takes about 3 minutes of
 CPU per case and tree (run on all cores).
 
@@ -394,30 +394,41 @@ def compare(args, keys, image, info):
 #: the spread allowed to an instruction count (same code, another process)
 COUNT_SPREAD = 0.005
 
+#: processes making only the imports, per tree: their median is the base
+#: subtracted (one process's count of the imports varies by ~0.04 G, 0.8 % of
+#: the smallest first call)
+BASE_RUNS = 3
+
 
 def _compare_instructions(keys, image, other, report):
     """Instruction counts of every first call on both trees; the verdicts."""
     if shutil.which("valgrind") is None:
         return [verdict("instruction counts", None, "valgrind is not on the PATH")]
     jobs = [(key, tree, True) for key in keys for tree in (None, other)]
-    jobs += [(keys[0], tree, False) for tree in (None, other)]  # imports only
+    bases = [keys[i % len(keys)] for i in range(BASE_RUNS)]
+    jobs += [(key, tree, False) for key in bases for tree in (None, other)]
     print(f"\n  counting instructions: {len(jobs)} runs under valgrind", flush=True)
     with ThreadPoolExecutor(max_workers=os.cpu_count() or 1) as pool:
         found = pool.map(lambda job: count_instructions(job[0], image, *job[1:]), jobs)
-        counts = dict(zip(jobs, found))
-    base = {tree: counts[(keys[0], tree, False)] for tree in (None, other)}
+        counts = list(zip(jobs, found))
+    calls = {(key, tree): n for (key, tree, call_it), n in counts if call_it}
+    base, spread = {}, {}
+    for tree in (None, other):
+        runs = [n for (_, t, call_it), n in counts if t == tree and not call_it]
+        base[tree], spread[tree] = statistics.median(runs), max(runs) - min(runs)
     print(section("Instructions executed by each first call (valgrind), empty cache"))
     print(
         "billions of instructions of a fresh process making the first call,"
-        " minus those of one making only the imports (this tree: "
-        f"{base[None] / 1e9:.3f}, other: {base[other] / 1e9:.3f})"
+        f" minus the median of {BASE_RUNS} making only the imports (this tree:"
+        f" {base[None] / 1e9:.3f}, spread {spread[None] / 1e9:.3f}; other:"
+        f" {base[other] / 1e9:.3f}, spread {spread[other] / 1e9:.3f})"
     )
     rows, checks, table = [], [], {}
     for key, label in CASES:
         if key not in keys:
             continue
-        this = counts[(key, None, True)] - base[None]
-        that = counts[(key, other, True)] - base[other]
+        this = calls[(key, None)] - base[None]
+        that = calls[(key, other)] - base[other]
         table[key] = {"this": this, "other": that}
         ratio = f"{this / that:.4f}"
         rows.append([label, f"{this / 1e9:.3f}", f"{that / 1e9:.3f}", ratio])
@@ -430,7 +441,10 @@ def _compare_instructions(keys, image, other, report):
             )
         )
     print(format_table(["first call", "this", "other", "this / other"], rows))
-    report["instructions"] = {"imports": {"this": base[None], "other": base[other]}}
+    report["instructions"] = {
+        "imports": {"this": base[None], "other": base[other]},
+        "imports_spread": {"this": spread[None], "other": spread[other]},
+    }
     report["instructions"]["first_call"] = table
     return checks
 
